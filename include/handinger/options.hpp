@@ -1,0 +1,90 @@
+// Options of a client and of a single call.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace handinger {
+
+/// A list of extra HTTP headers, name then value.
+using header_list = std::vector<std::pair<std::string, std::string>>;
+
+enum class log_level { debug, info, warning };
+
+/// A log sink. Lines never contain the API key or the Authorization header.
+/// Called from whatever thread runs the client's executor; it must be
+/// thread-safe if that executor is run by several threads.
+using logger_fn = std::function<void(log_level, std::string_view line)>;
+
+/// TLS settings. Verification against the system store is on by default.
+struct tls_options {
+    /// PEM file of extra trusted CAs, used beside the system store.
+    std::string ca_file;
+    /// Directory of extra trusted CAs (OpenSSL c_rehash layout).
+    std::string ca_dir;
+    /// Skips certificate and host name verification. INSECURE: anyone on the
+    /// path can read and change the traffic, including the API key. For
+    /// debugging against a local server only.
+    bool insecure_skip_verify = false;
+    /// Resume TLS sessions on new connections to the same host.
+    bool session_resumption = true;
+};
+
+/// Settings of a client. Every field has a default; empty strings mean "take
+/// it from the environment, else the default".
+struct client_options {
+    /// Base URL of the service, https:// or http://, optionally with a path
+    /// prefix. Empty: $HANDINGER_BASE_URL, else "https://handinger.com".
+    std::string base_url;
+    /// API key, sent as "Authorization: Bearer <key>". Empty:
+    /// $HANDINGER_API_KEY; when neither is set, constructing the client throws
+    /// api_error(error::invalid_argument).
+    std::string api_key;
+    /// Headers added to every request. Lines "Name: value" from
+    /// $HANDINGER_CUSTOM_HEADERS are merged under these (these win).
+    header_list headers;
+
+    /// Time limit of one attempt (connect, TLS, send, receive). Default 60 s.
+    std::chrono::milliseconds timeout{std::chrono::seconds(60)};
+    /// Time limit of TCP connect + TLS handshake, within `timeout`. Default 10 s.
+    std::chrono::milliseconds connect_timeout{std::chrono::seconds(10)};
+    /// Time limit of a whole call, retries and waits included; zero = none
+    /// (the call is then bounded by timeout x (max_retries + 1) plus waits).
+    std::chrono::milliseconds total_timeout{0};
+    /// Retries after the first attempt. Default 2 (as the official SDKs).
+    int max_retries = 2;
+
+    /// Most connections open to the host at once; further calls queue in
+    /// order. Default 64.
+    std::size_t pool_size = 64;
+    /// A pooled connection idle this long is closed. Default 30 s.
+    std::chrono::milliseconds idle_timeout{std::chrono::seconds(30)};
+    /// Largest response body accepted; over it the call fails with
+    /// error::invalid_response and the connection is closed. Default 16 MiB.
+    std::size_t max_body_size = 16u << 20;
+
+    tls_options tls;
+
+    /// Log sink. Null: $HANDINGER_LOG=info|debug turns on a stderr logger,
+    /// otherwise nothing is logged.
+    logger_fn logger;
+    /// Lowest level passed to the logger. Default info.
+    log_level level = log_level::info;
+};
+
+/// Per-call overrides; an unset field takes the client's setting.
+struct request_options {
+    std::optional<std::chrono::milliseconds> timeout;
+    std::optional<std::chrono::milliseconds> total_timeout;
+    std::optional<int> max_retries;
+    /// Added to the client's headers for this call (these win).
+    header_list headers;
+};
+
+} // namespace handinger
