@@ -15,8 +15,10 @@
 namespace handinger {
 
 /// Reads a T from a parsed JSON value. On failure sets ec to
-/// error::invalid_response and `what` to "path: problem" ("" path = the root),
-/// and leaves out unspecified. T is one of the models of models.hpp.
+/// error::invalid_response and `what` to "path: problem" (the path of the
+/// root itself is "(root)": "(root): expected object, got array"), and leaves
+/// out unspecified. On success ec is cleared and `what` emptied. T is one of
+/// the models of models.hpp.
 template <class T>
 void read_json(const boost::json::value& v, T& out, boost::system::error_code& ec, std::string& what);
 

@@ -1,0 +1,172 @@
+// The lenient JSON reader's building blocks (private to src/json).
+//
+// Reading never throws on bad input: every read_value returns false after
+// writing "path: problem" to `what`. The path of the value being read is a
+// chain of json_path nodes on the call stack; it is turned into text only
+// when a problem is reported, so the success path allocates nothing for it.
+#pragma once
+
+#include <handinger/models.hpp>
+
+#include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace handinger::detail {
+
+namespace json = boost::json;
+
+/// One step of the path from the document's root to a value: an object key
+/// or an array index. The root is the node without a parent.
+struct json_path {
+    const json_path* parent = nullptr;
+    std::string_view key;
+    std::size_t index = 0;
+    bool is_index = false;
+};
+
+/// How deep a parsed document may nest (Boost's default is 32).
+inline constexpr std::size_t max_parse_depth = 128;
+
+/// Parses text into out; on failure sets what to "invalid JSON: <parser
+/// message> at offset N" and returns false.
+bool parse_text(std::string_view text, json::value& out, std::string& what);
+
+/// "task.totals.credits", "turns[0].files[1].mediaType", or "(root)".
+std::string path_string(const json_path& at);
+
+/// Sets what to "<path>: <problem>" and returns false.
+bool fail(const json_path& at, std::string_view problem, std::string& what);
+
+/// How a problem names a JSON value's type: "null", "boolean", "number",
+/// "string", "array" or "object".
+std::string_view kind_name(const json::value& v) noexcept;
+
+/// Sets what to "<path>: expected <expected>, got <kind of v>", returns false.
+bool fail_type(const json_path& at, std::string_view expected, const json::value& v, std::string& what);
+
+// Scalars and JSON kept as JSON. Nothing here accepts null: nullability is
+// expressed by reading into a std::optional.
+bool read_value(const json::value& v, std::string& out, const json_path& at, std::string& what);
+bool read_value(const json::value& v, std::int64_t& out, const json_path& at, std::string& what);
+bool read_value(const json::value& v, bool& out, const json_path& at, std::string& what);
+bool read_value(const json::value& v, double& out, const json_path& at, std::string& what);
+bool read_value(const json::value& v, json::object& out, const json_path& at, std::string& what);
+bool read_value(const json::value& v, json::array& out, const json_path& at, std::string& what);
+/// Any JSON value, null included (a field typed "anything").
+bool read_value(const json::value& v, json::value& out, const json_path& at, std::string& what);
+
+// The models (read_models.cpp); declared here so the templates below find them.
+bool read_value(const json::value& v, create_task_params& out, const json_path& at, std::string& what);
+bool read_value(const json::value& v, task_totals& out, const json_path& at, std::string& what);
+bool read_value(const json::value& v, task& out, const json_path& at, std::string& what);
+bool read_value(const json::value& v, turn_file& out, const json_path& at, std::string& what);
+bool read_value(const json::value& v, turn& out, const json_path& at, std::string& what);
+bool read_value(const json::value& v, task_with_turns& out, const json_path& at, std::string& what);
+bool read_value(const json::value& v, task_turn_list& out, const json_path& at, std::string& what);
+bool read_value(const json::value& v, delete_task_response& out, const json_path& at, std::string& what);
+bool read_value(const json::value& v, run_content& out, const json_path& at, std::string& what);
+bool read_value(const json::value& v, run_message& out, const json_path& at, std::string& what);
+bool read_value(const json::value& v, run_usage& out, const json_path& at, std::string& what);
+bool read_value(const json::value& v, run_result& out, const json_path& at, std::string& what);
+
+template <class E>
+bool read_value(const json::value& v, open_enum<E>& out, const json_path& at, std::string& what)
+{
+    const auto* s = v.if_string();
+    if (!s)
+        return fail_type(at, "string", v, what);
+    out = open_enum<E>::from_string(std::string_view(s->data(), s->size()));
+    return true;
+}
+
+/// null reads as nullopt; anything else must be a T.
+template <class T>
+bool read_value(const json::value& v, std::optional<T>& out, const json_path& at, std::string& what)
+{
+    if (v.is_null()) {
+        out.reset();
+        return true;
+    }
+    return read_value(v, out.emplace(), at, what);
+}
+
+template <class T>
+bool read_value(const json::value& v, std::vector<T>& out, const json_path& at, std::string& what)
+{
+    const auto* a = v.if_array();
+    if (!a)
+        return fail_type(at, "array", v, what);
+    out.clear();
+    out.reserve(a->size());
+    for (std::size_t i = 0; i < a->size(); ++i) {
+        json_path item{&at, {}, i, true};
+        if (!read_value((*a)[i], out.emplace_back(), item, what))
+            return false;
+    }
+    return true;
+}
+
+/// Reads the fields of one JSON object in a chain:
+///     object_reader r(obj, at, what);
+///     r.req("id", t.id).opt("completedAt", t.completed_at);
+///     return r.ok();
+/// After the first problem the remaining calls do nothing, so `what` names
+/// the first problem found.
+class object_reader {
+public:
+    object_reader(const json::object& o, const json_path& at, std::string& what) noexcept
+        : o_(o), at_(at), what_(what)
+    {}
+
+    /// A field that must be present ("<path>.<key>: missing" otherwise).
+    template <class T>
+    object_reader& req(std::string_view key, T& out)
+    {
+        if (ok_) {
+            json_path child{&at_, key};
+            const json::value* v = o_.if_contains(key);
+            ok_ = v ? read_value(*v, out, child, what_) : fail(child, "missing", what_);
+        }
+        return *this;
+    }
+
+    /// A field that may be absent; out then keeps its value (the default).
+    template <class T>
+    object_reader& opt(std::string_view key, T& out)
+    {
+        if (ok_) {
+            if (const json::value* v = o_.if_contains(key)) {
+                json_path child{&at_, key};
+                ok_ = read_value(*v, out, child, what_);
+            }
+        }
+        return *this;
+    }
+
+    bool ok() const noexcept { return ok_; }
+
+private:
+    const json::object& o_;
+    const json_path& at_;
+    std::string& what_;
+    bool ok_ = true;
+};
+
+/// The object v, or nullptr after reporting "expected object, got ...".
+inline const json::object* as_object(const json::value& v, const json_path& at, std::string& what)
+{
+    const auto* o = v.if_object();
+    if (!o)
+        fail_type(at, "object", v, what);
+    return o;
+}
+
+} // namespace handinger::detail
