@@ -1,0 +1,105 @@
+// The simulator's request handling without any I/O: a request (method, target,
+// key, body, time) goes in, a response (status, headers, JSON body, and the
+// transport fault to play, if any) comes out. The server feeds it bytes from
+// sockets; the tests can feed it directly. Thread-safe: one mutex guards the
+// task store, the fault state and the counters; connection counters are atomic.
+#pragma once
+
+#include <handinger/sim/detail/faults.hpp>
+#include <handinger/sim/detail/lifecycle.hpp>
+#include <handinger/sim/detail/render.hpp>
+#include <handinger/sim/detail/util.hpp>
+#include <handinger/sim/simulator.hpp>
+
+#include <boost/json/object.hpp>
+
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+namespace handinger::sim::detail {
+
+struct http_request {
+    std::string_view method;
+    std::string_view target;        ///< origin-form, e.g. "/api/tasks/tsk_1?x=y"
+    std::string_view authorization; ///< the Authorization header's value
+    std::string_view body;
+    std::int64_t now_ms = 0; ///< arrival time (unix ms)
+};
+
+struct http_response {
+    int status = 200;
+    std::string body;    ///< JSON; reused between requests
+    header_list headers; ///< beyond content-type, content-length and connection
+    /// What the transport must do instead of (or besides) answering normally:
+    /// reset, lost, stall, truncate or slow; none for a plain answer.
+    fault_kind transport = fault_kind::none;
+    std::int64_t send_at_ms = 0; ///< hold the answer until then (create mode wait)
+
+    void clear();
+};
+
+/// The routes counted in the stats.
+enum class route : std::uint8_t { create, retrieve, turns, archive, stats, reset_stats, other, count_ };
+std::string_view route_name(route r);
+
+class service {
+public:
+    explicit service(const options& opts);
+
+    /// Handles one request; `res` is cleared first.
+    void handle(const http_request& req, http_response& res);
+
+    void set_faults(const fault_options& f);
+    boost::json::object stats() const;
+    void reset_stats();
+
+    // Connection counters, updated by the server.
+    void on_connection_open();
+    void on_connection_close();
+    void on_handshake(bool resumed);
+
+private:
+    struct counters {
+        std::map<int, std::int64_t> requests[static_cast<int>(route::count_)]; // status (0 = none) -> n
+        std::map<std::string, std::int64_t, std::less<>> faults;
+        std::int64_t tasks_created = 0, followup_turns = 0, posts = 0, duplicate_posts = 0, rate_limited = 0;
+    };
+
+    route dispatch(const http_request& req, http_response& res);
+    route handle_api(const http_request& req, std::string_view key, http_response& res);
+    void handle_create(const http_request& req, std::string_view key, fault_kind drawn, http_response& res);
+    void handle_retrieve(const task_record& task, bool turns_route, std::int64_t now_ms, http_response& res);
+    // Answers a fault that replaces the response (429, 5xx, reset, ...);
+    // false when `kind` is none or lets the request be processed.
+    bool answer_fault(fault_kind kind, std::int64_t now_ms, http_response& res);
+    void note_fault(fault_kind kind);
+    void error(http_response& res, int status, std::string_view code, std::string_view message,
+               std::string_view field = {});
+    task_record* find_task(std::string_view id);
+    boost::json::object stats_locked() const;
+    void reset_locked();
+
+    const options opts_;
+    const render_context ctx_;
+    std::vector<std::string> keys_; // api_key first
+
+    mutable std::mutex mutex_;
+    fault_options faults_;
+    std::unordered_map<std::string, task_record> tasks_;
+    std::unordered_map<std::string, int> post_fault_attempts_; // "taskId\ninput" -> attempts seen
+    prng ids_;
+    std::uint64_t api_requests_ = 0; // drives the fault draw
+    token_bucket post_bucket_;
+    counters counters_;
+    std::vector<turn_view> scratch_;
+
+    std::atomic<std::int64_t> conn_accepted_{0}, conn_open_{0}, conn_peak_{0}, handshakes_{0}, resumed_{0};
+};
+
+} // namespace handinger::sim::detail

@@ -1,0 +1,181 @@
+// The Handinger service simulator: a loopback HTTPS (or plain HTTP) server that
+// speaks the Tasks API of API.md with a time-driven task lifecycle, Bearer auth,
+// validation errors, both retrieve shapes and faults on demand. Tests, examples
+// and benchmarks embed it in-process; `handinger-sim` wraps it as a program.
+//
+// This header is deliberately light (no Beast, no OpenSSL, no Asio) so that a
+// test TU that only starts a simulator compiles quickly.
+//
+// Input directives. The `input` of a POST may carry words that steer the run it
+// creates (they stay in the input text, the simulator only reads them):
+//   #fail            the run ends with status "error"; its last turn is "error"
+//   #abort           the run ends "aborted" right after its first turn
+//   #status:WORD     the run ends with the raw status WORD (e.g. "paused"), for
+//                    clients' unknown-status handling
+//   #turns:N         this run has N turns (default: options::turns_per_task)
+//   #pending-ms:N    this run stays pending N ms (default: options::pending)
+//   #turn-ms:N       each turn of this run lasts N ms (default: options::turn)
+//   #fault:KIND[:N]  the first N (default 1) POST attempts with the same taskId
+//                    and input (the same input when there is no taskId) get
+//                    fault KIND; later attempts are served normally
+//   #get-fault:KIND[:N]  the first N GETs of the task (retrieve or /turns) get KIND
+// KIND is one of: 429, 500, 503, reset (close before processing, no response),
+// lost (process fully, then reset without a response), stall (process, then
+// send nothing for options::stall, then close), truncate (process, send the
+// headers with the full content-length and half the body, then close), slow
+// (process, send the body in small pieces over about a second), no-retry (503
+// with `x-should-retry: false`), retry-true (400 with `x-should-retry: true`).
+//
+// Thread safety: start(), stop() and the destructor must not run concurrently
+// with each other; url(), port(), ca_pem(), stats(), reset_stats() and
+// set_faults() may be called from any thread at any time after start().
+#pragma once
+
+#include <boost/json/object.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace handinger::sim {
+
+/// When POST /api/tasks answers.
+enum class create_mode {
+    immediate, ///< at once, with the run "pending" (running: true)
+    wait,      ///< only when the run has finished, with its final status and text
+};
+
+/// The shape of GET /api/tasks/{id}.
+enum class retrieve_shape {
+    with_turns, ///< {"task": Task, "turns": [Turn...]} (the reference's shape)
+    task_only,  ///< {"task": Task}; the turns come from GET /api/tasks/{id}/turns
+};
+
+/// How a 429 says when to come back (the value is fault_options::retry_after_value).
+enum class retry_after_form {
+    none,      ///< no header at all
+    ms,        ///< `retry-after-ms: 1000`
+    seconds,   ///< `retry-after: 1` (rounded up to whole seconds)
+    http_date, ///< `retry-after: Wed, 21 Oct 2015 07:28:00 GMT` (now + value)
+};
+
+/// The knobs that may change while the simulator runs (simulator::set_faults).
+/// Percentages are of /api requests (0..100) and are decided per request by a
+/// PRNG seeded with options::seed and a global request counter, so the same
+/// sequence of requests meets the same faults. When they add up past 100 the
+/// later kinds in this list get the remainder.
+struct fault_options {
+    double p429 = 0;           ///< 429 with a retry-after per retry_after
+    double p5xx = 0;           ///< 500 or 503 (no x-should-retry header)
+    double p_reset_before = 0; ///< connection reset before processing, no response
+    double p_reset_after = 0;  ///< request processed, then connection reset ("lost")
+    double p_stall = 0;        ///< processed, then nothing for `stall`, then close
+    double p_truncate = 0;     ///< processed, half the body sent, then close
+    double p_slow = 0;         ///< processed, body dribbled out over ~1 s
+    double p_no_retry = 0;     ///< 503 with `x-should-retry: false`
+    retry_after_form retry_after = retry_after_form::seconds; ///< form of 429s' hint
+    std::chrono::milliseconds retry_after_value{1000};        ///< the hint's value
+    /// > 0: POST /api/tasks beyond this many per second (token bucket, burst
+    /// = the rate) get 429 with a retry-after; 0 = no limit.
+    int rate_limit_rps = 0;
+    /// How long a stalled response hangs before the server closes the connection.
+    std::chrono::milliseconds stall{30000};
+};
+
+/// Everything the simulator can be told. Every field has a usable default: a
+/// default-constructed options gives an HTTPS server on a free loopback port
+/// with key "sk-sim-test" and no faults.
+struct options : fault_options {
+    std::string host = "127.0.0.1"; ///< address to listen on (loopback only, please)
+    unsigned short port = 0;        ///< 0 = let the system pick a free port
+    bool plain_http = false;        ///< serve plain HTTP instead of HTTPS
+
+    std::string api_key = "sk-sim-test"; ///< the key accepted in `Authorization: Bearer`
+    /// Further accepted keys. A task may be archived only with the key that
+    /// created it, so DELETE with one of these on a task made with api_key is 403.
+    std::vector<std::string> other_keys;
+
+    std::string ca_out;    ///< if set, the generated CA certificate (PEM) is written there
+    std::string cert_file; ///< PEM certificate chain to serve instead of generating one
+    std::string key_file;  ///< PEM private key for cert_file
+
+    create_mode create = create_mode::immediate;
+    retrieve_shape shape = retrieve_shape::with_turns;
+
+    std::chrono::milliseconds pending{300}; ///< how long a new run stays "pending"
+    std::chrono::milliseconds turn{400};    ///< how long each turn runs
+    int turns_per_task = 3;                 ///< turns per run
+    int text_steps = 4;                     ///< a running turn's text grows in this many steps
+
+    std::uint64_t seed = 1; ///< drives ids, texts and fault decisions
+    int threads = 1;        ///< threads running the server
+
+    /// > 0: a keep-alive connection idle this long is closed silently (no TLS
+    /// close_notify), so clients meet stale pooled connections.
+    std::chrono::milliseconds idle_close{0};
+
+    bool close_each = false; ///< every response has `Connection: close` and the server closes
+    bool chunked = false;    ///< bodies in chunked transfer-encoding
+    bool http10 = false;     ///< answer as HTTP/1.0 (content-length, close after)
+    /// Add "simVisibleAtMs" to each turn: the unix time (ms) at which the turn's
+    /// current state (status and text) became visible, for latency measurements.
+    bool stamp_visibility = false;
+};
+
+/// The simulator. Routes (JSON bodies):
+///   POST   /api/tasks                create a task, or a follow-up run when taskId exists
+///   GET    /api/tasks/{id}           the task (and its turns, per options::shape)
+///   GET    /api/tasks/{id}/turns     {"taskId": id, "items": [Turn...]}
+///   DELETE /api/tasks/{id}           {"archived": true}; 403 unless the creating key
+///   GET    /_sim/stats               counters (no auth); see stats()
+///   POST   /_sim/reset-stats         zeroes the counters (no auth)
+class simulator {
+public:
+    explicit simulator(options opts = {});
+    /// Stops the server if it runs.
+    ~simulator();
+    simulator(const simulator&) = delete;
+    simulator& operator=(const simulator&) = delete;
+
+    /// Binds, prepares TLS (generating the CA and server certificate unless
+    /// cert_file is given), writes ca_out, then serves on options::threads
+    /// background threads. Throws std::runtime_error (or boost::system::system_error)
+    /// when it cannot.
+    void start();
+    /// Stops accepting, drops every connection (including stalled and waiting
+    /// responses) and joins the threads. Returns within a bounded time;
+    /// idempotent.
+    void stop();
+
+    /// "https://127.0.0.1:PORT" (or http:// with plain_http), valid after start().
+    std::string url() const;
+    /// The bound port, valid after start().
+    unsigned short port() const;
+    /// The generated CA certificate (PEM); empty with plain_http or cert_file.
+    std::string ca_pem() const;
+
+    /// The counters also served at GET /_sim/stats:
+    ///   connections_accepted, connections_open, connections_peak,
+    ///   tls_handshakes, tls_resumed,
+    ///   requests: {"POST /api/tasks": {"200": n, ...}, "GET /api/tasks/{id}": ...,
+    ///              "GET /api/tasks/{id}/turns", "DELETE /api/tasks/{id}",
+    ///              "GET /_sim/stats", "POST /_sim/reset-stats", "other"}
+    ///              (status "none" when no response was sent),
+    ///   tasks_created, followup_turns, posts (POSTs that created a run),
+    ///   duplicate_posts (runs created within 2 s of the previous run of the
+    ///   same taskId: the mark of a blind resend), faults {kind: n}, rate_limited.
+    boost::json::object stats() const;
+    /// Zeroes every counter except connections_open (peak restarts from it).
+    void reset_stats();
+    /// Replaces the fault knobs; affects requests that arrive afterwards.
+    void set_faults(const fault_options& faults);
+
+    struct impl;
+
+private:
+    std::unique_ptr<impl> impl_;
+};
+
+} // namespace handinger::sim

@@ -1,0 +1,163 @@
+// POST /api/tasks: validation exactly as API.md's CreateTask, directive
+// faults, the rate limit, new tasks and follow-up runs.
+#include <handinger/sim/detail/service.hpp>
+
+#include <boost/json/parse.hpp>
+#include <boost/json/value.hpp>
+
+#include <optional>
+
+namespace handinger::sim::detail {
+
+namespace {
+
+struct create_fields {
+    std::string_view input, budget, task_id, worker_id;
+};
+
+struct field_problem {
+    std::string_view field;
+    std::string message;
+};
+
+// Checks one optional-or-required string field with minLength 1.
+std::optional<field_problem> read_string(const boost::json::object& o, std::string_view name, bool required,
+                                         std::string_view& out)
+{
+    auto it = o.find(name);
+    if (it == o.end()) {
+        if (required)
+            return field_problem{name, std::string(name) + ": required"};
+        return std::nullopt;
+    }
+    if (!it->value().is_string())
+        return field_problem{name, std::string(name) + ": must be a string"};
+    const auto& s = it->value().get_string();
+    if (s.empty())
+        return field_problem{name, std::string(name) + ": must be at least 1 character"};
+    out = std::string_view(s.data(), s.size());
+    return std::nullopt;
+}
+
+std::optional<field_problem> validate(const boost::json::object& o, create_fields& f)
+{
+    if (auto p = read_string(o, "input", true, f.input))
+        return p;
+    if (auto it = o.find("budget"); it != o.end()) {
+        const auto& v = it->value();
+        const bool ok = v.is_string() && (v.get_string() == "low" || v.get_string() == "standard" ||
+                                          v.get_string() == "high" || v.get_string() == "unlimited");
+        if (!ok)
+            return field_problem{"budget", "budget: must be one of low, standard, high, unlimited"};
+        f.budget = std::string_view(v.get_string().data(), v.get_string().size());
+    }
+    if (auto p = read_string(o, "taskId", false, f.task_id))
+        return p;
+    if (auto p = read_string(o, "workerId", false, f.worker_id))
+        return p;
+    return std::nullopt;
+}
+
+// The first 60 characters of the input, not cutting a UTF-8 sequence.
+std::string make_title(std::string_view input)
+{
+    std::size_t chars = 0, i = 0;
+    for (; i < input.size(); ++i) {
+        const auto c = static_cast<unsigned char>(input[i]);
+        if ((c & 0xC0) != 0x80 && chars++ == 60)
+            break;
+    }
+    return std::string(input.substr(0, i));
+}
+
+} // namespace
+
+void service::handle_create(const http_request& req, std::string_view key, fault_kind drawn,
+                            http_response& res)
+{
+    const std::int64_t now = req.now_ms;
+    std::int64_t wait_ms = 0;
+    if (!post_bucket_.take(faults_.rate_limit_rps, now, wait_ms)) {
+        ++counters_.rate_limited;
+        error(res, 429, "rate_limited",
+              "more than " + std::to_string(faults_.rate_limit_rps) + " task creations per second");
+        add_retry_after(res.headers, faults_.retry_after, wait_ms, now);
+        return;
+    }
+
+    boost::system::error_code ec;
+    boost::json::value body = boost::json::parse(req.body, ec);
+    if (ec)
+        return error(res, 400, "bad_request", "body: invalid JSON");
+    if (!body.is_object())
+        return error(res, 400, "bad_request", "body: must be a JSON object");
+    create_fields f;
+    if (auto problem = validate(body.get_object(), f))
+        return error(res, 422, "validation_error", problem->message, problem->field);
+
+    const directives d = parse_directives(f.input);
+    fault_kind fault = drawn;
+    if (d.post_fault != fault_kind::none) {
+        // Keyed by taskId and input, so that retries of one submission share
+        // the count while a follow-up with another input starts its own.
+        std::string attempt_key(f.task_id);
+        attempt_key += '\n';
+        attempt_key += f.input;
+        if (++post_fault_attempts_[attempt_key] <= d.post_fault_count)
+            fault = d.post_fault;
+    }
+    if (answer_fault(fault, now, res))
+        return;
+
+    task_record* task = f.task_id.empty() ? nullptr : find_task(f.task_id);
+    if (task && !f.worker_id.empty() && f.worker_id != task->worker_id)
+        return error(res, 409, "conflict",
+                     "task " + task->id + " belongs to worker " + task->worker_id + ", not " +
+                         std::string(f.worker_id));
+
+    if (task) {
+        ++counters_.followup_turns;
+        if (now - task->runs.back().posted_ms < 2000)
+            ++counters_.duplicate_posts;
+    } else {
+        std::string id(f.task_id);
+        while (id.empty() || tasks_.count(id))
+            id = make_task_id(now, ids_);
+        task = &tasks_[id];
+        task->id = std::move(id);
+        task->worker_id = f.worker_id.empty() ? make_worker_id(ids_) : std::string(f.worker_id);
+        task->title = make_title(f.input);
+        task->creator_key = std::string(key);
+        task->created_ms = now;
+        ++counters_.tasks_created;
+    }
+    ++counters_.posts;
+    if (d.get_fault != fault_kind::none) {
+        task->get_fault = d.get_fault;
+        task->get_fault_left = d.get_fault_count;
+    }
+
+    run_plan plan;
+    plan.pending_ms = d.pending_ms.value_or(opts_.pending.count());
+    plan.turn_ms = d.turn_ms.value_or(opts_.turn.count());
+    plan.turns = d.turns.value_or(opts_.turns_per_task);
+    plan.end = d.end;
+    plan.raw_status = d.raw_status;
+    const run_record& run = append_run(*task, make_run_id(ids_), std::string(f.input), plan, now, opts_.seed);
+
+    res.headers.emplace_back("x-sim-task-id", task->id);
+    if (opts_.create == create_mode::wait) {
+        // The lifecycle is fixed at creation, so the final answer can be
+        // written now and merely held back until the run ends.
+        res.send_at_ms = run.end_ms();
+        render_run(res.body, *task, run, run.end_ms(), opts_.text_steps, ctx_);
+    } else {
+        render_run(res.body, *task, run, now, opts_.text_steps, ctx_);
+    }
+    if (processes_request(fault)) {
+        note_fault(fault);
+        res.transport = fault;
+    }
+}
+
+} // namespace handinger::sim::detail

@@ -1,0 +1,273 @@
+#include <handinger/sim/detail/render.hpp>
+#include <handinger/sim/detail/util.hpp>
+
+#include <charconv>
+
+namespace handinger::sim::detail {
+
+void append_json_string(std::string& out, std::string_view s)
+{
+    static constexpr char hex[] = "0123456789abcdef";
+    out += '"';
+    std::size_t plain_from = 0;
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        const auto c = static_cast<unsigned char>(s[i]);
+        if (c >= 0x20 && c != '"' && c != '\\')
+            continue;
+        out.append(s.data() + plain_from, i - plain_from);
+        plain_from = i + 1;
+        switch (c) {
+        case '"': out += "\\\""; break;
+        case '\\': out += "\\\\"; break;
+        case '\n': out += "\\n"; break;
+        case '\r': out += "\\r"; break;
+        case '\t': out += "\\t"; break;
+        default:
+            out += "\\u00";
+            out += hex[c >> 4];
+            out += hex[c & 15];
+        }
+    }
+    out.append(s.data() + plain_from, s.size() - plain_from);
+    out += '"';
+}
+
+void json_writer::sep()
+{
+    if (!first_)
+        out_ += ',';
+    first_ = false;
+}
+
+json_writer& json_writer::begin_object()
+{
+    sep();
+    out_ += '{';
+    first_ = true;
+    return *this;
+}
+
+json_writer& json_writer::end_object()
+{
+    out_ += '}';
+    first_ = false;
+    return *this;
+}
+
+json_writer& json_writer::begin_array()
+{
+    sep();
+    out_ += '[';
+    first_ = true;
+    return *this;
+}
+
+json_writer& json_writer::end_array()
+{
+    out_ += ']';
+    first_ = false;
+    return *this;
+}
+
+json_writer& json_writer::key(std::string_view k)
+{
+    sep();
+    out_ += '"';
+    out_ += k;
+    out_ += "\":";
+    first_ = true; // the value follows without a comma
+    return *this;
+}
+
+json_writer& json_writer::str(std::string_view s)
+{
+    sep();
+    append_json_string(out_, s);
+    return *this;
+}
+
+json_writer& json_writer::num(std::int64_t n)
+{
+    sep();
+    char buf[24];
+    auto r = std::to_chars(buf, buf + sizeof buf, n);
+    out_.append(buf, r.ptr);
+    return *this;
+}
+
+json_writer& json_writer::boolean(bool b)
+{
+    sep();
+    out_ += b ? "true" : "false";
+    return *this;
+}
+
+json_writer& json_writer::null()
+{
+    sep();
+    out_ += "null";
+    return *this;
+}
+
+json_writer& json_writer::iso_or_null(bool present, std::int64_t unix_ms)
+{
+    return present ? str(iso8601_ms(unix_ms)) : null();
+}
+
+namespace {
+
+void write_url(json_writer& w, const render_context& ctx, std::string_view kind, std::string_view id)
+{
+    std::string url(ctx.dashboard);
+    url += kind;
+    url += id;
+    w.str(url);
+}
+
+} // namespace
+
+void write_task(json_writer& w, const task_record& task, const task_view& v, const render_context& ctx)
+{
+    w.begin_object();
+    w.key("id").str(task.id);
+    w.key("completedAt").iso_or_null(v.terminal, v.completed_ms);
+    w.key("createdAt").str(iso8601_ms(task.created_ms));
+    w.key("createdByUserId").str(ctx.user_id);
+    w.key("organizationId").str(ctx.organization_id);
+    w.key("status").str(v.status);
+    w.key("title").str(task.title);
+    w.key("totals").begin_object();
+    w.key("credits").num(v.credits);
+    w.key("durationMs").num(v.duration_ms);
+    w.key("turnCount").num(v.turn_count);
+    w.end_object();
+    w.key("triggeredBy").str("api");
+    w.key("url");
+    write_url(w, ctx, "/tasks/", task.id);
+    w.key("workerId").str(task.worker_id);
+    w.end_object();
+}
+
+void write_turn(json_writer& w, const task_record& task, const turn_view& t, const render_context& ctx)
+{
+    w.begin_object();
+    w.key("id").str(make_turn_id(ctx.seed, task.id, t.seq));
+    w.key("taskId").str(task.id);
+    w.key("seq").num(t.seq);
+    w.key("role").str("assistant");
+    w.key("status").str(t.status);
+    w.key("input").str(t.run->input);
+    w.key("outputText").str(t.text());
+    w.key("structuredOutput").null();
+    w.key("credits").num(t.credits);
+    w.key("durationMs").num(t.duration_ms);
+    w.key("inputTokens").num(t.input_tokens);
+    w.key("outputTokens").num(t.output_tokens);
+    w.key("startedAt").str(iso8601_ms(t.started_ms));
+    w.key("completedAt").iso_or_null(t.done, t.completed_ms);
+    w.key("files").begin_array().end_array();
+    if (ctx.stamp_visibility)
+        w.key("simVisibleAtMs").num(t.visible_since_ms);
+    w.end_object();
+}
+
+void render_retrieve(std::string& out, const task_record& task, std::int64_t now, int text_steps,
+                     bool with_turns, const render_context& ctx, std::vector<turn_view>& scratch)
+{
+    scratch.clear();
+    task_view v = view_task(task, now, text_steps, with_turns ? &scratch : nullptr);
+    json_writer w(out);
+    w.begin_object();
+    w.key("task");
+    write_task(w, task, v, ctx);
+    if (with_turns) {
+        w.key("turns").begin_array();
+        for (const auto& t : scratch)
+            write_turn(w, task, t, ctx);
+        w.end_array();
+    }
+    w.end_object();
+}
+
+void render_turns(std::string& out, const task_record& task, std::int64_t now, int text_steps,
+                  const render_context& ctx, std::vector<turn_view>& scratch)
+{
+    scratch.clear();
+    view_task(task, now, text_steps, &scratch);
+    json_writer w(out);
+    w.begin_object();
+    w.key("taskId").str(task.id);
+    w.key("items").begin_array();
+    for (const auto& t : scratch)
+        write_turn(w, task, t, ctx);
+    w.end_array();
+    w.end_object();
+}
+
+void render_run(std::string& out, const task_record& task, const run_record& run, std::int64_t now,
+                int text_steps, const render_context& ctx)
+{
+    const bool finished = now >= run.end_ms();
+    std::string_view status = "pending";
+    if (finished)
+        status = run.final_status();
+    else if (now >= run.turns_start_ms())
+        status = "running";
+    // The run's answer is its last turn's text, once there is one.
+    std::string_view text;
+    if (finished && run.turns() > 0)
+        text = run.texts.back();
+    json_writer w(out);
+    w.begin_object();
+    w.key("id").str(run.id);
+    w.key("object").str("worker");
+    w.key("status").str(status);
+    w.key("running").boolean(!finished);
+    w.key("output_text").str(text);
+    w.key("output").begin_array();
+    if (!text.empty()) {
+        w.begin_object();
+        w.key("role").str("assistant");
+        w.key("content").begin_array().begin_object();
+        w.key("type").str("output_text");
+        w.key("text").str(text);
+        w.end_object().end_array();
+        w.end_object();
+    }
+    w.end_array();
+    w.key("structured_output").null();
+    w.key("files").begin_array().end_array();
+    w.key("sources").begin_array().end_array();
+    w.key("messages").begin_array().end_array();
+    w.key("metadata").begin_object().end_object();
+    w.key("url");
+    write_url(w, ctx, "/workers/", task.worker_id);
+    w.key("created_at").num(run.posted_ms / 1000);
+    w.key("usage").begin_object();
+    w.key("durationMs").num(finished ? run.end_ms() - run.posted_ms : 0);
+    w.end_object();
+    w.key("error");
+    if (finished && run.end == run_end::error) {
+        w.begin_object();
+        w.key("code").str("run_failed");
+        w.key("message").str("the run failed (#fail)");
+        w.end_object();
+    } else {
+        w.null();
+    }
+    w.key("incomplete_details").null();
+    w.end_object();
+}
+
+void render_error(std::string& out, std::string_view code, std::string_view message, std::string_view field)
+{
+    json_writer w(out);
+    w.begin_object();
+    w.key("error").str(code);
+    w.key("message").str(message);
+    if (!field.empty())
+        w.key("field").str(field);
+    w.end_object();
+}
+
+} // namespace handinger::sim::detail

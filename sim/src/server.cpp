@@ -1,0 +1,137 @@
+#include "server.hpp"
+#include "session.hpp"
+#include "tls_cert.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <openssl/ssl.h>
+
+#include <algorithm>
+#include <optional>
+#include <thread>
+#include <vector>
+
+namespace handinger::sim::detail {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+
+namespace {
+
+std::unique_ptr<asio::ssl::context> make_tls_context(const options& opts, const tls_material* tls)
+{
+    const bool files = !opts.cert_file.empty();
+    if (!tls && !files)
+        return nullptr;
+    auto ctx = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_server);
+    ctx->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                     asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
+                     asio::ssl::context::no_tlsv1_1);
+    SSL_CTX* native = ctx->native_handle();
+    SSL_CTX_set_min_proto_version(native, TLS1_2_VERSION);
+    // Resumption both ways: a server-side session cache for TLS 1.2 session
+    // ids, and tickets (on by default) for TLS 1.2/1.3.
+    SSL_CTX_set_session_cache_mode(native, SSL_SESS_CACHE_SERVER);
+    static constexpr unsigned char sid_ctx[] = "handinger-sim";
+    SSL_CTX_set_session_id_context(native, sid_ctx, sizeof sid_ctx - 1);
+    if (files) {
+        ctx->use_certificate_chain_file(opts.cert_file);
+        ctx->use_private_key_file(opts.key_file.empty() ? opts.cert_file : opts.key_file,
+                                  asio::ssl::context::pem);
+    } else {
+        ctx->use_certificate_chain(asio::buffer(tls->cert_pem));
+        ctx->use_private_key(asio::buffer(tls->key_pem), asio::ssl::context::pem);
+    }
+    return ctx;
+}
+
+} // namespace
+
+struct server::impl {
+    const options& opts;
+    service& svc;
+    std::unique_ptr<asio::ssl::context> tls;
+    // Declared after what the sessions use, so destroying it (which destroys
+    // every suspended connection coroutine) happens while those still live.
+    std::optional<asio::io_context> ioc;
+    std::optional<tcp::acceptor> acceptor;
+    std::vector<std::thread> threads;
+    unsigned short port = 0;
+
+    asio::awaitable<void> accept_loop()
+    {
+        const session_env env{&opts, &svc, tls.get()};
+        for (;;) {
+            // With several threads each connection gets a strand: Beast's
+            // tcp_stream timer and the I/O must not race.
+            auto ex = opts.threads > 1 ? asio::any_io_executor(asio::make_strand(*ioc))
+                                       : asio::any_io_executor(ioc->get_executor());
+            auto [ec, socket] = co_await acceptor->async_accept(ex, asio::as_tuple(asio::use_awaitable));
+            if (ec == asio::error::operation_aborted || !acceptor->is_open())
+                co_return;
+            if (ec) {
+                // Out of descriptors, say: back off instead of spinning.
+                asio::steady_timer t(ioc->get_executor(), std::chrono::milliseconds(50));
+                co_await t.async_wait(asio::as_tuple(asio::use_awaitable));
+                continue;
+            }
+            spawn_session(std::move(socket), env);
+        }
+    }
+};
+
+server::server(const options& opts, service& svc, const tls_material* tls)
+    : impl_(new impl{opts, svc, make_tls_context(opts, tls), {}, {}, {}, 0})
+{}
+
+server::~server()
+{
+    stop();
+}
+
+void server::start()
+{
+    auto& s = *impl_;
+    const int threads = std::max(1, s.opts.threads);
+    s.ioc.emplace(threads);
+    tcp::endpoint ep(asio::ip::make_address(s.opts.host), s.opts.port);
+    s.acceptor.emplace(*s.ioc);
+    s.acceptor->open(ep.protocol());
+    s.acceptor->set_option(asio::socket_base::reuse_address(true));
+    s.acceptor->bind(ep);
+    s.acceptor->listen(asio::socket_base::max_listen_connections);
+    s.port = s.acceptor->local_endpoint().port();
+    asio::co_spawn(*s.ioc, s.accept_loop(), asio::detached);
+    for (int i = 0; i < threads; ++i)
+        s.threads.emplace_back([&s] { s.ioc->run(); });
+}
+
+void server::stop()
+{
+    auto& s = *impl_;
+    if (!s.ioc)
+        return;
+    s.ioc->stop();
+    for (auto& t : s.threads)
+        t.join();
+    s.threads.clear();
+    s.acceptor.reset();
+    // Destroys every pending handler, hence every connection coroutine and
+    // its socket: stalled and held responses included.
+    s.ioc.reset();
+}
+
+unsigned short server::port() const
+{
+    return impl_->port;
+}
+
+} // namespace handinger::sim::detail

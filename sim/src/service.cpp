@@ -1,0 +1,327 @@
+// Routing, auth, retrieve/archive, faults and the counters. POST /api/tasks
+// lives in create.cpp.
+#include <handinger/sim/detail/service.hpp>
+
+#include <boost/json/serialize.hpp>
+#include <boost/json/value.hpp>
+#include <boost/url/parse.hpp>
+#include <boost/url/url_view.hpp>
+
+#include <algorithm>
+#include <array>
+
+namespace handinger::sim::detail {
+
+void http_response::clear()
+{
+    status = 200;
+    body.clear();
+    headers.clear();
+    transport = fault_kind::none;
+    send_at_ms = 0;
+}
+
+std::string_view route_name(route r)
+{
+    static constexpr std::array<std::string_view, static_cast<int>(route::count_)> names{
+        "POST /api/tasks",
+        "GET /api/tasks/{id}",
+        "GET /api/tasks/{id}/turns",
+        "DELETE /api/tasks/{id}",
+        "GET /_sim/stats",
+        "POST /_sim/reset-stats",
+        "other"};
+    return names[static_cast<int>(r)];
+}
+
+namespace {
+
+render_context make_context(const options& o)
+{
+    render_context c;
+    c.seed = o.seed;
+    c.stamp_visibility = o.stamp_visibility;
+    return c;
+}
+
+bool iequals(std::string_view a, std::string_view b)
+{
+    return std::equal(a.begin(), a.end(), b.begin(), b.end(),
+                      [](char x, char y) { return (x | 0x20) == (y | 0x20); });
+}
+
+// The key of "Bearer <key>", or "" when the header is not of that form.
+std::string_view bearer_key(std::string_view h)
+{
+    if (h.size() < 7 || !iequals(h.substr(0, 6), "bearer") || h[6] != ' ')
+        return {};
+    h.remove_prefix(7);
+    while (!h.empty() && h.front() == ' ')
+        h.remove_prefix(1);
+    while (!h.empty() && h.back() == ' ')
+        h.remove_suffix(1);
+    return h;
+}
+
+} // namespace
+
+service::service(const options& opts)
+    : opts_(opts), ctx_(make_context(opts)), faults_(opts), ids_(mix64(opts.seed ^ 0x1d5ULL))
+{
+    keys_.push_back(opts.api_key);
+    keys_.insert(keys_.end(), opts.other_keys.begin(), opts.other_keys.end());
+}
+
+void service::handle(const http_request& req, http_response& res)
+{
+    res.clear();
+    std::lock_guard lock(mutex_);
+    route r = dispatch(req, res);
+    // A response that never leaves is counted under status "none" (0).
+    const bool silent = res.transport == fault_kind::reset || res.transport == fault_kind::lost ||
+                        res.transport == fault_kind::stall;
+    ++counters_.requests[static_cast<int>(r)][silent ? 0 : res.status];
+}
+
+void service::error(http_response& res, int status, std::string_view code, std::string_view message,
+                    std::string_view field)
+{
+    res.status = status;
+    res.body.clear();
+    render_error(res.body, code, message, field);
+}
+
+route service::dispatch(const http_request& req, http_response& res)
+{
+    std::string_view path = req.target.substr(0, req.target.find('?'));
+    if (path == "/_sim/stats" || path == "/_sim/reset-stats") {
+        const bool stats = path == "/_sim/stats";
+        if (req.method != (stats ? "GET" : "POST")) {
+            res.headers.emplace_back("allow", stats ? "GET" : "POST");
+            error(res, 405, "method_not_allowed",
+                  std::string(req.method) + " is not allowed on " + std::string(path));
+        } else if (stats) {
+            res.body = boost::json::serialize(stats_locked());
+        } else {
+            reset_locked();
+            res.body = R"({"reset":true})";
+        }
+        return stats ? route::stats : route::reset_stats;
+    }
+    if (path == "/api" || path.substr(0, 5) == "/api/") {
+        std::string_view key = bearer_key(req.authorization);
+        if (key.empty() || std::find(keys_.begin(), keys_.end(), key) == keys_.end()) {
+            error(res, 401, "unauthorized", key.empty() ? "missing bearer token" : "invalid API key");
+            return route::other;
+        }
+        return handle_api(req, key, res);
+    }
+    error(res, 404, "not_found", "no route for " + std::string(req.method) + " " + std::string(path));
+    return route::other;
+}
+
+route service::handle_api(const http_request& req, std::string_view key, http_response& res)
+{
+    // Every authenticated /api request advances the draw, so the faults met
+    // depend only on the order of requests.
+    const fault_kind drawn = draw_fault(faults_, opts_.seed, api_requests_++);
+
+    auto parsed = boost::urls::parse_origin_form(req.target);
+    std::array<std::string, 4> segs;
+    std::size_t n = 0;
+    if (parsed) {
+        for (auto seg : parsed->segments()) {
+            if (n == segs.size()) {
+                n = segs.size() + 1; // too many: no route
+                break;
+            }
+            segs[n++] = std::move(seg);
+        }
+    }
+    auto no_route = [&] {
+        error(res, 404, "not_found",
+              "no route for " + std::string(req.method) + " " + std::string(req.target));
+        return route::other;
+    };
+    auto not_allowed = [&](std::string_view allow) {
+        res.headers.emplace_back("allow", std::string(allow));
+        error(res, 405, "method_not_allowed",
+              std::string(req.method) + " is not allowed here (allowed: " + std::string(allow) + ")");
+        return route::other;
+    };
+    if (!parsed || n < 2 || n > 4 || segs[0] != "api" || segs[1] != "tasks" ||
+        (n == 4 && segs[3] != "turns") || (n >= 3 && segs[2].empty()))
+        return no_route();
+
+    if (n == 2) {
+        if (req.method != "POST")
+            return not_allowed("POST");
+        if (!answer_fault(drawn, req.now_ms, res))
+            handle_create(req, key, drawn, res);
+        return route::create;
+    }
+    const bool turns_route = n == 4;
+    if (turns_route ? req.method != "GET" : (req.method != "GET" && req.method != "DELETE"))
+        return not_allowed(turns_route ? "GET" : "GET, DELETE");
+    const route r = turns_route ? route::turns : req.method == "GET" ? route::retrieve : route::archive;
+
+    task_record* task = find_task(segs[2]);
+    // A task's own #get-fault comes before the random draw.
+    fault_kind fault = drawn;
+    if (task && r != route::archive && task->get_fault_left > 0) {
+        --task->get_fault_left;
+        fault = task->get_fault;
+    }
+    if (answer_fault(fault, req.now_ms, res))
+        return r;
+    if (!task) {
+        error(res, 404, "not_found", "task " + segs[2] + " not found");
+        return r;
+    }
+    if (r == route::archive) {
+        if (key != task->creator_key) {
+            error(res, 403, "permission_denied",
+                  "only the key that created task " + task->id + " may archive it");
+            return r;
+        }
+        task->archived = true;
+        res.body = R"({"archived":true})";
+    } else {
+        handle_retrieve(*task, turns_route, req.now_ms, res);
+    }
+    if (processes_request(fault)) {
+        note_fault(fault);
+        res.transport = fault;
+    }
+    return r;
+}
+
+void service::handle_retrieve(const task_record& task, bool turns_route, std::int64_t now_ms,
+                              http_response& res)
+{
+    if (turns_route)
+        render_turns(res.body, task, now_ms, opts_.text_steps, ctx_, scratch_);
+    else
+        render_retrieve(res.body, task, now_ms, opts_.text_steps, opts_.shape == retrieve_shape::with_turns,
+                        ctx_, scratch_);
+}
+
+bool service::answer_fault(fault_kind kind, std::int64_t now_ms, http_response& res)
+{
+    switch (kind) {
+    case fault_kind::http429:
+        error(res, 429, "rate_limited", "too many requests (simulated)");
+        add_retry_after(res.headers, faults_.retry_after, faults_.retry_after_value.count(), now_ms);
+        break;
+    case fault_kind::http500: error(res, 500, "internal_error", "simulated server error"); break;
+    case fault_kind::http503: error(res, 503, "unavailable", "simulated unavailability"); break;
+    case fault_kind::no_retry:
+        error(res, 503, "unavailable", "simulated unavailability, not to be retried");
+        res.headers.emplace_back("x-should-retry", "false");
+        break;
+    case fault_kind::retry_true:
+        error(res, 400, "bad_request", "simulated bad request that may be retried");
+        res.headers.emplace_back("x-should-retry", "true");
+        break;
+    case fault_kind::reset: res.transport = fault_kind::reset; break;
+    default: return false;
+    }
+    note_fault(kind);
+    return true;
+}
+
+void service::note_fault(fault_kind kind)
+{
+    std::string_view name = to_string(kind);
+    auto it = counters_.faults.find(name);
+    if (it == counters_.faults.end())
+        it = counters_.faults.emplace(std::string(name), 0).first;
+    ++it->second;
+}
+
+task_record* service::find_task(std::string_view id)
+{
+    auto it = tasks_.find(std::string(id));
+    return it == tasks_.end() ? nullptr : &it->second;
+}
+
+void service::set_faults(const fault_options& f)
+{
+    std::lock_guard lock(mutex_);
+    faults_ = f;
+}
+
+boost::json::object service::stats() const
+{
+    std::lock_guard lock(mutex_);
+    return stats_locked();
+}
+
+boost::json::object service::stats_locked() const
+{
+    boost::json::object o;
+    o["connections_accepted"] = conn_accepted_.load();
+    o["connections_open"] = conn_open_.load();
+    o["connections_peak"] = conn_peak_.load();
+    o["tls_handshakes"] = handshakes_.load();
+    o["tls_resumed"] = resumed_.load();
+    boost::json::object requests;
+    for (int r = 0; r < static_cast<int>(route::count_); ++r) {
+        if (counters_.requests[r].empty())
+            continue;
+        boost::json::object by_status;
+        for (auto [status, count] : counters_.requests[r])
+            by_status[status == 0 ? std::string("none") : std::to_string(status)] = count;
+        requests[route_name(static_cast<route>(r))] = std::move(by_status);
+    }
+    o["requests"] = std::move(requests);
+    o["tasks_created"] = counters_.tasks_created;
+    o["followup_turns"] = counters_.followup_turns;
+    o["posts"] = counters_.posts;
+    o["duplicate_posts"] = counters_.duplicate_posts;
+    boost::json::object faults;
+    for (auto& [kind, count] : counters_.faults)
+        faults[kind] = count;
+    o["faults"] = std::move(faults);
+    o["rate_limited"] = counters_.rate_limited;
+    o["tasks"] = static_cast<std::int64_t>(tasks_.size());
+    return o;
+}
+
+void service::reset_stats()
+{
+    std::lock_guard lock(mutex_);
+    reset_locked();
+}
+
+void service::reset_locked()
+{
+    counters_ = counters{};
+    conn_accepted_ = 0;
+    handshakes_ = 0;
+    resumed_ = 0;
+    conn_peak_ = conn_open_.load();
+}
+
+void service::on_connection_open()
+{
+    ++conn_accepted_;
+    const auto open = ++conn_open_;
+    auto peak = conn_peak_.load();
+    while (open > peak && !conn_peak_.compare_exchange_weak(peak, open)) {
+    }
+}
+
+void service::on_connection_close()
+{
+    --conn_open_;
+}
+
+void service::on_handshake(bool resumed)
+{
+    ++handshakes_;
+    if (resumed)
+        ++resumed_;
+}
+
+} // namespace handinger::sim::detail
