@@ -28,6 +28,8 @@ struct tls_options {
     std::string ca_file;
     /// Directory of extra trusted CAs (OpenSSL c_rehash layout).
     std::string ca_dir;
+    /// Extra trusted CAs given as PEM text (one or more certificates).
+    std::string ca_pem;
     /// Skips certificate and host name verification. INSECURE: anyone on the
     /// path can read and change the traffic, including the API key. For
     /// debugging against a local server only.

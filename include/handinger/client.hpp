@@ -1,0 +1,220 @@
+// handinger::client: the Tasks API over a verified-TLS keep-alive pool, with
+// retries and deadlines.
+#pragma once
+
+#include <handinger/detail/spawn.hpp>
+#include <handinger/error.hpp>
+#include <handinger/models.hpp>
+#include <handinger/options.hpp>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <memory>
+#include <string>
+
+namespace handinger {
+
+/// The outcome of a create: the run result and the task id that was sent.
+struct create_result {
+    /// The task id the client sent (the caller's, or a generated `tsk_` ULID).
+    std::string task_id;
+    /// The service's response. When `recovered`, built from the retrieved
+    /// task instead: id empty, status mapped from the task's status,
+    /// output_text the last turn's text.
+    run_result run;
+    /// The response was lost (connection broke, timeout, 5xx after the request
+    /// was sent) and the client, rather than resending, retrieved the task and
+    /// found the submission there.
+    bool recovered = false;
+};
+
+/// Connection and call statistics of a client.
+struct client_stats {
+    std::size_t open_connections = 0;
+    std::size_t idle_connections = 0;
+    std::size_t waiting_calls = 0;
+    std::uint64_t connections_created = 0;
+    std::uint64_t tls_resumed = 0;
+    std::uint64_t attempts = 0;
+};
+
+namespace detail {
+class client_impl;
+using impl_ptr = std::shared_ptr<client_impl>;
+
+boost::asio::any_io_executor op_executor(const impl_ptr& impl);
+
+boost::asio::awaitable<op_result<create_result>> create_op(impl_ptr, create_task_params, request_options);
+boost::asio::awaitable<op_result<task_with_turns>> retrieve_op(impl_ptr, std::string, request_options);
+boost::asio::awaitable<op_result<delete_task_response>> archive_op(impl_ptr, std::string, request_options);
+boost::asio::awaitable<op_result<task_turn_list>> list_turns_op(impl_ptr, std::string, request_options);
+
+boost::asio::awaitable<create_result> create_throwing(impl_ptr, create_task_params, request_options);
+boost::asio::awaitable<task_with_turns> retrieve_throwing(impl_ptr, std::string, request_options);
+boost::asio::awaitable<delete_task_response> archive_throwing(impl_ptr, std::string, request_options);
+boost::asio::awaitable<task_turn_list> list_turns_throwing(impl_ptr, std::string, request_options);
+} // namespace detail
+
+/// A client of the Handinger Tasks API.
+///
+/// Every operation comes in two forms:
+/// - `async_x(args, [request_options,] token)`: completion signature
+///   `void(std::exception_ptr, T)`; failures are an api_error (code +
+///   diagnostics). With `use_awaitable`, `co_await` returns T or throws.
+/// - `async_x(args, [request_options,] diagnostics&, token)`: completion
+///   signature `void(boost::system::error_code, T)`; never throws for a failed
+///   call; the diagnostics are written before the handler runs and must
+///   outlive the operation.
+/// The token defaults to `boost::asio::use_awaitable`; `deferred`,
+/// `use_future`, callbacks and any other completion token work.
+///
+/// Cancellation: every operation supports terminal cancellation through the
+/// token's cancellation slot. It stops the call promptly (waiting for a
+/// connection, connecting, sending, receiving, or waiting to retry), closes a
+/// connection left mid-exchange, and completes with error::cancelled.
+///
+/// Thread safety: a client may be used concurrently from several threads
+/// running its executor (each operation runs on a strand of its own; the
+/// pool's state is behind a mutex). Construction, moving and destruction are
+/// not thread-safe. Operations keep the client's state alive, so a client may
+/// be destroyed while operations are in flight: exchanges under way finish,
+/// calls waiting for a connection or about to retry complete with
+/// error::cancelled, and every connection is closed.
+class client {
+public:
+    using executor_type = boost::asio::any_io_executor;
+
+    /// Throws api_error(error::invalid_argument) when no API key is found,
+    /// the base URL is invalid, or a CA file/directory cannot be loaded.
+    explicit client(executor_type ex, client_options opts = {});
+    explicit client(boost::asio::io_context& ctx, client_options opts = {});
+    client(client&&) noexcept;
+    client& operator=(client&&) noexcept;
+    ~client();
+
+    executor_type get_executor() const noexcept;
+    /// The options in effect (environment applied; the API key is not kept here).
+    const client_options& options() const noexcept;
+    client_stats stats() const;
+
+    /// POST /api/tasks. Validates `params` first (error::invalid_argument
+    /// without any I/O), always sends a taskId (generated when absent), and
+    /// returns it with the run result. A retried POST whose first response was
+    /// lost is not resent blindly: the task is retrieved first, and when the
+    /// submission is visible the call completes with `recovered` set.
+    /// Note: the real service may answer only when the task's run is over.
+    template <detail::completion_token Token = boost::asio::use_awaitable_t<>>
+    auto async_create(create_task_params params, request_options ro, Token&& token = {})
+    {
+        return boost::asio::co_spawn(detail::op_executor(impl_),
+                                     detail::create_throwing(impl_, std::move(params), std::move(ro)),
+                                     std::forward<Token>(token));
+    }
+    template <detail::completion_token Token = boost::asio::use_awaitable_t<>>
+    auto async_create(create_task_params params, Token&& token = {})
+    {
+        return async_create(std::move(params), request_options{}, std::forward<Token>(token));
+    }
+    template <detail::completion_token Token = boost::asio::use_awaitable_t<>>
+    auto async_create(create_task_params params, request_options ro, diagnostics& diag, Token&& token = {})
+    {
+        return detail::spawn_ec<create_result>(detail::op_executor(impl_),
+                                               detail::create_op(impl_, std::move(params), std::move(ro)),
+                                               diag, std::forward<Token>(token));
+    }
+    template <detail::completion_token Token = boost::asio::use_awaitable_t<>>
+    auto async_create(create_task_params params, diagnostics& diag, Token&& token = {})
+    {
+        return async_create(std::move(params), request_options{}, diag, std::forward<Token>(token));
+    }
+
+    /// GET /api/tasks/{id}: the task with its turns. When the server answers
+    /// `{task}` without turns, the turns are fetched from /turns.
+    template <detail::completion_token Token = boost::asio::use_awaitable_t<>>
+    auto async_retrieve(std::string task_id, request_options ro, Token&& token = {})
+    {
+        return boost::asio::co_spawn(detail::op_executor(impl_),
+                                     detail::retrieve_throwing(impl_, std::move(task_id), std::move(ro)),
+                                     std::forward<Token>(token));
+    }
+    template <detail::completion_token Token = boost::asio::use_awaitable_t<>>
+    auto async_retrieve(std::string task_id, Token&& token = {})
+    {
+        return async_retrieve(std::move(task_id), request_options{}, std::forward<Token>(token));
+    }
+    template <detail::completion_token Token = boost::asio::use_awaitable_t<>>
+    auto async_retrieve(std::string task_id, request_options ro, diagnostics& diag, Token&& token = {})
+    {
+        return detail::spawn_ec<task_with_turns>(
+            detail::op_executor(impl_), detail::retrieve_op(impl_, std::move(task_id), std::move(ro)), diag,
+            std::forward<Token>(token));
+    }
+    template <detail::completion_token Token = boost::asio::use_awaitable_t<>>
+    auto async_retrieve(std::string task_id, diagnostics& diag, Token&& token = {})
+    {
+        return async_retrieve(std::move(task_id), request_options{}, diag, std::forward<Token>(token));
+    }
+
+    /// DELETE /api/tasks/{id}: archives the task (hides it from listings;
+    /// does not stop it).
+    template <detail::completion_token Token = boost::asio::use_awaitable_t<>>
+    auto async_archive(std::string task_id, request_options ro, Token&& token = {})
+    {
+        return boost::asio::co_spawn(detail::op_executor(impl_),
+                                     detail::archive_throwing(impl_, std::move(task_id), std::move(ro)),
+                                     std::forward<Token>(token));
+    }
+    template <detail::completion_token Token = boost::asio::use_awaitable_t<>>
+    auto async_archive(std::string task_id, Token&& token = {})
+    {
+        return async_archive(std::move(task_id), request_options{}, std::forward<Token>(token));
+    }
+    template <detail::completion_token Token = boost::asio::use_awaitable_t<>>
+    auto async_archive(std::string task_id, request_options ro, diagnostics& diag, Token&& token = {})
+    {
+        return detail::spawn_ec<delete_task_response>(
+            detail::op_executor(impl_), detail::archive_op(impl_, std::move(task_id), std::move(ro)), diag,
+            std::forward<Token>(token));
+    }
+    template <detail::completion_token Token = boost::asio::use_awaitable_t<>>
+    auto async_archive(std::string task_id, diagnostics& diag, Token&& token = {})
+    {
+        return async_archive(std::move(task_id), request_options{}, diag, std::forward<Token>(token));
+    }
+
+    /// GET /api/tasks/{id}/turns (newer service versions).
+    template <detail::completion_token Token = boost::asio::use_awaitable_t<>>
+    auto async_list_turns(std::string task_id, request_options ro, Token&& token = {})
+    {
+        return boost::asio::co_spawn(detail::op_executor(impl_),
+                                     detail::list_turns_throwing(impl_, std::move(task_id), std::move(ro)),
+                                     std::forward<Token>(token));
+    }
+    template <detail::completion_token Token = boost::asio::use_awaitable_t<>>
+    auto async_list_turns(std::string task_id, Token&& token = {})
+    {
+        return async_list_turns(std::move(task_id), request_options{}, std::forward<Token>(token));
+    }
+    template <detail::completion_token Token = boost::asio::use_awaitable_t<>>
+    auto async_list_turns(std::string task_id, request_options ro, diagnostics& diag, Token&& token = {})
+    {
+        return detail::spawn_ec<task_turn_list>(
+            detail::op_executor(impl_), detail::list_turns_op(impl_, std::move(task_id), std::move(ro)), diag,
+            std::forward<Token>(token));
+    }
+    template <detail::completion_token Token = boost::asio::use_awaitable_t<>>
+    auto async_list_turns(std::string task_id, diagnostics& diag, Token&& token = {})
+    {
+        return async_list_turns(std::move(task_id), request_options{}, diag, std::forward<Token>(token));
+    }
+
+    /// Closes idle connections now. Calls in flight are not affected.
+    void close_idle();
+
+private:
+    detail::impl_ptr impl_;
+};
+
+} // namespace handinger

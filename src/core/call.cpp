@@ -1,0 +1,257 @@
+// The retry loop shared by every operation, and the check that keeps a lost
+// POST from being resent blindly.
+#include "core/client_impl.hpp"
+#include "policy/retry.hpp"
+
+#include <handinger/json.hpp>
+
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <cstdio>
+#include <random>
+
+namespace handinger::detail {
+
+namespace asio = boost::asio;
+using clock = std::chrono::steady_clock;
+using std::chrono::milliseconds;
+
+namespace {
+
+double random01()
+{
+    thread_local std::minstd_rand rng{std::random_device{}()};
+    return std::uniform_real_distribution<double>(0.0, 1.0)(rng);
+}
+
+std::string format_ms(clock::duration d)
+{
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.1f ms", std::chrono::duration<double, std::milli>(d).count());
+    return buf;
+}
+
+} // namespace
+
+client_impl::client_impl(asio::any_io_executor ex, client_options o)
+    : ex_(std::move(ex)), opts_(resolve_options(std::move(o))), logger_(opts_.opts.logger),
+      transport_(ex_, opts_.ep, "Bearer " + opts_.api_key,
+                 http::transport_options{opts_.opts.pool_size, opts_.opts.idle_timeout,
+                                         opts_.opts.connect_timeout, opts_.opts.max_body_size, opts_.opts.tls,
+                                         "handinger-cpp/0.1"})
+{
+    opts_.api_key.clear(); // from here on only the transport holds it
+}
+
+client_impl::~client_impl() = default;
+
+void client_impl::log(log_level lv, std::string_view line) const
+{
+    if (logs(lv))
+        logger_(lv, line);
+}
+
+std::string client_impl::task_path(std::string_view id, std::string_view suffix) const
+{
+    std::string p = opts_.ep.path_prefix;
+    p += "/api/tasks/";
+    if (id == "." || id == "..") // dot segments would be resolved away by the server
+        for (std::size_t i = 0; i < id.size(); ++i)
+            p += "%2E";
+    else
+        http::append_segment(p, id);
+    p += suffix;
+    return p;
+}
+
+asio::awaitable<std::optional<bool>> client_impl::probe_visible(const post_probe& p,
+                                                                const request_options& ro, std::string& why)
+{
+    call_outcome o;
+    co_await call("GET", task_path(p.task_id), {}, ro, nullptr, o);
+    if (o.ec == error::not_found) {
+        if (p.existed_before) {
+            why = "the task disappeared";
+            co_return std::nullopt;
+        }
+        co_return false;
+    }
+    if (o.ec) {
+        why = "could not check whether the task was created: " + o.diag.to_string(o.ec);
+        co_return std::nullopt;
+    }
+    if (!p.existed_before)
+        co_return true;
+    task_with_turns t;
+    boost::system::error_code ec;
+    std::string what;
+    parse_json(o.body, t, ec, what);
+    if (ec) {
+        why = "could not check whether the follow-up arrived: " + what;
+        co_return std::nullopt;
+    }
+    auto turns = t.has_turns ? t.turns.size() : static_cast<std::size_t>(t.task.totals.turn_count);
+    co_return turns > p.turns_before;
+}
+
+asio::awaitable<void> client_impl::call(std::string_view method, std::string target, std::string body,
+                                        const request_options& ro, const post_probe* probe, call_outcome& out)
+{
+    auto self = shared_from_this();
+    auto cs = co_await asio::this_coro::cancellation_state;
+    const auto timeout = ro.timeout.value_or(opts_.opts.timeout);
+    const auto total = ro.total_timeout.value_or(opts_.opts.total_timeout);
+    const int max_retries = ro.max_retries.value_or(opts_.opts.max_retries);
+    const auto start = clock::now();
+    const auto overall = total.count() > 0 ? start + total : clock::time_point::max();
+
+    // Headers: the client's, then the call's on top.
+    header_list merged;
+    const header_list* headers = &opts_.opts.headers;
+    if (!ro.headers.empty()) {
+        merged = opts_.opts.headers;
+        for (const auto& h : ro.headers) {
+            std::erase_if(merged, [&](const auto& m) {
+                return m.first.size() == h.first.size() &&
+                       std::equal(m.first.begin(), m.first.end(), h.first.begin(), [](char a, char b) {
+                           return std::tolower(static_cast<unsigned char>(a)) ==
+                                  std::tolower(static_cast<unsigned char>(b));
+                       });
+            });
+            merged.push_back(h);
+        }
+        headers = &merged;
+    }
+
+    out = call_outcome{};
+    out.diag.method = std::string(method);
+    out.diag.path = target;
+
+    http::request req{method, target, body, headers, 0};
+    http::exchange_result ex;
+    int retries = 0;
+    int attempts = 0;
+    bool stale_used = false;
+    bool force_new = false;
+    for (;;) {
+        auto now = clock::now();
+        auto attempt_deadline = overall;
+        if (timeout < overall - now)
+            attempt_deadline = now + timeout;
+        req.retry_count = retries;
+        ++attempts;
+        attempts_.fetch_add(1, std::memory_order_relaxed);
+        co_await transport_.exchange(req, attempt_deadline, force_new, ex);
+        force_new = false;
+
+        if (logs(log_level::info)) {
+            std::string line = std::string(method) + " " + target + " -> ";
+            line += ex.ec ? ex.ec.message() + " (" + ex.detail + ")" : std::to_string(ex.res.status);
+            line += " attempt " + std::to_string(attempts) + ", " + format_ms(clock::now() - now) + ", " +
+                    (ex.reused ? "reused connection" : "new connection");
+            log(log_level::info, line);
+        }
+
+        attempt_facts facts;
+        if (!ex.ec) {
+            if (ex.res.status >= 200 && ex.res.status < 300) {
+                out.status = ex.res.status;
+                out.body = std::move(ex.res.body);
+                out.diag.status = out.status;
+                out.diag.attempts = attempts;
+                co_return;
+            }
+            facts.ec = error_from_status(ex.res.status);
+            facts.status = ex.res.status;
+            facts.maybe_delivered = true;
+            facts.x_should_retry = ex.res.x_should_retry;
+            facts.retry_after_ms = ex.res.retry_after_ms;
+            facts.retry_after = ex.res.retry_after;
+        } else {
+            facts.ec = ex.ec;
+            facts.maybe_delivered = ex.maybe_delivered;
+        }
+
+        auto fail = [&] {
+            out.ec = facts.ec;
+            out.diag.attempts = attempts;
+            if (facts.status != 0)
+                out.diag.set_response(facts.status, ex.res.body);
+            out.diag.client_message = ex.ec ? ex.detail : std::string();
+        };
+        if (ex.ec == error::cancelled || cs.cancelled() != asio::cancellation_type::none) {
+            facts.ec = error::cancelled;
+            fail();
+            co_return;
+        }
+
+        // A pooled connection the server had closed: once, on a new
+        // connection, without counting as a retry.
+        bool stale = is_stale_connection_failure(ex.reused, ex.response_started, ex.peer_closed, stale_used);
+        retry_decision d;
+        if (stale) {
+            d.retry = true;
+        } else {
+            retry_inputs in;
+            in.facts = facts;
+            in.retries_done = retries;
+            in.max_retries = max_retries;
+            in.now = std::chrono::system_clock::now();
+            if (overall != clock::time_point::max())
+                in.remaining = std::chrono::duration_cast<milliseconds>(overall - clock::now());
+            in.random01 = random01();
+            d = decide_retry(in);
+        }
+        if (!d.retry) {
+            fail();
+            if (d.reason == "deadline" && facts.status == 0 && out.ec != error::timeout)
+                out.diag.client_message += " (no time left to retry)";
+            co_return;
+        }
+
+        // Do not resend a POST that may have taken effect: ask first.
+        if (probe && (stale ? ex.maybe_delivered : is_ambiguous_delivery(facts))) {
+            std::string why;
+            auto visible = co_await probe_visible(*probe, ro, why);
+            if (visible && *visible) {
+                log(log_level::info, "POST " + target + ": response lost, but task " + probe->task_id +
+                                         " shows the submission; not resending");
+                out.recovered = true;
+                out.status = 0;
+                out.diag.attempts = attempts;
+                co_return;
+            }
+            if (!visible) {
+                fail();
+                out.diag.client_message += "; not resent: " + why;
+                co_return;
+            }
+        }
+
+        if (stale) {
+            stale_used = true;
+            force_new = true;
+            log(log_level::debug, "stale pooled connection; resending on a new connection");
+            continue;
+        }
+        log(log_level::debug, "retrying " + std::string(method) + " " + target + " in " +
+                                  std::to_string(d.delay.count()) + " ms");
+        if (d.delay.count() > 0) {
+            asio::steady_timer t(co_await asio::this_coro::executor, d.delay);
+            boost::system::error_code ec;
+            co_await t.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+            if (ec || cs.cancelled() != asio::cancellation_type::none) {
+                facts.ec = error::cancelled;
+                fail();
+                out.diag.client_message = "cancelled while waiting to retry";
+                co_return;
+            }
+        }
+        ++retries;
+    }
+}
+
+} // namespace handinger::detail

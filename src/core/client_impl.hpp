@@ -1,0 +1,87 @@
+// Internal: the state behind handinger::client and the retry loop shared by
+// every operation. No Beast here (the transport hides it).
+#pragma once
+
+#include "http/transport.hpp"
+
+#include <handinger/client.hpp>
+
+#include <boost/asio/awaitable.hpp>
+
+#include <atomic>
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace handinger::detail {
+
+/// The options after the environment is applied.
+struct resolved_options {
+    client_options opts;
+    http::endpoint ep;
+    std::string api_key;
+};
+
+/// Applies HANDINGER_BASE_URL, HANDINGER_API_KEY, HANDINGER_CUSTOM_HEADERS and
+/// HANDINGER_LOG. Throws api_error(invalid_argument) when no key is found or
+/// the base URL is invalid.
+resolved_options resolve_options(client_options o);
+
+/// Parses "Name: value" lines; malformed lines are skipped.
+header_list parse_header_lines(std::string_view text);
+
+/// One HTTP call's outcome after retries.
+struct call_outcome {
+    boost::system::error_code ec;
+    diagnostics diag;
+    int status = 0;
+    std::string body;
+    bool recovered = false; ///< a lost POST was found to have taken effect
+};
+
+/// How a POST /api/tasks may be checked for having taken effect.
+struct post_probe {
+    std::string task_id;
+    bool existed_before = false;
+    std::size_t turns_before = 0;
+};
+
+class client_impl : public std::enable_shared_from_this<client_impl> {
+public:
+    client_impl(boost::asio::any_io_executor ex, client_options opts);
+    ~client_impl();
+
+    /// Performs method+target with retries per the policy. With `probe`, an
+    /// ambiguous POST failure is checked by retrieving the task before any
+    /// resend. Must run on a strand (op_executor()).
+    boost::asio::awaitable<void> call(std::string_view method, std::string target, std::string body,
+                                      const request_options& ro, const post_probe* probe, call_outcome& out);
+
+    /// "/api/tasks" with the base path prefix.
+    std::string tasks_path() const { return opts_.ep.path_prefix + "/api/tasks"; }
+    /// "/api/tasks/{id}" (+ suffix) with the base path prefix.
+    std::string task_path(std::string_view id, std::string_view suffix = {}) const;
+
+    void log(log_level lv, std::string_view line) const;
+    bool logs(log_level lv) const { return logger_ && lv >= opts_.opts.level; }
+
+    boost::asio::any_io_executor executor() const { return ex_; }
+    const client_options& options() const { return opts_.opts; }
+    http::transport& transport() { return transport_; }
+    std::uint64_t attempts() const { return attempts_.load(); }
+
+private:
+    // Checks whether a POST that may have been delivered took effect. Returns
+    // true (visible), false (not visible: safe to resend), or nullopt
+    // (unknown: do not resend).
+    boost::asio::awaitable<std::optional<bool>> probe_visible(const post_probe& p, const request_options& ro,
+                                                              std::string& why);
+
+    boost::asio::any_io_executor ex_;
+    resolved_options opts_;
+    logger_fn logger_;
+    http::transport transport_;
+    std::atomic<std::uint64_t> attempts_{0};
+};
+
+} // namespace handinger::detail

@@ -1,0 +1,287 @@
+// The Tasks API operations over client_impl::call.
+#include "core/client_impl.hpp"
+
+#include <handinger/json.hpp>
+#include <handinger/task_id.hpp>
+
+#include <boost/asio/strand.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/json/serialize.hpp>
+
+namespace handinger::detail {
+
+namespace asio = boost::asio;
+
+namespace {
+
+// Operation coroutines report cancellation themselves instead of having
+// Asio throw on the next co_await.
+asio::awaitable<void> op_prologue()
+{
+    co_await asio::this_coro::throw_if_cancelled(false);
+}
+
+template <class T, class R>
+void parse_body(const call_outcome& c, T& out, op_result<R>& r)
+{
+    std::string what;
+    parse_json(c.body, out, r.ec, what);
+    if (r.ec) {
+        r.diag.set_response(c.status, c.body);
+        r.diag.client_message = what;
+    }
+}
+
+template <class T>
+void fail_from(const call_outcome& c, op_result<T>& r)
+{
+    r.ec = c.ec;
+    r.diag = c.diag;
+}
+
+template <class T>
+void invalid_argument(op_result<T>& r, std::string method, std::string path, std::string what)
+{
+    r.ec = error::invalid_argument;
+    r.diag.method = std::move(method);
+    r.diag.path = std::move(path);
+    r.diag.client_message = std::move(what);
+}
+
+// The run result a recovered create reports: what the task shows now.
+run_result run_from_task(const task_with_turns& t)
+{
+    run_result r;
+    r.object = "worker";
+    switch (t.task.status.value()) {
+    case task_status::pending: r.status = run_status::pending; break;
+    case task_status::running: r.status = run_status::running; break;
+    case task_status::completed: r.status = run_status::completed; break;
+    default: r.status = open_enum<run_status>::from_string(t.task.status.str()); break;
+    }
+    r.running = !is_terminal(t.task.status);
+    r.url = t.task.url;
+    if (!t.turns.empty())
+        r.output_text = t.turns.back().output_text;
+    return r;
+}
+
+template <class T>
+asio::awaitable<T> throwing(asio::awaitable<op_result<T>> op)
+{
+    auto r = co_await std::move(op);
+    if (r.ec)
+        throw api_error(r.ec, std::move(r.diag));
+    co_return std::move(r.value);
+}
+
+} // namespace
+
+asio::any_io_executor op_executor(const impl_ptr& impl)
+{
+    return asio::make_strand(impl->executor());
+}
+
+asio::awaitable<op_result<create_result>> create_op(impl_ptr impl, create_task_params p, request_options ro)
+{
+    co_await op_prologue();
+    op_result<create_result> r;
+    const std::string path = impl->tasks_path();
+    if (auto what = validate(p); !what.empty()) {
+        invalid_argument(r, "POST", path, what);
+        co_return r;
+    }
+    post_probe probe;
+    if (p.task_id) {
+        // A caller's id may name an existing task (a follow-up): note its
+        // turns now, so a lost response can be told apart later.
+        probe.task_id = *p.task_id;
+        if (impl->options().max_retries > 0 || ro.max_retries.value_or(0) > 0) {
+            call_outcome before;
+            co_await impl->call("GET", impl->task_path(*p.task_id), {}, ro, nullptr, before);
+            if (!before.ec) {
+                task_with_turns t;
+                std::string what;
+                parse_json(before.body, t, r.ec, what);
+                if (r.ec) {
+                    r.diag.set_response(before.status, before.body);
+                    r.diag.client_message = "checking task " + *p.task_id + " before a follow-up: " + what;
+                    co_return r;
+                }
+                probe.existed_before = true;
+                probe.turns_before =
+                    t.has_turns ? t.turns.size() : static_cast<std::size_t>(t.task.totals.turn_count);
+            } else if (before.ec != error::not_found) {
+                r.ec = before.ec;
+                r.diag = before.diag;
+                co_return r;
+            }
+        }
+    } else {
+        p.task_id = make_task_id();
+        probe.task_id = *p.task_id;
+    }
+    r.value.task_id = *p.task_id;
+
+    auto body = boost::json::serialize(boost::json::value_from(p));
+    call_outcome c;
+    co_await impl->call("POST", path, std::move(body), ro, &probe, c);
+    if (c.ec) {
+        fail_from(c, r);
+        co_return r;
+    }
+    if (c.recovered) {
+        // The submission is there; report what the task shows.
+        call_outcome g;
+        co_await impl->call("GET", impl->task_path(probe.task_id), {}, ro, nullptr, g);
+        task_with_turns t;
+        if (!g.ec) {
+            std::string what;
+            boost::system::error_code ec;
+            parse_json(g.body, t, ec, what);
+        }
+        r.value.run = run_from_task(t);
+        r.value.recovered = true;
+        r.diag = c.diag;
+        co_return r;
+    }
+    parse_body(c, r.value.run, r);
+    if (!r.ec)
+        r.diag = c.diag;
+    co_return r;
+}
+
+asio::awaitable<op_result<task_turn_list>> list_turns_op(impl_ptr impl, std::string id, request_options ro)
+{
+    co_await op_prologue();
+    op_result<task_turn_list> r;
+    auto path = impl->task_path(id, "/turns");
+    if (id.empty()) {
+        invalid_argument(r, "GET", path, "task_id: must be at least 1 character");
+        co_return r;
+    }
+    call_outcome c;
+    co_await impl->call("GET", path, {}, ro, nullptr, c);
+    if (c.ec) {
+        fail_from(c, r);
+        co_return r;
+    }
+    parse_body(c, r.value, r);
+    co_return r;
+}
+
+asio::awaitable<op_result<task_with_turns>> retrieve_op(impl_ptr impl, std::string id, request_options ro)
+{
+    co_await op_prologue();
+    op_result<task_with_turns> r;
+    auto path = impl->task_path(id);
+    if (id.empty()) {
+        invalid_argument(r, "GET", path, "task_id: must be at least 1 character");
+        co_return r;
+    }
+    call_outcome c;
+    co_await impl->call("GET", path, {}, ro, nullptr, c);
+    if (c.ec) {
+        fail_from(c, r);
+        co_return r;
+    }
+    parse_body(c, r.value, r);
+    if (r.ec || r.value.has_turns)
+        co_return r;
+    // A newer service answers {task} alone: the turns come from /turns.
+    auto turns = co_await list_turns_op(impl, id, ro);
+    if (turns.ec) {
+        r.ec = turns.ec;
+        r.diag = std::move(turns.diag);
+        co_return r;
+    }
+    r.value.turns = std::move(turns.value.items);
+    co_return r;
+}
+
+asio::awaitable<op_result<delete_task_response>> archive_op(impl_ptr impl, std::string id, request_options ro)
+{
+    co_await op_prologue();
+    op_result<delete_task_response> r;
+    auto path = impl->task_path(id);
+    if (id.empty()) {
+        invalid_argument(r, "DELETE", path, "task_id: must be at least 1 character");
+        co_return r;
+    }
+    call_outcome c;
+    co_await impl->call("DELETE", path, {}, ro, nullptr, c);
+    if (c.ec) {
+        fail_from(c, r);
+        co_return r;
+    }
+    parse_body(c, r.value, r);
+    co_return r;
+}
+
+asio::awaitable<create_result> create_throwing(impl_ptr i, create_task_params p, request_options ro)
+{
+    return throwing(create_op(std::move(i), std::move(p), std::move(ro)));
+}
+asio::awaitable<task_with_turns> retrieve_throwing(impl_ptr i, std::string id, request_options ro)
+{
+    return throwing(retrieve_op(std::move(i), std::move(id), std::move(ro)));
+}
+asio::awaitable<delete_task_response> archive_throwing(impl_ptr i, std::string id, request_options ro)
+{
+    return throwing(archive_op(std::move(i), std::move(id), std::move(ro)));
+}
+asio::awaitable<task_turn_list> list_turns_throwing(impl_ptr i, std::string id, request_options ro)
+{
+    return throwing(list_turns_op(std::move(i), std::move(id), std::move(ro)));
+}
+
+} // namespace handinger::detail
+
+namespace handinger {
+
+client::client(executor_type ex, client_options opts)
+    : impl_(std::make_shared<detail::client_impl>(std::move(ex), std::move(opts)))
+{}
+
+client::client(boost::asio::io_context& ctx, client_options opts)
+    : client(ctx.get_executor(), std::move(opts))
+{}
+
+client::client(client&&) noexcept = default;
+client& client::operator=(client&&) noexcept = default;
+
+client::~client()
+{
+    if (impl_)
+        impl_->transport().shutdown();
+}
+
+client::executor_type client::get_executor() const noexcept
+{
+    return impl_->executor();
+}
+
+const client_options& client::options() const noexcept
+{
+    return impl_->options();
+}
+
+client_stats client::stats() const
+{
+    auto t = impl_->transport().stats();
+    client_stats s;
+    s.open_connections = t.open;
+    s.idle_connections = t.idle;
+    s.waiting_calls = t.waiting;
+    s.connections_created = t.connections_created;
+    s.tls_resumed = t.tls_resumed;
+    s.attempts = impl_->attempts();
+    return s;
+}
+
+void client::close_idle()
+{
+    impl_->transport().close_idle();
+}
+
+} // namespace handinger

@@ -1,0 +1,120 @@
+#include "core/client_impl.hpp"
+
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+#include <mutex>
+
+namespace handinger::detail {
+namespace {
+
+std::string env(const char* name)
+{
+    const char* v = std::getenv(name);
+    return v ? std::string(v) : std::string();
+}
+
+std::string_view trim(std::string_view s)
+{
+    while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r'))
+        s.remove_prefix(1);
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
+        s.remove_suffix(1);
+    return s;
+}
+
+bool same_name(std::string_view a, std::string_view b)
+{
+    if (a.size() != b.size())
+        return false;
+    for (std::size_t i = 0; i < a.size(); ++i)
+        if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i])))
+            return false;
+    return true;
+}
+
+[[noreturn]] void invalid(std::string what)
+{
+    diagnostics d;
+    d.client_message = std::move(what);
+    throw api_error(error::invalid_argument, d);
+}
+
+logger_fn stderr_logger()
+{
+    static std::mutex mu;
+    return [](log_level lv, std::string_view line) {
+        std::lock_guard lk(mu);
+        const char* tag = lv == log_level::debug ? "debug" : lv == log_level::info ? "info" : "warn";
+        std::fprintf(stderr, "handinger %s: %.*s\n", tag, static_cast<int>(line.size()), line.data());
+    };
+}
+
+} // namespace
+
+header_list parse_header_lines(std::string_view text)
+{
+    header_list out;
+    while (!text.empty()) {
+        auto nl = text.find('\n');
+        auto line = trim(text.substr(0, nl));
+        text = nl == std::string_view::npos ? std::string_view{} : text.substr(nl + 1);
+        auto colon = line.find(':');
+        if (colon == std::string_view::npos || colon == 0)
+            continue;
+        auto name = trim(line.substr(0, colon));
+        auto value = trim(line.substr(colon + 1));
+        if (name.empty() || name.find_first_of(" \t") != std::string_view::npos)
+            continue;
+        out.emplace_back(std::string(name), std::string(value));
+    }
+    return out;
+}
+
+resolved_options resolve_options(client_options o)
+{
+    resolved_options r;
+    if (o.base_url.empty())
+        o.base_url = env("HANDINGER_BASE_URL");
+    if (o.base_url.empty())
+        o.base_url = "https://handinger.com";
+    std::string what;
+    if (!http::parse_base_url(o.base_url, r.ep, what))
+        invalid(what);
+
+    r.api_key = o.api_key.empty() ? env("HANDINGER_API_KEY") : o.api_key;
+    if (r.api_key.empty())
+        invalid("no API key: set client_options::api_key or the HANDINGER_API_KEY environment variable");
+    for (char c : r.api_key)
+        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f)
+            invalid("the API key contains a control character");
+    o.api_key.clear(); // kept once, in the transport's authorization header
+
+    // Environment headers go under the ones given in code.
+    auto env_headers = parse_header_lines(env("HANDINGER_CUSTOM_HEADERS"));
+    for (auto& [name, value] : env_headers) {
+        bool overridden = false;
+        for (const auto& h : o.headers)
+            overridden = overridden || same_name(h.first, name);
+        if (!overridden)
+            o.headers.emplace_back(std::move(name), std::move(value));
+    }
+
+    if (!o.logger) {
+        auto lv = env("HANDINGER_LOG");
+        if (lv == "debug" || lv == "info") {
+            o.logger = stderr_logger();
+            o.level = lv == "debug" ? log_level::debug : log_level::info;
+        }
+    }
+    if (o.max_retries < 0)
+        invalid("max_retries must not be negative");
+    if (o.timeout.count() <= 0)
+        invalid("timeout must be positive");
+    if (o.pool_size == 0)
+        invalid("pool_size must be at least 1");
+    r.opts = std::move(o);
+    return r;
+}
+
+} // namespace handinger::detail

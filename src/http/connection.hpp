@@ -1,0 +1,125 @@
+// Internal to src/http: a pooled connection and the pool. Includes Asio.SSL
+// and Beast; never include it outside src/http.
+#pragma once
+
+#include "http/transport.hpp"
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/ssl/stream.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+
+#include <atomic>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <variant>
+#include <vector>
+
+namespace handinger::detail::http {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+using tls_stream = asio::ssl::stream<tcp::socket>;
+
+/// One connection: the stream, its read buffer and its deadline timer.
+///
+/// Owned by the pool while idle and by one exchange while lent; only the
+/// holder touches it. The deadline handler runs on the holder's strand and
+/// checks `generation_` so a late handler of an earlier holder does nothing.
+class connection : public std::enable_shared_from_this<connection> {
+public:
+    connection(asio::any_io_executor ex, asio::ssl::context* tls_ctx);
+
+    tcp::socket& socket() noexcept;
+    tls_stream* tls() noexcept { return std::get_if<tls_stream>(&stream_); }
+    std::variant<tcp::socket, tls_stream>& stream() noexcept { return stream_; }
+    boost::beast::flat_buffer& buffer() noexcept { return buffer_; }
+
+    /// Arms the deadline: at `when`, the socket is closed and timed_out() set.
+    /// The handler runs on `strand` (the holder's executor).
+    void arm(clock::time_point when, const asio::any_io_executor& strand);
+    /// Disarms the deadline; a handler already queued becomes a no-op.
+    void disarm();
+    bool timed_out() const noexcept { return timed_out_; }
+
+    /// Closes the socket (no TLS close_notify: the connection is dropped).
+    void close() noexcept;
+    bool is_open() noexcept { return socket().is_open(); }
+    /// True when the socket has something to read or is closed by the peer:
+    /// an idle keep-alive connection in that state is unusable.
+    bool peer_readable() noexcept;
+
+    clock::time_point idle_since{};
+    bool resumed = false; ///< TLS session was resumed
+
+private:
+    std::variant<tcp::socket, tls_stream> stream_;
+    boost::beast::flat_buffer buffer_;
+    asio::steady_timer timer_;
+    std::atomic<std::uint64_t> generation_{0};
+    bool timed_out_ = false;
+};
+
+using connection_ptr = std::shared_ptr<connection>;
+
+/// The pool's bookkeeping: idle connections (LIFO), a count of open ones, a
+/// FIFO of waiters. A release hands the connection (or the right to open
+/// one) straight to the oldest waiter, so waiters are served in order.
+class pool : public std::enable_shared_from_this<pool> {
+public:
+    pool(asio::any_io_executor ex, std::size_t size, std::chrono::milliseconds idle_timeout);
+
+    struct grant {
+        connection_ptr conn;          ///< an idle connection to reuse, or null:
+        bool may_open = false;        ///< ... the right to open a new one
+        boost::system::error_code ec; ///< timeout / cancelled when neither
+    };
+
+    /// Waits (FIFO) until a connection or an opening slot is available, or
+    /// `deadline`, or cancellation. Runs on the caller's strand.
+    asio::awaitable<grant> acquire(clock::time_point deadline, bool force_new);
+
+    /// Returns a lent connection; `reusable` false closes it. Either way the
+    /// first waiter, if any, is served.
+    void release(connection_ptr c, bool reusable);
+    /// Gives back an opening slot that was not used (connect failed).
+    void release_slot();
+
+    void shutdown();
+    void close_idle();
+    void stats(transport_stats& s) const;
+
+private:
+    struct waiter {
+        explicit waiter(const asio::any_io_executor& ex) : timer(ex) {}
+        asio::steady_timer timer;
+        bool force_new = false;
+        bool done = false;
+        grant g;
+    };
+
+    // Takes a usable idle connection (closing stale ones). Lock held.
+    connection_ptr take_idle_locked(clock::time_point now, std::vector<connection_ptr>& to_close);
+    // Hands the slot / connection to the first waiter. Lock held. Returns the
+    // waiter to wake (outside the lock), or null.
+    std::shared_ptr<waiter> serve_waiter_locked(connection_ptr& c, std::vector<connection_ptr>& to_close);
+    void wake(const std::shared_ptr<waiter>& w);
+    void start_sweeper_locked();
+    void sweep();
+
+    asio::any_io_executor ex_;
+    const std::size_t size_;
+    const std::chrono::milliseconds idle_timeout_;
+    mutable std::mutex mu_;
+    std::vector<connection_ptr> idle_; // back = most recently used
+    std::size_t open_ = 0;             // lent + idle + being opened
+    std::deque<std::shared_ptr<waiter>> waiters_;
+    bool shut_ = false;
+    bool sweeping_ = false;
+    std::shared_ptr<asio::steady_timer> sweeper_;
+};
+
+} // namespace handinger::detail::http

@@ -1,0 +1,300 @@
+#include "http/connection.hpp"
+
+#include <boost/asio/bind_executor.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <poll.h>
+
+#include <algorithm>
+
+namespace handinger::detail::http {
+
+// ---- connection ---------------------------------------------------------
+
+connection::connection(asio::any_io_executor ex, asio::ssl::context* tls_ctx)
+    : stream_(tls_ctx ? std::variant<tcp::socket, tls_stream>(std::in_place_type<tls_stream>, ex, *tls_ctx)
+                      : std::variant<tcp::socket, tls_stream>(std::in_place_type<tcp::socket>, ex)),
+      timer_(ex)
+{}
+
+tcp::socket& connection::socket() noexcept
+{
+    if (auto* t = tls())
+        return t->next_layer();
+    return std::get<tcp::socket>(stream_);
+}
+
+void connection::arm(clock::time_point when, const asio::any_io_executor& strand)
+{
+    auto gen = ++generation_;
+    timed_out_ = false;
+    timer_.expires_at(when);
+    auto on_expiry = [self = shared_from_this(), gen](boost::system::error_code ec) {
+        if (ec || self->generation_.load() != gen)
+            return;
+        self->timed_out_ = true;
+        self->close();
+    };
+    timer_.async_wait(asio::bind_executor(strand, std::move(on_expiry)));
+}
+
+void connection::disarm()
+{
+    ++generation_;
+    timer_.cancel();
+}
+
+void connection::close() noexcept
+{
+    boost::system::error_code ignored;
+    socket().shutdown(tcp::socket::shutdown_both, ignored);
+    socket().close(ignored);
+}
+
+bool connection::peer_readable() noexcept
+{
+    if (!socket().is_open())
+        return true;
+    pollfd p{};
+    p.fd = socket().native_handle();
+    p.events = POLLIN;
+    return ::poll(&p, 1, 0) != 0;
+}
+
+// ---- pool ---------------------------------------------------------------
+
+pool::pool(asio::any_io_executor ex, std::size_t size, std::chrono::milliseconds idle_timeout)
+    : ex_(std::move(ex)), size_(std::max<std::size_t>(size, 1)), idle_timeout_(idle_timeout)
+{}
+
+connection_ptr pool::take_idle_locked(clock::time_point now, std::vector<connection_ptr>& to_close)
+{
+    while (!idle_.empty()) {
+        auto c = std::move(idle_.back());
+        idle_.pop_back();
+        if (now - c->idle_since < idle_timeout_ && !c->peer_readable())
+            return c;
+        // Expired or closed by the peer: drop it; its slot stays ours.
+        to_close.push_back(std::move(c));
+        --open_;
+    }
+    return nullptr;
+}
+
+asio::awaitable<pool::grant> pool::acquire(clock::time_point deadline, bool force_new)
+{
+    auto ex = co_await asio::this_coro::executor;
+    std::vector<connection_ptr> to_close;
+    std::shared_ptr<waiter> w;
+    {
+        std::lock_guard lk(mu_);
+        if (shut_)
+            co_return grant{nullptr, false, make_error_code(asio::error::operation_aborted)};
+        // Queued callers go first: only take directly when nobody waits.
+        if (waiters_.empty()) {
+            if (!force_new)
+                if (auto c = take_idle_locked(clock::now(), to_close)) {
+                    for (auto& d : to_close)
+                        d->close();
+                    co_return grant{std::move(c), false, {}};
+                }
+            if (open_ < size_) {
+                ++open_;
+                for (auto& d : to_close)
+                    d->close();
+                co_return grant{nullptr, true, {}};
+            }
+            if (force_new && !idle_.empty()) {
+                // Make room: drop the oldest idle connection for a new one.
+                to_close.push_back(std::move(idle_.front()));
+                idle_.erase(idle_.begin());
+                for (auto& d : to_close)
+                    d->close();
+                co_return grant{nullptr, true, {}};
+            }
+        }
+        w = std::make_shared<waiter>(ex);
+        w->force_new = force_new;
+        w->timer.expires_at(deadline);
+        waiters_.push_back(w);
+    }
+    for (auto& d : to_close)
+        d->close();
+
+    boost::system::error_code ec;
+    co_await w->timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    std::lock_guard lk(mu_);
+    if (w->done)
+        co_return std::move(w->g);
+    auto it = std::find(waiters_.begin(), waiters_.end(), w);
+    if (it != waiters_.end())
+        waiters_.erase(it);
+    // The timer expired (ec clear): deadline. Aborted without a grant: the
+    // caller was cancelled.
+    co_return grant{nullptr, false,
+                    ec ? make_error_code(asio::error::operation_aborted)
+                       : make_error_code(asio::error::timed_out)};
+}
+
+std::shared_ptr<pool::waiter> pool::serve_waiter_locked(connection_ptr& c,
+                                                        std::vector<connection_ptr>& to_close)
+{
+    if (waiters_.empty())
+        return nullptr;
+    auto w = std::move(waiters_.front());
+    waiters_.pop_front();
+    w->done = true;
+    if (c && !w->force_new) {
+        w->g.conn = std::move(c);
+    } else {
+        if (c) { // the waiter wants a fresh connection: drop this one, pass its slot
+            to_close.push_back(std::move(c));
+        }
+        w->g.may_open = true;
+    }
+    return w;
+}
+
+void pool::wake(const std::shared_ptr<waiter>& w)
+{
+    // The waiter's timer belongs to its strand: cancel it there.
+    asio::post(w->timer.get_executor(), [w] { w->timer.cancel(); });
+}
+
+void pool::release(connection_ptr c, bool reusable)
+{
+    std::vector<connection_ptr> to_close;
+    std::shared_ptr<waiter> w;
+    {
+        std::lock_guard lk(mu_);
+        if (!reusable || shut_ || !c->is_open()) {
+            to_close.push_back(std::move(c));
+            if (shut_) {
+                --open_;
+            } else {
+                connection_ptr none;
+                w = serve_waiter_locked(none, to_close); // the slot passes on
+                if (!w)
+                    --open_;
+            }
+        } else {
+            c->idle_since = clock::now();
+            w = serve_waiter_locked(c, to_close);
+            if (!w) {
+                idle_.push_back(std::move(c));
+                start_sweeper_locked();
+            }
+        }
+    }
+    for (auto& d : to_close)
+        d->close();
+    if (w)
+        wake(w);
+}
+
+void pool::release_slot()
+{
+    std::shared_ptr<waiter> w;
+    std::vector<connection_ptr> to_close;
+    {
+        std::lock_guard lk(mu_);
+        connection_ptr none;
+        if (!shut_)
+            w = serve_waiter_locked(none, to_close);
+        if (!w)
+            --open_;
+    }
+    if (w)
+        wake(w);
+}
+
+void pool::start_sweeper_locked()
+{
+    if (sweeping_ || shut_ || idle_timeout_.count() <= 0)
+        return;
+    sweeping_ = true;
+    if (!sweeper_)
+        sweeper_ = std::make_shared<asio::steady_timer>(ex_);
+    auto period = std::max(idle_timeout_ / 2, std::chrono::milliseconds(50));
+    sweeper_->expires_after(period);
+    // The handler holds the pool weakly: a pool destroyed meanwhile is not
+    // swept.
+    sweeper_->async_wait([self = weak_from_this()](boost::system::error_code ec) {
+        if (ec)
+            return;
+        if (auto p = self.lock())
+            p->sweep();
+    });
+}
+
+void pool::sweep()
+{
+    std::vector<connection_ptr> to_close;
+    {
+        std::lock_guard lk(mu_);
+        sweeping_ = false;
+        if (shut_)
+            return;
+        auto now = clock::now();
+        // idle_ is ordered by idle_since (pushed at release): expire from the front.
+        auto keep = std::find_if(idle_.begin(), idle_.end(), [&](const connection_ptr& c) {
+            return now - c->idle_since < idle_timeout_;
+        });
+        for (auto it = idle_.begin(); it != keep; ++it)
+            to_close.push_back(std::move(*it));
+        open_ -= static_cast<std::size_t>(keep - idle_.begin());
+        idle_.erase(idle_.begin(), keep);
+        if (!idle_.empty())
+            start_sweeper_locked();
+    }
+    for (auto& d : to_close)
+        d->close();
+}
+
+void pool::shutdown()
+{
+    std::vector<connection_ptr> to_close;
+    std::deque<std::shared_ptr<waiter>> waiters;
+    {
+        std::lock_guard lk(mu_);
+        shut_ = true;
+        open_ -= idle_.size();
+        to_close.swap(idle_);
+        waiters.swap(waiters_);
+        for (auto& w : waiters) {
+            w->done = true;
+            w->g.ec = make_error_code(asio::error::operation_aborted);
+        }
+        if (sweeper_)
+            sweeper_->cancel();
+    }
+    for (auto& d : to_close)
+        d->close();
+    for (auto& w : waiters)
+        wake(w);
+}
+
+void pool::close_idle()
+{
+    std::vector<connection_ptr> to_close;
+    {
+        std::lock_guard lk(mu_);
+        open_ -= idle_.size();
+        to_close.swap(idle_);
+    }
+    for (auto& d : to_close)
+        d->close();
+}
+
+void pool::stats(transport_stats& s) const
+{
+    std::lock_guard lk(mu_);
+    s.open = open_;
+    s.idle = idle_.size();
+    s.waiting = waiters_.size();
+}
+
+} // namespace handinger::detail::http

@@ -1,0 +1,130 @@
+#include "http/tls.hpp"
+
+#include <handinger/error.hpp>
+
+#include <boost/asio/ip/address.hpp>
+
+#include <openssl/err.h>
+#include <openssl/x509v3.h>
+
+namespace handinger::detail::http {
+namespace {
+
+// Asio's ssl::context owns the SSL_CTX "app data" slot (its verify callback),
+// so the session store lives in an ex_data index of its own.
+int store_index()
+{
+    static const int idx = SSL_CTX_get_ex_new_index(0, nullptr, nullptr, nullptr, nullptr);
+    return idx;
+}
+
+int new_session_cb(SSL* ssl, SSL_SESSION* sess)
+{
+    auto* store = static_cast<session_store*>(SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), store_index()));
+    if (!store)
+        return 0;
+    store->put(sess);
+    return 1; // we keep the reference
+}
+
+[[noreturn]] void fail(const std::string& what)
+{
+    diagnostics d;
+    d.client_message = what;
+    throw api_error(error::invalid_argument, d);
+}
+
+bool is_ip(const std::string& host)
+{
+    boost::system::error_code ec;
+    boost::asio::ip::make_address(host, ec);
+    return !ec;
+}
+
+} // namespace
+
+session_store::~session_store()
+{
+    if (latest_)
+        SSL_SESSION_free(latest_);
+}
+
+void session_store::put(SSL_SESSION* s)
+{
+    std::lock_guard lk(mu_);
+    if (latest_)
+        SSL_SESSION_free(latest_);
+    latest_ = s;
+}
+
+SSL_SESSION* session_store::get1()
+{
+    std::lock_guard lk(mu_);
+    if (latest_)
+        SSL_SESSION_up_ref(latest_);
+    return latest_;
+}
+
+std::unique_ptr<asio::ssl::context> make_client_context(const tls_options& o, session_store* store)
+{
+    auto ctx = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_client);
+    SSL_CTX* native = ctx->native_handle();
+    SSL_CTX_set_min_proto_version(native, TLS1_2_VERSION);
+    boost::system::error_code ec;
+    if (o.insecure_skip_verify) {
+        ctx->set_verify_mode(asio::ssl::verify_none);
+    } else {
+        ctx->set_default_verify_paths(ec); // a missing system store is not fatal
+        if (!o.ca_file.empty()) {
+            ctx->load_verify_file(o.ca_file, ec);
+            if (ec)
+                fail("tls.ca_file: cannot load \"" + o.ca_file + "\": " + ec.message());
+        }
+        if (!o.ca_dir.empty()) {
+            ctx->add_verify_path(o.ca_dir, ec);
+            if (ec)
+                fail("tls.ca_dir: cannot use \"" + o.ca_dir + "\": " + ec.message());
+        }
+        if (!o.ca_pem.empty()) {
+            ctx->add_certificate_authority(asio::buffer(o.ca_pem), ec);
+            if (ec)
+                fail("tls.ca_pem: cannot use the given PEM: " + ec.message());
+        }
+        ctx->set_verify_mode(asio::ssl::verify_peer);
+    }
+    if (o.session_resumption && store) {
+        SSL_CTX_set_ex_data(native, store_index(), store);
+        SSL_CTX_set_session_cache_mode(native, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
+        SSL_CTX_sess_set_new_cb(native, new_session_cb);
+    }
+    return ctx;
+}
+
+void prepare_connection(tls_stream& s, const endpoint& ep, bool verify, session_store* store)
+{
+    SSL* ssl = s.native_handle();
+    bool ip = is_ip(ep.host);
+    if (!ip)
+        SSL_set_tlsext_host_name(ssl, ep.host.c_str()); // SNI carries names only
+    if (verify) {
+        if (ip)
+            X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), ep.host.c_str());
+        else
+            SSL_set1_host(ssl, ep.host.c_str());
+    }
+    if (store)
+        if (SSL_SESSION* sess = store->get1()) {
+            SSL_set_session(ssl, sess);
+            SSL_SESSION_free(sess);
+        }
+}
+
+std::string verify_failure(tls_stream& s)
+{
+    long r = SSL_get_verify_result(s.native_handle());
+    if (r == X509_V_OK)
+        return {};
+    return X509_verify_cert_error_string(r);
+}
+
+} // namespace handinger::detail::http

@@ -1,0 +1,401 @@
+#include "http/transport.hpp"
+
+#include "http/connection.hpp"
+#include "http/tls.hpp"
+
+#include <handinger/error.hpp>
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/ip/address.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/ssl/error.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/beast/http/write.hpp>
+
+#include <algorithm>
+
+namespace handinger::detail::http {
+
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using boost::system::error_code;
+
+const char* to_string(stage s) noexcept
+{
+    switch (s) {
+    case stage::none: return "none";
+    case stage::pool: return "waiting for a connection";
+    case stage::connect: return "connect";
+    case stage::tls: return "TLS handshake";
+    case stage::send: return "send";
+    case stage::receive: return "receive";
+    }
+    return "?";
+}
+
+namespace {
+
+bool peer_closed_error(const error_code& ec)
+{
+    namespace ae = asio::error;
+    return ec == ae::eof || ec == ae::connection_reset || ec == ae::broken_pipe ||
+           ec == ae::connection_aborted || ec == asio::ssl::error::stream_truncated ||
+           ec == bhttp::error::end_of_stream;
+}
+
+bool iequals(std::string_view a, std::string_view b)
+{
+    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+               return std::tolower(static_cast<unsigned char>(x)) ==
+                      std::tolower(static_cast<unsigned char>(y));
+           });
+}
+
+bool reserved_header(std::string_view name)
+{
+    return iequals(name, "host") || iequals(name, "authorization") || iequals(name, "content-length") ||
+           iequals(name, "transfer-encoding") || iequals(name, "connection");
+}
+
+} // namespace
+
+/// Holds what an exchange took from the pool and gives it back on every path,
+/// including the coroutine frame being destroyed while suspended.
+class lease {
+public:
+    explicit lease(std::shared_ptr<pool> p) : pool_(std::move(p)) {}
+    lease(const lease&) = delete;
+    lease& operator=(const lease&) = delete;
+    ~lease()
+    {
+        if (conn_)
+            pool_->release(std::move(conn_), false);
+        else if (slot_)
+            pool_->release_slot();
+    }
+
+    void hold_slot() { slot_ = true; }
+    void hold(connection_ptr c) { conn_ = std::move(c); }
+    connection_ptr& conn() { return conn_; }
+    void release(bool reusable)
+    {
+        slot_ = false;
+        if (conn_)
+            pool_->release(std::move(conn_), reusable);
+    }
+
+private:
+    std::shared_ptr<pool> pool_;
+    connection_ptr conn_;
+    bool slot_ = false; // an opening slot (with or without a connection yet)
+};
+
+class transport_impl : public std::enable_shared_from_this<transport_impl> {
+public:
+    transport_impl(asio::any_io_executor ex, endpoint ep, std::string authorization, transport_options opts)
+        : ex_(std::move(ex)), ep_(std::move(ep)), authorization_(std::move(authorization)),
+          opts_(std::move(opts)), pool_(std::make_shared<pool>(ex_, opts_.pool_size, opts_.idle_timeout))
+    {
+        if (ep_.tls)
+            ctx_ = make_client_context(opts_.tls, &sessions_);
+    }
+
+    asio::awaitable<void> exchange(const request& req, clock::time_point deadline, bool force_new,
+                                   exchange_result& out);
+    void shutdown() { pool_->shutdown(); }
+    void close_idle() { pool_->close_idle(); }
+    transport_stats stats() const
+    {
+        transport_stats s;
+        pool_->stats(s);
+        s.connections_created = created_.load();
+        s.tls_resumed = resumed_.load();
+        s.exchanges = exchanges_.load();
+        return s;
+    }
+    const endpoint& target() const noexcept { return ep_; }
+
+private:
+    asio::awaitable<error_code> resolve(std::vector<tcp::endpoint>& out);
+    asio::awaitable<void> open(connection& c, clock::time_point deadline, exchange_result& out,
+                               error_code& ec);
+    void classify(exchange_result& out, stage st, const error_code& ec, connection& c, bool cancelled);
+    void build(const request& req, bhttp::request<bhttp::string_body>& r) const;
+
+    template <class Stream>
+    asio::awaitable<void> round_trip(Stream& s, connection& c, const request& req, exchange_result& out,
+                                     error_code& ec, bool& reusable);
+
+    asio::any_io_executor ex_;
+    endpoint ep_;
+    std::string authorization_;
+    transport_options opts_;
+    session_store sessions_;
+    std::unique_ptr<asio::ssl::context> ctx_;
+    std::shared_ptr<pool> pool_;
+
+    std::mutex resolve_mu_;
+    std::vector<tcp::endpoint> resolved_;
+    clock::time_point resolved_at_{};
+
+    std::atomic<std::uint64_t> created_{0}, resumed_{0}, exchanges_{0};
+};
+
+asio::awaitable<error_code> transport_impl::resolve(std::vector<tcp::endpoint>& out)
+{
+    error_code ec;
+    auto port = static_cast<unsigned short>(std::stoul(ep_.port));
+    auto addr = asio::ip::make_address(ep_.host, ec);
+    if (!ec) {
+        out.assign(1, tcp::endpoint(addr, port));
+        co_return error_code{};
+    }
+    {
+        std::lock_guard lk(resolve_mu_);
+        if (!resolved_.empty() && clock::now() - resolved_at_ < std::chrono::seconds(60)) {
+            out = resolved_;
+            co_return error_code{};
+        }
+    }
+    tcp::resolver resolver(ex_);
+    auto results =
+        co_await resolver.async_resolve(ep_.host, ep_.port, asio::redirect_error(asio::use_awaitable, ec));
+    if (ec)
+        co_return ec;
+    out.clear();
+    for (const auto& r : results)
+        out.push_back(r.endpoint());
+    std::lock_guard lk(resolve_mu_);
+    resolved_ = out;
+    resolved_at_ = clock::now();
+    co_return error_code{};
+}
+
+void transport_impl::classify(exchange_result& out, stage st, const error_code& ec, connection& c,
+                              bool cancelled)
+{
+    out.failed_at = st;
+    if (cancelled) {
+        out.ec = error::cancelled;
+        out.detail = std::string(to_string(st)) + ": cancelled";
+        return;
+    }
+    if (c.timed_out()) {
+        out.ec = error::timeout;
+        out.detail = std::string(to_string(st)) + ": timed out";
+        return;
+    }
+    out.detail = std::string(to_string(st)) + ": " + ec.message();
+    if (st == stage::tls) {
+        if (auto* t = c.tls()) {
+            auto v = verify_failure(*t);
+            if (!v.empty()) {
+                out.ec = error::tls_verification;
+                out.detail = "TLS handshake: certificate verification failed: " + v;
+                return;
+            }
+        }
+        if (ec.category() == asio::error::get_ssl_category() && ec != asio::ssl::error::stream_truncated) {
+            out.ec = error::tls;
+            return;
+        }
+    }
+    if (ec == bhttp::error::body_limit) {
+        out.ec = error::invalid_response;
+        out.detail = "receive: response body over " + std::to_string(opts_.max_body_size) + " bytes";
+        return;
+    }
+    if (ec.category() == bhttp::make_error_code(bhttp::error::bad_version).category() &&
+        ec != bhttp::error::end_of_stream && ec != bhttp::error::partial_message) {
+        out.ec = error::invalid_response;
+        return;
+    }
+    out.peer_closed = peer_closed_error(ec);
+    out.ec = error::connection;
+}
+
+void transport_impl::build(const request& req, bhttp::request<bhttp::string_body>& r) const
+{
+    r.version(11);
+    r.method_string(req.method);
+    r.target(req.target);
+    r.set(bhttp::field::host, ep_.host_header);
+    r.set(bhttp::field::user_agent, opts_.user_agent);
+    r.set(bhttp::field::accept, "application/json");
+    r.set(bhttp::field::authorization, authorization_);
+    r.set("x-stainless-retry-count", std::to_string(req.retry_count));
+    if (req.headers)
+        for (const auto& [name, value] : *req.headers)
+            if (!reserved_header(name))
+                r.set(name, value);
+    if (!req.body.empty() || req.method == "POST") {
+        r.set(bhttp::field::content_type, "application/json");
+        r.body().assign(req.body.data(), req.body.size());
+    }
+    r.prepare_payload();
+}
+
+asio::awaitable<void> transport_impl::open(connection& c, clock::time_point deadline, exchange_result& out,
+                                           error_code& ec)
+{
+    out.failed_at = stage::connect;
+    std::vector<tcp::endpoint> eps;
+    ec = co_await resolve(eps);
+    if (ec)
+        co_return;
+    for (const auto& ep : eps) {
+        c.socket().close(ec);
+        c.socket().open(ep.protocol(), ec);
+        if (ec)
+            continue;
+        c.socket().set_option(tcp::no_delay(true), ec);
+        co_await c.socket().async_connect(ep, asio::redirect_error(asio::use_awaitable, ec));
+        if (!ec || c.timed_out() || ec == asio::error::operation_aborted)
+            break;
+    }
+    if (ec)
+        co_return;
+    created_.fetch_add(1, std::memory_order_relaxed);
+    if (auto* t = c.tls()) {
+        out.failed_at = stage::tls;
+        prepare_connection(*t, ep_, !opts_.tls.insecure_skip_verify,
+                           opts_.tls.session_resumption ? &sessions_ : nullptr);
+        co_await t->async_handshake(asio::ssl::stream_base::client,
+                                    asio::redirect_error(asio::use_awaitable, ec));
+        if (!ec && SSL_session_reused(t->native_handle())) {
+            c.resumed = true;
+            resumed_.fetch_add(1, std::memory_order_relaxed);
+        }
+    }
+    (void)deadline;
+}
+
+template <class Stream>
+asio::awaitable<void> transport_impl::round_trip(Stream& s, connection& c, const request& req,
+                                                 exchange_result& out, error_code& ec, bool& reusable)
+{
+    bhttp::request<bhttp::string_body> r;
+    build(req, r);
+    out.failed_at = stage::send;
+    auto written = co_await bhttp::async_write(s, r, asio::redirect_error(asio::use_awaitable, ec));
+    out.maybe_delivered = written > 0 || !ec;
+    if (ec)
+        co_return;
+
+    out.failed_at = stage::receive;
+    bhttp::response_parser<bhttp::string_body> p;
+    p.body_limit(opts_.max_body_size);
+    p.header_limit(64 * 1024);
+    co_await bhttp::async_read(s, c.buffer(), p, asio::redirect_error(asio::use_awaitable, ec));
+    out.response_started = p.got_some() || c.buffer().size() > 0;
+    if (ec)
+        co_return;
+    auto& res = p.get();
+    out.res.status = static_cast<int>(res.result_int());
+    if (auto it = res.find("retry-after"); it != res.end())
+        out.res.retry_after.assign(it->value().data(), it->value().size());
+    if (auto it = res.find("retry-after-ms"); it != res.end())
+        out.res.retry_after_ms.assign(it->value().data(), it->value().size());
+    if (auto it = res.find("x-should-retry"); it != res.end())
+        out.res.x_should_retry.assign(it->value().data(), it->value().size());
+    // Reusable when the server keeps it open and nothing unread is left over.
+    reusable = res.keep_alive() && !p.need_eof() && c.buffer().size() == 0;
+    out.res.body = std::move(res.body());
+    out.failed_at = stage::none;
+}
+
+asio::awaitable<void> transport_impl::exchange(const request& req, clock::time_point deadline, bool force_new,
+                                               exchange_result& out)
+{
+    auto self = shared_from_this(); // the pool and context outlive this exchange
+    auto strand = co_await asio::this_coro::executor;
+    auto cs = co_await asio::this_coro::cancellation_state;
+    out = exchange_result{};
+    exchanges_.fetch_add(1, std::memory_order_relaxed);
+
+    lease l(pool_);
+    auto g = co_await pool_->acquire(deadline, force_new);
+    if (g.ec) {
+        out.failed_at = stage::pool;
+        bool cancelled =
+            cs.cancelled() != asio::cancellation_type::none || g.ec == asio::error::operation_aborted;
+        out.ec = cancelled ? error::cancelled : error::timeout;
+        out.detail = cancelled ? "cancelled while waiting for a connection"
+                               : "timed out waiting for a pooled connection";
+        co_return;
+    }
+    error_code ec;
+    if (g.conn) {
+        l.hold(std::move(g.conn));
+        out.reused = true;
+    } else {
+        l.hold_slot();
+        l.hold(std::make_shared<connection>(ex_, ctx_.get()));
+        auto& c = *l.conn();
+        c.arm(std::min(deadline, clock::now() + opts_.connect_timeout), strand);
+        co_await open(c, deadline, out, ec);
+        c.disarm();
+        if (ec) {
+            classify(out, out.failed_at, ec, c, cs.cancelled() != asio::cancellation_type::none);
+            co_return; // the lease closes the connection and passes its slot on
+        }
+    }
+
+    auto& c = *l.conn();
+    c.arm(deadline, strand);
+    bool reusable = false;
+    if (auto* t = c.tls())
+        co_await round_trip(*t, c, req, out, ec, reusable);
+    else
+        co_await round_trip(std::get<tcp::socket>(c.stream()), c, req, out, ec, reusable);
+    c.disarm();
+    if (ec) {
+        classify(out, out.failed_at, ec, c, cs.cancelled() != asio::cancellation_type::none);
+        co_return;
+    }
+    l.release(reusable);
+}
+
+// ---- transport ----------------------------------------------------------
+
+transport::transport(asio::any_io_executor ex, endpoint ep, std::string authorization, transport_options opts)
+    : impl_(std::make_shared<transport_impl>(std::move(ex), std::move(ep), std::move(authorization),
+                                             std::move(opts)))
+{}
+
+transport::~transport()
+{
+    impl_->shutdown();
+}
+
+asio::awaitable<void> transport::exchange(const request& req, clock::time_point deadline, bool force_new,
+                                          exchange_result& out)
+{
+    return impl_->exchange(req, deadline, force_new, out);
+}
+
+void transport::shutdown()
+{
+    impl_->shutdown();
+}
+
+void transport::close_idle()
+{
+    impl_->close_idle();
+}
+
+transport_stats transport::stats() const
+{
+    return impl_->stats();
+}
+
+const endpoint& transport::target() const noexcept
+{
+    return impl_->target();
+}
+
+} // namespace handinger::detail::http

@@ -1,0 +1,131 @@
+// One HTTP/1.1 exchange with one host, over TLS or plain TCP, through a
+// keep-alive connection pool. A light header: no Beast, no OpenSSL.
+#pragma once
+
+#include <handinger/options.hpp>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/system/error_code.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace handinger::detail::http {
+
+using clock = std::chrono::steady_clock;
+
+/// Where requests go, from the base URL.
+struct endpoint {
+    bool tls = true;
+    std::string host;        ///< name or address, no brackets
+    std::string port;        ///< decimal
+    std::string path_prefix; ///< "" or "/prefix" without trailing slash
+    std::string host_header; ///< Host header value (host[:port] when not default)
+};
+
+/// Parses a base URL ("https://handinger.com", "http://127.0.0.1:8080/x").
+/// On failure returns false and sets `what`.
+bool parse_base_url(std::string_view url, endpoint& out, std::string& what);
+
+/// Appends `s` to `out` percent-encoded as one path segment (everything but
+/// RFC 3986 unreserved characters is encoded, so '/' cannot split it).
+void append_segment(std::string& out, std::string_view s);
+
+struct transport_options {
+    std::size_t pool_size = 64;
+    std::chrono::milliseconds idle_timeout{30'000};
+    std::chrono::milliseconds connect_timeout{10'000};
+    std::size_t max_body_size = 16u << 20;
+    tls_options tls;
+    std::string user_agent;
+};
+
+/// One request as the caller describes it. The transport adds Host,
+/// Content-Length, Content-Type (when there is a body), Accept, User-Agent and
+/// the authorization header.
+struct request {
+    std::string_view method; ///< "GET", "POST", "DELETE"
+    std::string_view target; ///< origin-form, path prefix included
+    std::string_view body;
+    const header_list* headers = nullptr; ///< extra headers (may be null)
+    int retry_count = 0;                  ///< sent as x-stainless-retry-count
+};
+
+struct response {
+    int status = 0;
+    std::string body;
+    std::string retry_after;
+    std::string retry_after_ms;
+    std::string x_should_retry;
+};
+
+enum class stage { none, pool, connect, tls, send, receive };
+
+const char* to_string(stage s) noexcept;
+
+/// What one exchange produced.
+struct exchange_result {
+    /// A handinger::error for a failure; success when a complete response
+    /// arrived (whatever its status).
+    boost::system::error_code ec;
+    std::string detail; ///< transport detail for diagnostics ("connect: Connection refused")
+    stage failed_at = stage::none;
+    bool reused = false;           ///< ran on a pooled connection
+    bool maybe_delivered = false;  ///< some of the request may have reached the server
+    bool response_started = false; ///< some bytes of a response arrived
+    bool peer_closed = false;      ///< the failure was the peer closing (EOF, reset, broken pipe)
+    response res;
+};
+
+struct transport_stats {
+    std::size_t open = 0;    ///< connections open or being opened
+    std::size_t idle = 0;    ///< of those, idle in the pool
+    std::size_t waiting = 0; ///< calls queued for a connection
+    std::uint64_t connections_created = 0;
+    std::uint64_t tls_resumed = 0;
+    std::uint64_t exchanges = 0;
+};
+
+class transport_impl;
+
+/// A connection pool to one endpoint and the exchanges over it.
+///
+/// Thread safety: exchange() may be called concurrently from coroutines on
+/// different strands of one multi-threaded io_context; each call must run on
+/// a strand (or a single-threaded context), since its deadline timer and its
+/// I/O complete on the calling coroutine's executor.
+class transport {
+public:
+    transport(boost::asio::any_io_executor ex, endpoint ep, std::string authorization,
+              transport_options opts);
+    ~transport();
+    transport(const transport&) = delete;
+    transport& operator=(const transport&) = delete;
+
+    /// Performs one attempt: lends (or opens) a connection, sends `req`,
+    /// reads the response, returns the connection to the pool when it can be
+    /// reused. Everything happens before `deadline`; `force_new` skips idle
+    /// connections. Never throws for I/O errors; the result says what
+    /// happened.
+    boost::asio::awaitable<void> exchange(const request& req, clock::time_point deadline, bool force_new,
+                                          exchange_result& out);
+
+    /// Closes idle connections and stops the idle sweeper. Exchanges in
+    /// flight finish; their connections are closed afterwards.
+    void shutdown();
+    /// Closes the idle connections now; the pool stays usable.
+    void close_idle();
+
+    transport_stats stats() const;
+    const endpoint& target() const noexcept;
+
+private:
+    std::shared_ptr<transport_impl> impl_;
+};
+
+} // namespace handinger::detail::http

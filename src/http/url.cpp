@@ -1,0 +1,71 @@
+#include "http/transport.hpp"
+
+#include <boost/url/parse.hpp>
+#include <boost/url/url_view.hpp>
+
+namespace handinger::detail::http {
+
+bool parse_base_url(std::string_view text, endpoint& out, std::string& what)
+{
+    auto r = boost::urls::parse_absolute_uri(text);
+    if (!r) {
+        what = "base URL \"" + std::string(text) + "\" is not an absolute URL";
+        return false;
+    }
+    const auto& u = *r;
+    auto scheme = u.scheme();
+    if (scheme == "https")
+        out.tls = true;
+    else if (scheme == "http")
+        out.tls = false;
+    else {
+        what = "base URL \"" + std::string(text) + "\": scheme must be http or https";
+        return false;
+    }
+    if (!u.has_authority() || u.encoded_host().empty()) {
+        what = "base URL \"" + std::string(text) + "\" has no host";
+        return false;
+    }
+    if (u.has_userinfo() || u.has_query() || u.has_fragment()) {
+        what = "base URL \"" + std::string(text) + "\" must not have user info, a query or a fragment";
+        return false;
+    }
+    out.host = u.host_type() == boost::urls::host_type::ipv6 ? std::string(u.encoded_host_address())
+                                                             : std::string(u.host());
+    const char* default_port = out.tls ? "443" : "80";
+    if (u.has_port()) {
+        if (u.port().empty() || u.port_number() == 0) {
+            what = "base URL \"" + std::string(text) + "\" has an invalid port";
+            return false;
+        }
+        out.port = std::string(u.port());
+    } else {
+        out.port = default_port;
+    }
+    out.host_header = std::string(u.encoded_host_and_port());
+    if (out.port == default_port && u.has_port())
+        out.host_header = std::string(u.encoded_host());
+    std::string path(u.encoded_path());
+    while (!path.empty() && path.back() == '/')
+        path.pop_back();
+    out.path_prefix = path;
+    return true;
+}
+
+void append_segment(std::string& out, std::string_view s)
+{
+    static constexpr char hex[] = "0123456789ABCDEF";
+    for (unsigned char ch : s) {
+        bool unreserved = (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
+                          ch == '-' || ch == '.' || ch == '_' || ch == '~';
+        if (unreserved) {
+            out.push_back(static_cast<char>(ch));
+        } else {
+            out.push_back('%');
+            out.push_back(hex[ch >> 4]);
+            out.push_back(hex[ch & 15]);
+        }
+    }
+}
+
+} // namespace handinger::detail::http
