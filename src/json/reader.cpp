@@ -1,7 +1,5 @@
 #include "json/reader.hpp"
 
-#include <boost/json/parser.hpp>
-
 #include <charconv>
 #include <cmath>
 #include <limits>
@@ -184,32 +182,6 @@ bool read_value(const json::value& v, json::value& out, const json_path& at, std
     if (!check_finite(v, at, what))
         return false;
     out = v;
-    return true;
-}
-
-bool parse_text(std::string_view text, json::value& out, std::string& what)
-{
-    // Deeper than Boost's default of 32 so that a worker's nested structured
-    // output still fits inside {task, turns[].structuredOutput}.
-    json::parse_options opts;
-    opts.max_depth = max_parse_depth;
-    // One parser per thread keeps its internal stack between calls (a watcher
-    // parses a snapshot on every poll).
-    thread_local json::parser p(json::storage_ptr(), opts);
-    p.reset();
-    boost::system::error_code ec;
-    std::size_t n = p.write_some(text.data(), text.size(), ec);
-    if (!ec && n < text.size())
-        ec = json::error::extra_data;
-    if (ec) {
-        what = "invalid JSON: ";
-        what += ec.message();
-        what += " at offset ";
-        what += std::to_string(n);
-        p.reset();
-        return false;
-    }
-    out = p.release();
     return true;
 }
 

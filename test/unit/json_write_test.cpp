@@ -7,6 +7,10 @@
 #include <boost/json/serialize.hpp>
 #include <doctest/doctest.h>
 
+#include <bit>
+#include <cmath>
+#include <cstdint>
+
 using namespace handinger;
 using handinger::test::make_delete;
 using handinger::test::make_list;
@@ -227,4 +231,35 @@ TEST_CASE("round trip keeps each field: a change is seen")
     auto t = full_task();
     t.totals.turn_count = 9;
     CHECK(round_trip(t) != full_task());
+}
+
+TEST_CASE("doubles read back bit for bit")
+{
+    // Boost.JSON 1.81's own conversion reads these (written by its exact
+    // shortest serializer) as a neighbouring double; ours must not.
+    for (double d : {1.3927926388013963E-143, 5.409760742964738E124, -2.128409656321987E-239, 4.9E-324,
+                     1.7976931348623157E308, 1717243200.123456789, 0.1, -0.0}) {
+        run_result r;
+        r.created_at = d;
+        r.metadata["d"] = d;
+        auto back = round_trip(r);
+        REQUIRE(back.created_at);
+        CHECK(std::bit_cast<std::uint64_t>(*back.created_at) == std::bit_cast<std::uint64_t>(d));
+        CHECK(std::bit_cast<std::uint64_t>(back.metadata.at("d").as_double()) ==
+              std::bit_cast<std::uint64_t>(d));
+    }
+    // And a deterministic spread over all exponents.
+    std::uint64_t x = 0x9E3779B97F4A7C15u;
+    int mismatches = 0;
+    for (int i = 0; i < 20000; ++i) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17; // xorshift64
+        double d = std::bit_cast<double>(x);
+        if (!std::isfinite(d))
+            continue;
+        run_result r;
+        r.created_at = d;
+        if (std::bit_cast<std::uint64_t>(*round_trip(r).created_at) != x)
+            ++mismatches;
+    }
+    CHECK(mismatches == 0);
 }
