@@ -107,8 +107,11 @@ private:
     // waiter to wake (outside the lock), or null.
     std::shared_ptr<waiter> serve_waiter_locked(connection_ptr& c, std::vector<connection_ptr>& to_close);
     void wake(const std::shared_ptr<waiter>& w);
-    void start_sweeper_locked();
-    void sweep();
+    // Closes idle connections past the idle timeout. Lock held. There is no
+    // sweeper timer on purpose: a pending timer would keep io_context::run()
+    // from returning after the caller's work is done. Expired connections are
+    // closed on the next acquire or release, by close_idle(), or at shutdown.
+    void expire_locked(clock::time_point now, std::vector<connection_ptr>& to_close);
 
     asio::any_io_executor ex_;
     const std::size_t size_;
@@ -118,8 +121,6 @@ private:
     std::size_t open_ = 0;             // lent + idle + being opened
     std::deque<std::shared_ptr<waiter>> waiters_;
     bool shut_ = false;
-    bool sweeping_ = false;
-    std::shared_ptr<asio::steady_timer> sweeper_;
 };
 
 } // namespace handinger::detail::http

@@ -93,6 +93,7 @@ asio::awaitable<pool::grant> pool::acquire(clock::time_point deadline, bool forc
         std::lock_guard lk(mu_);
         if (shut_)
             co_return grant{nullptr, false, make_error_code(asio::error::operation_aborted)};
+        expire_locked(clock::now(), to_close);
         // Queued callers go first: only take directly when nobody waits.
         if (waiters_.empty()) {
             if (!force_new)
@@ -170,6 +171,7 @@ void pool::release(connection_ptr c, bool reusable)
     std::shared_ptr<waiter> w;
     {
         std::lock_guard lk(mu_);
+        expire_locked(clock::now(), to_close);
         if (!reusable || shut_ || !c->is_open()) {
             to_close.push_back(std::move(c));
             if (shut_) {
@@ -183,10 +185,8 @@ void pool::release(connection_ptr c, bool reusable)
         } else {
             c->idle_since = clock::now();
             w = serve_waiter_locked(c, to_close);
-            if (!w) {
+            if (!w)
                 idle_.push_back(std::move(c));
-                start_sweeper_locked();
-            }
         }
     }
     for (auto& d : to_close)
@@ -211,47 +211,15 @@ void pool::release_slot()
         wake(w);
 }
 
-void pool::start_sweeper_locked()
+void pool::expire_locked(clock::time_point now, std::vector<connection_ptr>& to_close)
 {
-    if (sweeping_ || shut_ || idle_timeout_.count() <= 0)
-        return;
-    sweeping_ = true;
-    if (!sweeper_)
-        sweeper_ = std::make_shared<asio::steady_timer>(ex_);
-    auto period = std::max(idle_timeout_ / 2, std::chrono::milliseconds(50));
-    sweeper_->expires_after(period);
-    // The handler holds the pool weakly: a pool destroyed meanwhile is not
-    // swept.
-    sweeper_->async_wait([self = weak_from_this()](boost::system::error_code ec) {
-        if (ec)
-            return;
-        if (auto p = self.lock())
-            p->sweep();
-    });
-}
-
-void pool::sweep()
-{
-    std::vector<connection_ptr> to_close;
-    {
-        std::lock_guard lk(mu_);
-        sweeping_ = false;
-        if (shut_)
-            return;
-        auto now = clock::now();
-        // idle_ is ordered by idle_since (pushed at release): expire from the front.
-        auto keep = std::find_if(idle_.begin(), idle_.end(), [&](const connection_ptr& c) {
-            return now - c->idle_since < idle_timeout_;
-        });
-        for (auto it = idle_.begin(); it != keep; ++it)
-            to_close.push_back(std::move(*it));
-        open_ -= static_cast<std::size_t>(keep - idle_.begin());
-        idle_.erase(idle_.begin(), keep);
-        if (!idle_.empty())
-            start_sweeper_locked();
-    }
-    for (auto& d : to_close)
-        d->close();
+    // idle_ is ordered by idle_since (pushed at release): expire from the front.
+    auto keep = std::find_if(idle_.begin(), idle_.end(),
+                             [&](const connection_ptr& c) { return now - c->idle_since < idle_timeout_; });
+    for (auto it = idle_.begin(); it != keep; ++it)
+        to_close.push_back(std::move(*it));
+    open_ -= static_cast<std::size_t>(keep - idle_.begin());
+    idle_.erase(idle_.begin(), keep);
 }
 
 void pool::shutdown()
@@ -268,8 +236,6 @@ void pool::shutdown()
             w->done = true;
             w->g.ec = make_error_code(asio::error::operation_aborted);
         }
-        if (sweeper_)
-            sweeper_->cancel();
     }
     for (auto& d : to_close)
         d->close();

@@ -115,7 +115,7 @@ public:
     boost::asio::awaitable<void> exchange(const request& req, clock::time_point deadline, bool force_new,
                                           exchange_result& out);
 
-    /// Closes idle connections and stops the idle sweeper. Exchanges in
+    /// Closes idle connections and refuses new exchanges. Exchanges in
     /// flight finish; their connections are closed afterwards.
     void shutdown();
     /// Closes the idle connections now; the pool stays usable.
