@@ -72,7 +72,7 @@ std::string make_title(std::string_view input)
 
 } // namespace
 
-void service::handle_create(const http_request& req, std::string_view key, fault_kind drawn,
+void service::handle_create(const http_request& req, std::string_view key, fault_kind& fault,
                             http_response& res)
 {
     const std::int64_t now = req.now_ms;
@@ -96,7 +96,6 @@ void service::handle_create(const http_request& req, std::string_view key, fault
         return error(res, 422, "validation_error", problem->message, problem->field);
 
     const directives d = parse_directives(f.input);
-    fault_kind fault = drawn;
     if (d.post_fault != fault_kind::none) {
         // Keyed by taskId and input, so that retries of one submission share
         // the count while a follow-up with another input starts its own.
@@ -153,10 +152,6 @@ void service::handle_create(const http_request& req, std::string_view key, fault
         render_run(res.body, *task, run, run.end_ms(), opts_.text_steps, ctx_);
     } else {
         render_run(res.body, *task, run, now, opts_.text_steps, ctx_);
-    }
-    if (processes_request(fault)) {
-        note_fault(fault);
-        res.transport = fault;
     }
 }
 

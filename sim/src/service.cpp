@@ -124,8 +124,19 @@ route service::handle_api(const http_request& req, std::string_view key, http_re
 {
     // Every authenticated /api request advances the draw, so the faults met
     // depend only on the order of requests.
-    const fault_kind drawn = draw_fault(faults_, opts_.seed, api_requests_++);
+    fault_kind fault = draw_fault(faults_, opts_.seed, api_requests_++);
+    const route r = route_api(req, key, fault, res);
+    // The faults that spoil a response after processing apply to whatever the
+    // answer was, a 404 included.
+    if (processes_request(fault) && res.transport == fault_kind::none) {
+        note_fault(fault);
+        res.transport = fault;
+    }
+    return r;
+}
 
+route service::route_api(const http_request& req, std::string_view key, fault_kind& fault, http_response& res)
+{
     auto parsed = boost::urls::parse_origin_form(req.target);
     std::array<std::string, 4> segs;
     std::size_t n = 0;
@@ -138,11 +149,6 @@ route service::handle_api(const http_request& req, std::string_view key, http_re
             segs[n++] = std::move(seg);
         }
     }
-    auto no_route = [&] {
-        error(res, 404, "not_found",
-              "no route for " + std::string(req.method) + " " + std::string(req.target));
-        return route::other;
-    };
     auto not_allowed = [&](std::string_view allow) {
         res.headers.emplace_back("allow", std::string(allow));
         error(res, 405, "method_not_allowed",
@@ -150,14 +156,18 @@ route service::handle_api(const http_request& req, std::string_view key, http_re
         return route::other;
     };
     if (!parsed || n < 2 || n > 4 || segs[0] != "api" || segs[1] != "tasks" ||
-        (n == 4 && segs[3] != "turns") || (n >= 3 && segs[2].empty()))
-        return no_route();
+        (n == 4 && segs[3] != "turns") || (n >= 3 && segs[2].empty())) {
+        if (!answer_fault(fault, req.now_ms, res))
+            error(res, 404, "not_found",
+                  "no route for " + std::string(req.method) + " " + std::string(req.target));
+        return route::other;
+    }
 
     if (n == 2) {
         if (req.method != "POST")
             return not_allowed("POST");
-        if (!answer_fault(drawn, req.now_ms, res))
-            handle_create(req, key, drawn, res);
+        if (!answer_fault(fault, req.now_ms, res))
+            handle_create(req, key, fault, res);
         return route::create;
     }
     const bool turns_route = n == 4;
@@ -167,7 +177,6 @@ route service::handle_api(const http_request& req, std::string_view key, http_re
 
     task_record* task = find_task(segs[2]);
     // A task's own #get-fault comes before the random draw.
-    fault_kind fault = drawn;
     if (task && r != route::archive && task->get_fault_left > 0) {
         --task->get_fault_left;
         fault = task->get_fault;
@@ -176,22 +185,14 @@ route service::handle_api(const http_request& req, std::string_view key, http_re
         return r;
     if (!task) {
         error(res, 404, "not_found", "task " + segs[2] + " not found");
-        return r;
-    }
-    if (r == route::archive) {
-        if (key != task->creator_key) {
-            error(res, 403, "permission_denied",
-                  "only the key that created task " + task->id + " may archive it");
-            return r;
-        }
+    } else if (r != route::archive) {
+        handle_retrieve(*task, turns_route, req.now_ms, res);
+    } else if (key != task->creator_key) {
+        error(res, 403, "permission_denied",
+              "only the key that created task " + task->id + " may archive it");
+    } else {
         task->archived = true;
         res.body = R"({"archived":true})";
-    } else {
-        handle_retrieve(*task, turns_route, req.now_ms, res);
-    }
-    if (processes_request(fault)) {
-        note_fault(fault);
-        res.transport = fault;
     }
     return r;
 }

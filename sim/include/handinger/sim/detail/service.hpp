@@ -73,7 +73,9 @@ private:
 
     route dispatch(const http_request& req, http_response& res);
     route handle_api(const http_request& req, std::string_view key, http_response& res);
-    void handle_create(const http_request& req, std::string_view key, fault_kind drawn, http_response& res);
+    route route_api(const http_request& req, std::string_view key, fault_kind& fault, http_response& res);
+    // `fault` comes in as drawn and leaves as the one to play (a #fault directive may set it).
+    void handle_create(const http_request& req, std::string_view key, fault_kind& fault, http_response& res);
     void handle_retrieve(const task_record& task, bool turns_route, std::int64_t now_ms, http_response& res);
     // Answers a fault that replaces the response (429, 5xx, reset, ...);
     // false when `kind` is none or lets the request be processed.
