@@ -109,35 +109,22 @@ route service::dispatch(const http_request& req, http_response& res)
         return stats ? route::stats : route::reset_stats;
     }
     if (path == "/api" || path.substr(0, 5) == "/api/") {
+        const api_match m = match_api(req.method, req.target);
         std::string_view key = bearer_key(req.authorization);
         if (key.empty() || std::find(keys_.begin(), keys_.end(), key) == keys_.end()) {
             error(res, 401, "unauthorized", key.empty() ? "missing bearer token" : "invalid API key");
-            return route::other;
+            return m.r;
         }
-        return handle_api(req, key, res);
+        return handle_api(req, key, m, res);
     }
     error(res, 404, "not_found", "no route for " + std::string(req.method) + " " + std::string(path));
     return route::other;
 }
 
-route service::handle_api(const http_request& req, std::string_view key, http_response& res)
+service::api_match service::match_api(std::string_view method, std::string_view target)
 {
-    // Every authenticated /api request advances the draw, so the faults met
-    // depend only on the order of requests.
-    fault_kind fault = draw_fault(faults_, opts_.seed, api_requests_++);
-    const route r = route_api(req, key, fault, res);
-    // The faults that spoil a response after processing apply to whatever the
-    // answer was, a 404 included.
-    if (processes_request(fault) && res.transport == fault_kind::none) {
-        note_fault(fault);
-        res.transport = fault;
-    }
-    return r;
-}
-
-route service::route_api(const http_request& req, std::string_view key, fault_kind& fault, http_response& res)
-{
-    auto parsed = boost::urls::parse_origin_form(req.target);
+    api_match m;
+    auto parsed = boost::urls::parse_origin_form(target);
     std::array<std::string, 4> segs;
     std::size_t n = 0;
     if (parsed) {
@@ -149,44 +136,78 @@ route service::route_api(const http_request& req, std::string_view key, fault_ki
             segs[n++] = std::move(seg);
         }
     }
-    auto not_allowed = [&](std::string_view allow) {
-        res.headers.emplace_back("allow", std::string(allow));
-        error(res, 405, "method_not_allowed",
-              std::string(req.method) + " is not allowed here (allowed: " + std::string(allow) + ")");
-        return route::other;
-    };
     if (!parsed || n < 2 || n > 4 || segs[0] != "api" || segs[1] != "tasks" ||
-        (n == 4 && segs[3] != "turns") || (n >= 3 && segs[2].empty())) {
+        (n == 4 && segs[3] != "turns") || (n >= 3 && segs[2].empty()))
+        return m; // no route
+    if (n == 2) {
+        if (method == "POST")
+            m.r = route::create;
+        else
+            m.allow = "POST";
+        return m;
+    }
+    m.id = std::move(segs[2]);
+    if (n == 4) {
+        if (method == "GET")
+            m.r = route::turns;
+        else
+            m.allow = "GET";
+    } else if (method == "GET" || method == "DELETE") {
+        m.r = method == "GET" ? route::retrieve : route::archive;
+    } else {
+        m.allow = "GET, DELETE";
+    }
+    return m;
+}
+
+route service::handle_api(const http_request& req, std::string_view key, const api_match& m,
+                          http_response& res)
+{
+    // Every authenticated /api request advances the draw, so the faults met
+    // depend only on the order of requests.
+    fault_kind fault = draw_fault(faults_, opts_.seed, api_requests_++);
+    route_api(req, key, m, fault, res);
+    // The faults that spoil a response after processing apply to whatever the
+    // answer was, a 404 included.
+    if (processes_request(fault) && res.transport == fault_kind::none) {
+        note_fault(fault);
+        res.transport = fault;
+    }
+    return m.r;
+}
+
+void service::route_api(const http_request& req, std::string_view key, const api_match& m, fault_kind& fault,
+                        http_response& res)
+{
+    if (!m.allow.empty()) {
+        res.headers.emplace_back("allow", std::string(m.allow));
+        return error(res, 405, "method_not_allowed",
+                     std::string(req.method) + " is not allowed here (allowed: " + std::string(m.allow) +
+                         ")");
+    }
+    if (m.r == route::other) {
         if (!answer_fault(fault, req.now_ms, res))
             error(res, 404, "not_found",
                   "no route for " + std::string(req.method) + " " + std::string(req.target));
-        return route::other;
+        return;
     }
-
-    if (n == 2) {
-        if (req.method != "POST")
-            return not_allowed("POST");
+    if (m.r == route::create) {
         if (!answer_fault(fault, req.now_ms, res))
             handle_create(req, key, fault, res);
-        return route::create;
+        return;
     }
-    const bool turns_route = n == 4;
-    if (turns_route ? req.method != "GET" : (req.method != "GET" && req.method != "DELETE"))
-        return not_allowed(turns_route ? "GET" : "GET, DELETE");
-    const route r = turns_route ? route::turns : req.method == "GET" ? route::retrieve : route::archive;
-
-    task_record* task = find_task(segs[2]);
+    task_record* task = find_task(m.id);
     // A task's own #get-fault comes before the random draw.
-    if (task && r != route::archive && task->get_fault_left > 0) {
+    if (task && m.r != route::archive && task->get_fault_left > 0) {
         --task->get_fault_left;
         fault = task->get_fault;
     }
     if (answer_fault(fault, req.now_ms, res))
-        return r;
+        return;
     if (!task) {
-        error(res, 404, "not_found", "task " + segs[2] + " not found");
-    } else if (r != route::archive) {
-        handle_retrieve(*task, turns_route, req.now_ms, res);
+        error(res, 404, "not_found", "task " + m.id + " not found");
+    } else if (m.r != route::archive) {
+        handle_retrieve(*task, m.r == route::turns, req.now_ms, res);
     } else if (key != task->creator_key) {
         error(res, 403, "permission_denied",
               "only the key that created task " + task->id + " may archive it");
@@ -194,7 +215,6 @@ route service::route_api(const http_request& req, std::string_view key, fault_ki
         task->archived = true;
         res.body = R"({"archived":true})";
     }
-    return r;
 }
 
 void service::handle_retrieve(const task_record& task, bool turns_route, std::int64_t now_ms,

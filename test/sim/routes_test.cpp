@@ -148,10 +148,10 @@ TEST_CASE("tls: bearer auth, while stats and reset need none")
 
     r = f.curl({.path = "/_sim/stats", .auth = false});
     CHECK(r.status == 200);
-    CHECK(r.json().at("requests").at("other").at("401").as_int64() == 2);
+    CHECK(r.json().at("requests").at("GET /api/tasks/{id}").at("401").as_int64() == 2);
     r = f.curl({.method = "POST", .path = "/_sim/reset-stats", .auth = false});
     CHECK(r.status == 200);
-    CHECK(stat_of(f.stats(), {"requests", "other", "401"}) == 0);
+    CHECK(stat_of(f.stats(), {"requests", "GET /api/tasks/{id}", "401"}) == 0);
 }
 
 TEST_CASE("tls: 400 for bad JSON and 422 naming the field")

@@ -106,7 +106,7 @@ TEST_CASE("service: auth, routes, methods")
     CHECK(h.call("POST", "/api/tasks/x/turns").status == 405);
     CHECK(h.call("GET", "/_sim/stats", {}, t0, "").status == 200);
     CHECK(h.call("POST", "/_sim/stats").status == 405);
-    CHECK(h.stat_of("requests", "other", "401") == 2);
+    CHECK(h.stat_of("requests", "GET /api/tasks/{id}", "401") == 2);
 }
 
 TEST_CASE("service: follow-ups, conflicts, duplicates, archive")

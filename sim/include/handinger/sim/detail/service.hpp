@@ -71,9 +71,19 @@ private:
         std::int64_t tasks_created = 0, followup_turns = 0, posts = 0, duplicate_posts = 0, rate_limited = 0;
     };
 
+    // Where an /api request goes: a route (with the task id), a known path
+    // with the wrong method (allow says which), or nowhere (route::other).
+    struct api_match {
+        route r = route::other;
+        std::string id;
+        std::string_view allow;
+    };
+    static api_match match_api(std::string_view method, std::string_view target);
+
     route dispatch(const http_request& req, http_response& res);
-    route handle_api(const http_request& req, std::string_view key, http_response& res);
-    route route_api(const http_request& req, std::string_view key, fault_kind& fault, http_response& res);
+    route handle_api(const http_request& req, std::string_view key, const api_match& m, http_response& res);
+    void route_api(const http_request& req, std::string_view key, const api_match& m, fault_kind& fault,
+                   http_response& res);
     // `fault` comes in as drawn and leaves as the one to play (a #fault directive may set it).
     void handle_create(const http_request& req, std::string_view key, fault_kind& fault, http_response& res);
     void handle_retrieve(const task_record& task, bool turns_route, std::int64_t now_ms, http_response& res);
