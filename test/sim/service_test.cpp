@@ -6,6 +6,8 @@
 
 #include <boost/json/parse.hpp>
 
+#include <chrono>
+
 using namespace handinger::sim;
 using namespace handinger::sim::detail;
 
@@ -235,4 +237,18 @@ TEST_CASE("service: rate limit, create mode wait, task-only shape")
     v = h.json();
     CHECK(v.at("taskId").as_string() == id);
     CHECK(v.at("items").as_array().size() == 3);
+}
+
+TEST_CASE("service: ten thousand tasks are cheap to hold and to read")
+{
+    harness h;
+    const auto start = std::chrono::steady_clock::now();
+    for (int i = 0; i < 10'000; ++i)
+        REQUIRE(h.call("POST", "/api/tasks", R"({"input":"bulk"})", t0 + i).status == 200);
+    const std::string id = h.header("x-sim-task-id");
+    for (int i = 0; i < 1000; ++i)
+        REQUIRE(h.call("GET", "/api/tasks/" + id, {}, t0 + 20'000).status == 200);
+    CHECK(h.stat_of("tasks") == 10'000);
+    // Generous: it takes tens of milliseconds; a per-task timer or scan would show.
+    CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(5));
 }

@@ -2,6 +2,8 @@
 // per route and status, duplicate submissions.
 #include "sim_test_util.hpp"
 
+#include <atomic>
+
 using namespace sim_test;
 
 TEST_CASE("stats: connections, handshakes and requests by route and status")
@@ -73,6 +75,38 @@ TEST_CASE("stats: TLS sessions are resumed on new connections")
     auto s = f.stats();
     CHECK(stat_of(s, {"tls_handshakes"}) == 3);
     CHECK(stat_of(s, {"tls_resumed"}) >= 1);
+
+    // TLS 1.2 resumes too (session ids or tickets).
+    f.sim().reset_stats();
+    r = f.curl({.path = "/_sim/stats",
+                .extra = {"-H", "Connection: close", "--tls-max", "1.2"},
+                .more_paths = {"/_sim/stats"}});
+    CHECK(r.exit_code == 0);
+    CHECK(stat_of(f.stats(), {"tls_resumed"}) >= 1);
+}
+
+TEST_CASE("stats: several server threads serve concurrent clients")
+{
+    sim::options o;
+    o.threads = 3;
+    fixture f(o);
+    std::vector<std::thread> clients;
+    std::atomic<int> ok{0};
+    for (int i = 0; i < 4; ++i)
+        clients.emplace_back([&f, &ok, i] {
+            const std::string body = R"({"input":"thread )" + std::to_string(i) + R"("})";
+            int rc = run_process({"curl", "-sS", "--max-time", "10", "--cacert", f.ca_file(), "-o",
+                                  "/dev/null", "-H", "Authorization: Bearer sk-sim-test", "-d", body,
+                                  f.url() + "/api/tasks", f.url() + "/api/tasks"},
+                                 "/dev/null", "/dev/null");
+            ok += rc == 0;
+        });
+    for (auto& t : clients)
+        t.join();
+    CHECK(ok == 4);
+    auto s = f.stats();
+    CHECK(stat_of(s, {"tasks_created"}) == 8); // two per curl, over one connection each
+    CHECK(stat_of(s, {"connections_accepted"}) == 4);
 }
 
 TEST_CASE("stats: the same taskId POSTed twice quickly is a duplicate")

@@ -165,7 +165,8 @@ public:
     ///              (status "none" when no response was sent),
     ///   tasks_created, followup_turns, posts (POSTs that created a run),
     ///   duplicate_posts (runs created within 2 s of the previous run of the
-    ///   same taskId: the mark of a blind resend), faults {kind: n}, rate_limited.
+    ///   same taskId: the mark of a blind resend), faults {kind: n}, rate_limited,
+    ///   tasks (how many tasks the simulator holds).
     boost::json::object stats() const;
     /// Zeroes every counter except connections_open (peak restarts from it).
     void reset_stats();
