@@ -10,7 +10,9 @@ namespace {
 sim::options short_timings()
 {
     sim::options o;
-    o.pending = 300ms;
+    // A generous pending phase: the first poll must land in it even on a
+    // loaded machine.
+    o.pending = 600ms;
     o.turn = 300ms;
     o.turns_per_task = 3;
     return o;
@@ -96,7 +98,7 @@ TEST_CASE("lifecycle: reusing a taskId adds a follow-up run whose turns continue
     f.create(body);
     REQUIRE(eventually(
         [&] { return str(f.get("/api/tasks/tsk_follow").json().at("task"), "status") == "completed"; }));
-    f.create(R"({"input":"second #pending-ms:200 #turn-ms:20 #turns:2","taskId":"tsk_follow"})");
+    f.create(R"({"input":"second #pending-ms:800 #turn-ms:20 #turns:2","taskId":"tsk_follow"})");
     auto v = f.get("/api/tasks/tsk_follow").json();
     CHECK(str(v.at("task"), "status") == "pending"); // the new run is pending again
     REQUIRE(eventually([&] {

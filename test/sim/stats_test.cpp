@@ -42,7 +42,7 @@ TEST_CASE("stats: connections, handshakes and requests by route and status")
 TEST_CASE("stats: connections_peak counts simultaneous connections")
 {
     sim::options o;
-    o.stall = 800ms;
+    o.stall = 1500ms;
     fixture f(o);
     // Three curls at once, each held open by a stalled response.
     std::vector<std::thread> clients;
