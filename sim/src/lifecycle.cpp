@@ -100,6 +100,22 @@ turn_view make_turn_view(const run_record& run, int index, std::int64_t now, int
     return t;
 }
 
+// A run's first turn before it starts: recorded at POST time with the input,
+// so a submission is visible at once (a client that lost the POST's response
+// can see it arrived), "pending" until the run reaches it.
+turn_view make_pending_turn_view(const run_record& run)
+{
+    turn_view t;
+    t.run = &run;
+    t.index = 0;
+    t.seq = run.first_seq;
+    t.status = "pending";
+    t.started_ms = run.posted_ms;
+    t.visible_since_ms = run.posted_ms;
+    t.input_tokens = static_cast<std::int64_t>(run.input.size() / 4 + 12);
+    return t;
+}
+
 } // namespace
 
 task_view view_task(const task_record& task, std::int64_t now, int text_steps, std::vector<turn_view>* turns)
@@ -109,8 +125,15 @@ task_view view_task(const task_record& task, std::int64_t now, int text_steps, s
     v.status = "pending";
     const run_record* current = nullptr;
     for (const auto& run : task.runs) {
-        if (run.start_ms > now)
+        if (run.posted_ms > now)
             break;
+        if (run.turns() > 0 && now < run.turns_start_ms()) {
+            ++v.turn_count;
+            if (turns)
+                turns->push_back(make_pending_turn_view(run));
+        }
+        if (run.start_ms > now)
+            continue;
         current = &run;
         for (int i = 0; i < run.turns(); ++i) {
             if (run.turns_start_ms() + run.turn_ms * i > now)

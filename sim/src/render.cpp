@@ -156,7 +156,9 @@ void write_turn(json_writer& w, const task_record& task, const turn_view& t, con
     w.key("seq").num(t.seq);
     w.key("role").str("assistant");
     w.key("status").str(t.status);
-    w.key("input").str(t.run->input);
+    // The POST's input belongs to the run's first turn (the message the
+    // worker answers); the worker's further turns carry none.
+    w.key("input").str(t.index == 0 ? std::string_view(t.run->input) : std::string_view());
     w.key("outputText").str(t.text());
     w.key("structuredOutput").null();
     w.key("credits").num(t.credits);

@@ -93,8 +93,23 @@ asio::awaitable<std::optional<bool>> client_impl::probe_visible(const post_probe
         why = "could not check whether the follow-up arrived: " + what;
         co_return std::nullopt;
     }
-    auto turns = t.has_turns ? t.turns.size() : static_cast<std::size_t>(t.task.totals.turn_count);
-    co_return turns > p.turns_before;
+    if (!t.has_turns) {
+        auto list = co_await list_turns_op(shared_from_this(), p.task_id, ro);
+        if (list.ec) {
+            why = "could not check whether the follow-up arrived: " + list.diag.to_string(list.ec);
+            co_return std::nullopt;
+        }
+        t.turns = std::move(list.value.items);
+    }
+    co_return count_matching_turns(t, p.input) > p.matching_before;
+}
+
+std::size_t count_matching_turns(const task_with_turns& t, std::string_view input)
+{
+    std::size_t n = 0;
+    for (const auto& turn : t.turns)
+        n += turn.input == input;
+    return n;
 }
 
 asio::awaitable<void> client_impl::call(std::string_view method, std::string target, std::string body,
@@ -129,6 +144,12 @@ asio::awaitable<void> client_impl::call(std::string_view method, std::string tar
     out = call_outcome{};
     out.diag.method = std::string(method);
     out.diag.path = target;
+    if (!ro.headers.empty())
+        if (auto bad = check_headers(ro.headers); !bad.empty()) {
+            out.ec = error::invalid_argument;
+            out.diag.client_message = std::move(bad);
+            co_return;
+        }
 
     http::request req{method, target, body, headers, 0};
     http::exchange_result ex;

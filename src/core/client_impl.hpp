@@ -30,6 +30,10 @@ resolved_options resolve_options(client_options o);
 /// Parses "Name: value" lines; malformed lines are skipped.
 header_list parse_header_lines(std::string_view text);
 
+/// "" when every header has a token name and a value without CR, LF or NUL;
+/// else "headers: ..." naming the bad one (they go onto the wire as they are).
+std::string check_headers(const header_list& h);
+
 /// One HTTP call's outcome after retries.
 struct call_outcome {
     boost::system::error_code ec;
@@ -39,12 +43,19 @@ struct call_outcome {
     bool recovered = false; ///< a lost POST was found to have taken effect
 };
 
-/// How a POST /api/tasks may be checked for having taken effect.
+/// How a POST /api/tasks may be checked for having taken effect. A new task
+/// took effect when the task exists. A follow-up took effect when more turns
+/// carry its input than before: a count of all turns would also grow with the
+/// turns of an earlier run still in progress.
 struct post_probe {
     std::string task_id;
+    std::string input;
     bool existed_before = false;
-    std::size_t turns_before = 0;
+    std::size_t matching_before = 0; ///< turns whose input is `input`, before the POST
 };
+
+/// Turns of `t` whose input is `input`.
+std::size_t count_matching_turns(const task_with_turns& t, std::string_view input);
 
 class client_impl : public std::enable_shared_from_this<client_impl> {
 public:

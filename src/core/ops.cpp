@@ -21,9 +21,12 @@ asio::awaitable<void> op_prologue()
     co_await asio::this_coro::throw_if_cancelled(false);
 }
 
+// Reads a successful call's body; the diagnostics keep the call's (method,
+// path, status, attempts) either way.
 template <class T, class R>
 void parse_body(const call_outcome& c, T& out, op_result<R>& r)
 {
+    r.diag = c.diag;
     std::string what;
     parse_json(c.body, out, r.ec, what);
     if (r.ec) {
@@ -92,28 +95,21 @@ asio::awaitable<op_result<create_result>> create_op(impl_ptr impl, create_task_p
         co_return r;
     }
     post_probe probe;
+    probe.input = p.input;
     if (p.task_id) {
         // A caller's id may name an existing task (a follow-up): note its
         // turns now, so a lost response can be told apart later.
         probe.task_id = *p.task_id;
-        if (impl->options().max_retries > 0 || ro.max_retries.value_or(0) > 0) {
-            call_outcome before;
-            co_await impl->call("GET", impl->task_path(*p.task_id), {}, ro, nullptr, before);
+        if (ro.max_retries.value_or(impl->options().max_retries) > 0) {
+            auto before = co_await retrieve_op(impl, *p.task_id, ro);
             if (!before.ec) {
-                task_with_turns t;
-                std::string what;
-                parse_json(before.body, t, r.ec, what);
-                if (r.ec) {
-                    r.diag.set_response(before.status, before.body);
-                    r.diag.client_message = "checking task " + *p.task_id + " before a follow-up: " + what;
-                    co_return r;
-                }
                 probe.existed_before = true;
-                probe.turns_before =
-                    t.has_turns ? t.turns.size() : static_cast<std::size_t>(t.task.totals.turn_count);
+                probe.matching_before = count_matching_turns(before.value, p.input);
             } else if (before.ec != error::not_found) {
                 r.ec = before.ec;
-                r.diag = before.diag;
+                r.diag = std::move(before.diag);
+                r.diag.client_message =
+                    "checking task " + *p.task_id + " before a follow-up: " + r.diag.client_message;
                 co_return r;
             }
         }
@@ -146,8 +142,6 @@ asio::awaitable<op_result<create_result>> create_op(impl_ptr impl, create_task_p
         co_return r;
     }
     parse_body(c, r.value.run, r);
-    if (!r.ec)
-        r.diag = c.diag;
     co_return r;
 }
 

@@ -71,6 +71,23 @@ header_list parse_header_lines(std::string_view text)
     return out;
 }
 
+std::string check_headers(const header_list& h)
+{
+    static constexpr std::string_view token_specials = "!#$%&'*+-.^_`|~";
+    for (const auto& [name, value] : h) {
+        bool ok = !name.empty();
+        for (char c : name)
+            ok = ok && (std::isalnum(static_cast<unsigned char>(c)) ||
+                        token_specials.find(c) != std::string_view::npos);
+        if (!ok)
+            return "headers: invalid header name \"" + name + "\"";
+        for (char c : value)
+            if (c == '\r' || c == '\n' || c == '\0')
+                return "headers: the value of \"" + name + "\" contains CR, LF or NUL";
+    }
+    return {};
+}
+
 resolved_options resolve_options(client_options o)
 {
     resolved_options r;
@@ -99,6 +116,9 @@ resolved_options resolve_options(client_options o)
         if (!overridden)
             o.headers.emplace_back(std::move(name), std::move(value));
     }
+
+    if (auto bad = check_headers(o.headers); !bad.empty())
+        invalid(bad);
 
     if (!o.logger) {
         auto lv = env("HANDINGER_LOG");

@@ -2,11 +2,55 @@
 
 #include <openssl/rand.h>
 
+#include <pthread.h>
+
+#include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <cstring>
 #include <random>
 
 namespace handinger {
+namespace {
+
+// Random bytes come from OpenSSL's CSPRNG in blocks, not one call per id
+// (each call costs a getpid() system call for OpenSSL's fork check). A fork
+// makes every thread's block stale, so that parent and child never hand out
+// the same bytes.
+std::atomic<std::uint64_t> fork_generation{0};
+
+void on_fork_child()
+{
+    fork_generation.fetch_add(1, std::memory_order_relaxed);
+}
+
+struct random_block {
+    unsigned char bytes[4000];
+    std::size_t used = sizeof bytes;
+    std::uint64_t generation = 0;
+
+    void take(unsigned char* out, std::size_t n)
+    {
+        static const int registered = pthread_atfork(nullptr, nullptr, on_fork_child);
+        (void)registered;
+        auto gen = fork_generation.load(std::memory_order_relaxed);
+        if (used + n > sizeof bytes || gen != generation) {
+            if (RAND_bytes(bytes, sizeof bytes) != 1) {
+                // The CSPRNG failing is near impossible; fall back to random_device.
+                std::random_device rd;
+                for (auto& b : bytes)
+                    b = static_cast<unsigned char>(rd());
+            }
+            used = 0;
+            generation = gen;
+        }
+        std::memcpy(out, bytes + used, n);
+        std::memset(bytes + used, 0, n); // bytes handed out are not kept
+        used += n;
+    }
+};
+
+} // namespace
 
 std::string make_task_id()
 {
@@ -14,13 +58,9 @@ std::string make_task_id()
     auto ms = static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
                                              std::chrono::system_clock::now().time_since_epoch())
                                              .count());
+    thread_local random_block block;
     unsigned char rnd[10];
-    if (RAND_bytes(rnd, sizeof rnd) != 1) {
-        // The CSPRNG failing is near impossible; fall back to random_device.
-        std::random_device rd;
-        for (auto& b : rnd)
-            b = static_cast<unsigned char>(rd());
-    }
+    block.take(rnd, sizeof rnd);
     // 128 bits: 48-bit time then 80 random bits, as 26 base32 digits (the
     // first digit carries only 3 bits).
     unsigned char bytes[16];

@@ -12,6 +12,7 @@
 
 #include <atomic>
 #include <deque>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -24,11 +25,12 @@ namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 using tls_stream = asio::ssl::stream<tcp::socket>;
 
-/// One connection: the stream, its read buffer and its deadline timer.
+/// One connection: the stream and its read buffer.
 ///
 /// Owned by the pool while idle and by one exchange while lent; only the
-/// holder touches it. The deadline handler runs on the holder's strand and
-/// checks `generation_` so a late handler of an earlier holder does nothing.
+/// holder touches it. A deadline (deadline_keeper) closes it on the holder's
+/// strand, and only while `generation_` still names the holder's deadline, so
+/// a late expiry meant for an earlier holder does nothing.
 class connection : public std::enable_shared_from_this<connection> {
 public:
     connection(asio::any_io_executor ex, asio::ssl::context* tls_ctx);
@@ -38,11 +40,23 @@ public:
     std::variant<tcp::socket, tls_stream>& stream() noexcept { return stream_; }
     boost::beast::flat_buffer& buffer() noexcept { return buffer_; }
 
-    /// Arms the deadline: at `when`, the socket is closed and timed_out() set.
-    /// The handler runs on `strand` (the holder's executor).
-    void arm(clock::time_point when, const asio::any_io_executor& strand);
-    /// Disarms the deadline; a handler already queued becomes a no-op.
-    void disarm();
+    /// Starts a deadline: clears timed_out() and returns its generation.
+    std::uint64_t begin_deadline() noexcept
+    {
+        timed_out_ = false;
+        return ++generation_;
+    }
+    /// Ends it: an expiry already queued becomes a no-op; timed_out() stays.
+    void end_deadline() noexcept { ++generation_; }
+    /// The deadline of generation `gen` passed: close, if it is still current.
+    /// Runs on the holder's strand.
+    void expire(std::uint64_t gen) noexcept
+    {
+        if (generation_.load() != gen)
+            return;
+        timed_out_ = true;
+        close();
+    }
     bool timed_out() const noexcept { return timed_out_; }
 
     /// Closes the socket (no TLS close_notify: the connection is dropped).
@@ -58,12 +72,72 @@ public:
 private:
     std::variant<tcp::socket, tls_stream> stream_;
     boost::beast::flat_buffer buffer_;
-    asio::steady_timer timer_;
     std::atomic<std::uint64_t> generation_{0};
     bool timed_out_ = false;
 };
 
 using connection_ptr = std::shared_ptr<connection>;
+
+/// The deadlines of every exchange of a transport, kept by one timer.
+///
+/// A per-exchange timer would cost a timer insertion and a cancellation per
+/// request, and Asio wakes its reactor for each new earliest deadline. Here
+/// an exchange adds its deadline to an ordered set: under load the new
+/// deadline is never the earliest, so no timer work happens per request.
+/// When the set empties the timer is cancelled, so an idle client keeps no
+/// work pending in the io_context. Expiry closes the connection on the
+/// holder's strand (connection::expire).
+class deadline_keeper : public std::enable_shared_from_this<deadline_keeper> {
+public:
+    explicit deadline_keeper(asio::any_io_executor ex) : timer_(std::move(ex)) {}
+
+    struct ticket {
+        clock::time_point when;
+        std::uint64_t id = 0;
+        friend auto operator<=>(const ticket&, const ticket&) = default;
+    };
+
+    /// Closes `c` at `when` unless remove()d first; `strand` is the holder's.
+    ticket add(clock::time_point when, const connection_ptr& c, const asio::any_io_executor& strand);
+    /// Forgets a deadline (no effect if it already expired).
+    void remove(const ticket& t);
+
+private:
+    struct entry {
+        connection_ptr conn;
+        asio::any_io_executor strand;
+        std::uint64_t generation;
+    };
+    void arm_locked();
+    void on_timer();
+
+    std::mutex mu_;
+    asio::steady_timer timer_;
+    std::map<ticket, entry> entries_;
+    clock::time_point armed_ = clock::time_point::max();
+    std::uint64_t next_id_ = 0;
+};
+
+/// RAII for one deadline of one exchange.
+class deadline_guard {
+public:
+    deadline_guard(deadline_keeper& k, clock::time_point when, const connection_ptr& c,
+                   const asio::any_io_executor& strand)
+        : keeper_(k), conn_(c), ticket_(k.add(when, c, strand))
+    {}
+    ~deadline_guard()
+    {
+        keeper_.remove(ticket_);
+        conn_->end_deadline();
+    }
+    deadline_guard(const deadline_guard&) = delete;
+    deadline_guard& operator=(const deadline_guard&) = delete;
+
+private:
+    deadline_keeper& keeper_;
+    connection_ptr conn_;
+    deadline_keeper::ticket ticket_;
+};
 
 /// The pool's bookkeeping: idle connections (LIFO), a count of open ones, a
 /// FIFO of waiters. A release hands the connection (or the right to open

@@ -16,8 +16,7 @@ namespace handinger::detail::http {
 
 connection::connection(asio::any_io_executor ex, asio::ssl::context* tls_ctx)
     : stream_(tls_ctx ? std::variant<tcp::socket, tls_stream>(std::in_place_type<tls_stream>, ex, *tls_ctx)
-                      : std::variant<tcp::socket, tls_stream>(std::in_place_type<tcp::socket>, ex)),
-      timer_(ex)
+                      : std::variant<tcp::socket, tls_stream>(std::in_place_type<tcp::socket>, ex))
 {}
 
 tcp::socket& connection::socket() noexcept
@@ -27,24 +26,56 @@ tcp::socket& connection::socket() noexcept
     return std::get<tcp::socket>(stream_);
 }
 
-void connection::arm(clock::time_point when, const asio::any_io_executor& strand)
+deadline_keeper::ticket deadline_keeper::add(clock::time_point when, const connection_ptr& c,
+                                             const asio::any_io_executor& strand)
 {
-    auto gen = ++generation_;
-    timed_out_ = false;
-    timer_.expires_at(when);
-    auto on_expiry = [self = shared_from_this(), gen](boost::system::error_code ec) {
-        if (ec || self->generation_.load() != gen)
-            return;
-        self->timed_out_ = true;
-        self->close();
-    };
-    timer_.async_wait(asio::bind_executor(strand, std::move(on_expiry)));
+    auto gen = c->begin_deadline();
+    std::lock_guard lk(mu_);
+    ticket t{when, ++next_id_};
+    entries_.emplace(t, entry{c, strand, gen});
+    if (when < armed_)
+        arm_locked();
+    return t;
 }
 
-void connection::disarm()
+void deadline_keeper::remove(const ticket& t)
 {
-    ++generation_;
-    timer_.cancel();
+    std::lock_guard lk(mu_);
+    entries_.erase(t);
+    if (entries_.empty() && armed_ != clock::time_point::max()) {
+        armed_ = clock::time_point::max();
+        timer_.cancel();
+    }
+}
+
+void deadline_keeper::arm_locked()
+{
+    armed_ = entries_.begin()->first.when;
+    timer_.expires_at(armed_);
+    timer_.async_wait([self = weak_from_this()](boost::system::error_code ec) {
+        if (ec)
+            return; // cancelled: re-armed or emptied
+        if (auto k = self.lock())
+            k->on_timer();
+    });
+}
+
+void deadline_keeper::on_timer()
+{
+    std::vector<entry> due;
+    {
+        std::lock_guard lk(mu_);
+        armed_ = clock::time_point::max();
+        auto now = clock::now();
+        while (!entries_.empty() && entries_.begin()->first.when <= now) {
+            due.push_back(std::move(entries_.begin()->second));
+            entries_.erase(entries_.begin());
+        }
+        if (!entries_.empty())
+            arm_locked();
+    }
+    for (auto& e : due)
+        asio::post(e.strand, [c = std::move(e.conn), gen = e.generation] { c->expire(gen); });
 }
 
 void connection::close() noexcept
@@ -75,7 +106,11 @@ connection_ptr pool::take_idle_locked(clock::time_point now, std::vector<connect
     while (!idle_.empty()) {
         auto c = std::move(idle_.back());
         idle_.pop_back();
-        if (now - c->idle_since < idle_timeout_ && !c->peer_readable())
+        auto idle_for = now - c->idle_since;
+        // A connection back from an exchange moments ago is not worth a
+        // poll() per request; one idle longer is checked for a close by the
+        // peer. (A close that slips through is caught as a stale connection.)
+        if (idle_for < idle_timeout_ && (idle_for < std::chrono::milliseconds(200) || !c->peer_readable()))
             return c;
         // Expired or closed by the peer: drop it; its slot stays ours.
         to_close.push_back(std::move(c));

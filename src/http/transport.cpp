@@ -11,10 +11,10 @@
 #include <boost/asio/ssl/error.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
-#include <boost/beast/http/write.hpp>
 
 #include <algorithm>
 
@@ -98,10 +98,13 @@ class transport_impl : public std::enable_shared_from_this<transport_impl> {
 public:
     transport_impl(asio::any_io_executor ex, endpoint ep, std::string authorization, transport_options opts)
         : ex_(std::move(ex)), ep_(std::move(ep)), authorization_(std::move(authorization)),
-          opts_(std::move(opts)), pool_(std::make_shared<pool>(ex_, opts_.pool_size, opts_.idle_timeout))
+          opts_(std::move(opts)), pool_(std::make_shared<pool>(ex_, opts_.pool_size, opts_.idle_timeout)),
+          deadlines_(std::make_shared<deadline_keeper>(ex_))
     {
         if (ep_.tls)
             ctx_ = make_client_context(opts_.tls, &sessions_);
+        fixed_headers_ = "Host: " + ep_.host_header + "\r\nUser-Agent: " + opts_.user_agent +
+                         "\r\nAccept: application/json\r\nAuthorization: " + authorization_ + "\r\n";
     }
 
     asio::awaitable<void> exchange(const request& req, clock::time_point deadline, bool force_new,
@@ -124,7 +127,7 @@ private:
     asio::awaitable<void> open(connection& c, clock::time_point deadline, exchange_result& out,
                                error_code& ec);
     void classify(exchange_result& out, stage st, const error_code& ec, connection& c, bool cancelled);
-    void build(const request& req, bhttp::request<bhttp::string_body>& r) const;
+    void build(const request& req, std::string& out) const;
 
     template <class Stream>
     asio::awaitable<void> round_trip(Stream& s, connection& c, const request& req, exchange_result& out,
@@ -133,10 +136,12 @@ private:
     asio::any_io_executor ex_;
     endpoint ep_;
     std::string authorization_;
+    std::string fixed_headers_; // Host, User-Agent, Accept, Authorization lines
     transport_options opts_;
     session_store sessions_;
     std::unique_ptr<asio::ssl::context> ctx_;
     std::shared_ptr<pool> pool_;
+    std::shared_ptr<deadline_keeper> deadlines_;
 
     std::mutex resolve_mu_;
     std::vector<tcp::endpoint> resolved_;
@@ -218,25 +223,36 @@ void transport_impl::classify(exchange_result& out, stage st, const error_code& 
     out.ec = error::connection;
 }
 
-void transport_impl::build(const request& req, bhttp::request<bhttp::string_body>& r) const
+void transport_impl::build(const request& req, std::string& out) const
 {
-    r.version(11);
-    r.method_string(req.method);
-    r.target(req.target);
-    r.set(bhttp::field::host, ep_.host_header);
-    r.set(bhttp::field::user_agent, opts_.user_agent);
-    r.set(bhttp::field::accept, "application/json");
-    r.set(bhttp::field::authorization, authorization_);
-    r.set("x-stainless-retry-count", std::to_string(req.retry_count));
+    // The whole request in one buffer: one TLS record and one send per
+    // request. Header names and values were checked for CR/LF when the
+    // options were resolved, the target is built percent-encoded.
+    out.clear();
+    out.reserve(fixed_headers_.size() + req.target.size() + req.body.size() + 160);
+    out.append(req.method);
+    out += ' ';
+    out.append(req.target);
+    out += " HTTP/1.1\r\n";
+    out += fixed_headers_;
+    out += "x-stainless-retry-count: ";
+    out += std::to_string(req.retry_count);
+    out += "\r\n";
     if (req.headers)
         for (const auto& [name, value] : *req.headers)
-            if (!reserved_header(name))
-                r.set(name, value);
-    if (!req.body.empty() || req.method == "POST") {
-        r.set(bhttp::field::content_type, "application/json");
-        r.body().assign(req.body.data(), req.body.size());
+            if (!reserved_header(name)) {
+                out += name;
+                out += ": ";
+                out += value;
+                out += "\r\n";
+            }
+    if (!req.body.empty() || req.method == "POST" || req.method == "PUT" || req.method == "PATCH") {
+        out += "Content-Type: application/json\r\nContent-Length: ";
+        out += std::to_string(req.body.size());
+        out += "\r\n";
     }
-    r.prepare_payload();
+    out += "\r\n";
+    out.append(req.body);
 }
 
 asio::awaitable<void> transport_impl::open(connection& c, clock::time_point deadline, exchange_result& out,
@@ -278,10 +294,11 @@ template <class Stream>
 asio::awaitable<void> transport_impl::round_trip(Stream& s, connection& c, const request& req,
                                                  exchange_result& out, error_code& ec, bool& reusable)
 {
-    bhttp::request<bhttp::string_body> r;
-    build(req, r);
+    std::string wire;
+    build(req, wire);
     out.failed_at = stage::send;
-    auto written = co_await bhttp::async_write(s, r, asio::redirect_error(asio::use_awaitable, ec));
+    auto written =
+        co_await asio::async_write(s, asio::buffer(wire), asio::redirect_error(asio::use_awaitable, ec));
     out.maybe_delivered = written > 0 || !ec;
     if (ec)
         co_return;
@@ -336,9 +353,11 @@ asio::awaitable<void> transport_impl::exchange(const request& req, clock::time_p
         l.hold_slot();
         l.hold(std::make_shared<connection>(ex_, ctx_.get()));
         auto& c = *l.conn();
-        c.arm(std::min(deadline, clock::now() + opts_.connect_timeout), strand);
-        co_await open(c, deadline, out, ec);
-        c.disarm();
+        {
+            deadline_guard dg(*deadlines_, std::min(deadline, clock::now() + opts_.connect_timeout), l.conn(),
+                              strand);
+            co_await open(c, deadline, out, ec);
+        }
         if (ec) {
             classify(out, out.failed_at, ec, c, cs.cancelled() != asio::cancellation_type::none);
             co_return; // the lease closes the connection and passes its slot on
@@ -346,13 +365,14 @@ asio::awaitable<void> transport_impl::exchange(const request& req, clock::time_p
     }
 
     auto& c = *l.conn();
-    c.arm(deadline, strand);
     bool reusable = false;
-    if (auto* t = c.tls())
-        co_await round_trip(*t, c, req, out, ec, reusable);
-    else
-        co_await round_trip(std::get<tcp::socket>(c.stream()), c, req, out, ec, reusable);
-    c.disarm();
+    {
+        deadline_guard dg(*deadlines_, deadline, l.conn(), strand);
+        if (auto* t = c.tls())
+            co_await round_trip(*t, c, req, out, ec, reusable);
+        else
+            co_await round_trip(std::get<tcp::socket>(c.stream()), c, req, out, ec, reusable);
+    }
     if (ec) {
         classify(out, out.failed_at, ec, c, cs.cancelled() != asio::cancellation_type::none);
         co_return;

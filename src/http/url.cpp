@@ -3,6 +3,8 @@
 #include <boost/url/parse.hpp>
 #include <boost/url/url_view.hpp>
 
+#include <charconv>
+
 namespace handinger::detail::http {
 
 bool parse_base_url(std::string_view text, endpoint& out, std::string& what)
@@ -34,7 +36,11 @@ bool parse_base_url(std::string_view text, endpoint& out, std::string& what)
                                                              : std::string(u.host());
     const char* default_port = out.tls ? "443" : "80";
     if (u.has_port()) {
-        if (u.port().empty() || u.port_number() == 0) {
+        // port_number() wraps values over 65535: check the text itself.
+        auto port = u.port();
+        unsigned long n = 0;
+        auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), n);
+        if (port.empty() || ec != std::errc() || end != port.data() + port.size() || n == 0 || n > 65535) {
             what = "base URL \"" + std::string(text) + "\" has an invalid port";
             return false;
         }

@@ -45,7 +45,10 @@ TEST_CASE("lifecycle: pending, then running turns in order with growing text, th
     auto seen = watch(f, id);
     REQUIRE(!seen.empty());
     CHECK(str(seen.front().at("task"), "status") == "pending");
-    CHECK(seen.front().at("turns").as_array().empty());
+    // The submission is visible at once: its first turn, pending, with the input.
+    REQUIRE(seen.front().at("turns").as_array().size() == 1);
+    CHECK(str(seen.front().at("turns").as_array()[0], "status") == "pending");
+    CHECK(str(seen.front().at("turns").as_array()[0], "input") == "watch me");
     const auto& last = seen.back();
     CHECK(str(last.at("task"), "status") == "completed");
     CHECK(last.at("task").at("completedAt").is_string());
@@ -53,6 +56,7 @@ TEST_CASE("lifecycle: pending, then running turns in order with growing text, th
 
     // Status never goes back; turns only get added; each turn's text only grows.
     const std::map<std::string, int> rank{{"pending", 0}, {"running", 1}, {"completed", 2}};
+    std::map<std::int64_t, int> turn_rank;
     int prev_rank = 0;
     std::size_t prev_turns = 0;
     std::map<std::int64_t, std::string> text;
@@ -75,7 +79,14 @@ TEST_CASE("lifecycle: pending, then running turns in order with growing text, th
             const std::string before = text[t.at("seq").as_int64()];
             CHECK(now.substr(0, before.size()) == before);
             text[t.at("seq").as_int64()] = now;
-            if (str(t, "status") == "running") {
+            REQUIRE(rank.count(str(t, "status")));
+            CHECK(rank.at(str(t, "status")) >= turn_rank[t.at("seq").as_int64()]);
+            turn_rank[t.at("seq").as_int64()] = rank.at(str(t, "status"));
+            if (str(t, "status") == "pending") {
+                CHECK(t.at("completedAt").is_null());
+                CHECK(now.empty());
+                CHECK(i + 1 == turns.size());
+            } else if (str(t, "status") == "running") {
                 CHECK(t.at("completedAt").is_null());
                 saw_partial = saw_partial || (!now.empty() && now.size() < 40);
                 // Only the newest turn may run.

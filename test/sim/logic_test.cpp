@@ -82,7 +82,12 @@ TEST_CASE("lifecycle: pending, turns one after another, text in steps, completed
     std::vector<turn_view> turns;
     auto v = view_task(task, t0 + 99, 4, &turns);
     CHECK(v.status == "pending");
-    CHECK(turns.empty());
+    // The first turn is visible from the POST on, pending, with no text yet.
+    REQUIRE(turns.size() == 1);
+    CHECK(turns[0].status == "pending");
+    CHECK(turns[0].text_len == 0);
+    CHECK(turns[0].started_ms == t0);
+    CHECK(v.turn_count == 1);
     CHECK_FALSE(v.terminal);
 
     turns.clear();
@@ -128,9 +133,17 @@ TEST_CASE("lifecycle: a follow-up queues behind the running run and continues se
     CHECK(task.runs[1].start_ms == t0 + 300);
     CHECK(task.runs[1].first_seq == 3);
     std::vector<turn_view> turns;
+    // The follow-up's first turn (seq 3) is visible, pending, from its POST on,
+    // while run 1 still runs.
+    CHECK(view_task(task, t0 + 20, 4, &turns).status == "pending");
+    REQUIRE(turns.size() == 2);
+    CHECK(turns[0].seq == 1);
+    CHECK(turns[1].seq == 3);
+    CHECK(turns[1].status == "pending");
+    turns.clear();
     CHECK(view_task(task, t0 + 299, 4).status == "running");
     CHECK(view_task(task, t0 + 320, 4, &turns).status == "pending");
-    CHECK(turns.size() == 2);
+    CHECK(turns.size() == 3);
     turns.clear();
     auto v = view_task(task, t0 + 450, 4, &turns);
     CHECK(v.status == "completed");

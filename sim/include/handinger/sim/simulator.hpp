@@ -3,6 +3,14 @@
 // validation errors, both retrieve shapes and faults on demand. Tests, examples
 // and benchmarks embed it in-process; `handinger-sim` wraps it as a program.
 //
+// Lifecycle: each POST appends a run to its task. The run's first turn is
+// visible at once with status "pending" (so a submission can be seen right
+// after its POST); the run then waits `pending` (and behind any earlier run
+// still going), after which its turns run one after another for `turn` each,
+// "running" with outputText growing in `text_steps` steps, then "completed".
+// The task is "pending" before its current run's turns start, "running"
+// while they run, and takes the run's final status after its last turn.
+//
 // This header is deliberately light (no Beast, no OpenSSL, no Asio) so that a
 // test TU that only starts a simulator compiles quickly.
 //

@@ -69,8 +69,9 @@ struct turn_view {
     const run_record* run = nullptr;
     int index = 0; ///< within the run
     int seq = 0;
-    std::string_view status; ///< "running", "completed" or "error"
-    bool done = false;       ///< completed or error
+    std::string_view
+        status;        ///< "pending" (first turn before its run starts), "running", "completed" or "error"
+    bool done = false; ///< completed or error
     std::int64_t started_ms = 0;
     std::int64_t completed_ms = 0;     ///< valid when done
     std::size_t text_len = 0;          ///< visible prefix of run->texts[index]

@@ -1,0 +1,270 @@
+// bench/throughput: N creates with C in flight through handinger::client,
+// against (a) the simulator and (b) nginx serving a fixed 1 KB JSON body over
+// HTTPS with keep-alive, and wrk -t1 -cC against the same nginx in the same
+// run. scripts/bench.sh throughput starts the servers and passes their URLs.
+// Last line: one JSON object with the figures.
+#include <handinger/client.hpp>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/connect.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/json/object.hpp>
+#include <boost/json/serialize.hpp>
+
+#include <fcntl.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <spawn.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <string>
+#include <vector>
+
+extern char** environ;
+
+namespace asio = boost::asio;
+using clock_type = std::chrono::steady_clock;
+
+namespace {
+
+struct args {
+    int requests = 20000;
+    int in_flight = 64;
+    int wrk_seconds = 10;
+    std::string sim_url, sim_ca, nginx_url, nginx_ca, nginx_status, key = "sk-bench";
+};
+
+double cpu_seconds(const rusage& r)
+{
+    return static_cast<double>(r.ru_utime.tv_sec + r.ru_stime.tv_sec) +
+           static_cast<double>(r.ru_utime.tv_usec + r.ru_stime.tv_usec) / 1e6;
+}
+
+double self_cpu()
+{
+    rusage r{};
+    getrusage(RUSAGE_SELF, &r);
+    return cpu_seconds(r);
+}
+
+double peak_rss_mb()
+{
+    rusage r{};
+    getrusage(RUSAGE_SELF, &r);
+    return static_cast<double>(r.ru_maxrss) / 1024.0;
+}
+
+struct run_figures {
+    double seconds = 0, rps = 0, cpu_s_per_1k = 0;
+    long long handshakes = 0, failures = 0, resumed = 0;
+};
+
+run_figures run_client(const std::string& url, const std::string& ca, const std::string& key, int n, int c)
+{
+    asio::io_context ioc(1);
+    handinger::client_options o;
+    o.base_url = url;
+    o.api_key = key;
+    o.tls.ca_file = ca;
+    o.pool_size = static_cast<std::size_t>(c);
+    handinger::client cl(ioc, o);
+    int next = 0;
+    long long failures = 0;
+    auto worker = [&]() -> asio::awaitable<void> {
+        handinger::create_task_params p;
+        p.input = "Benchmark task: summarise the quarterly filings";
+        handinger::diagnostics diag;
+        while (next < n) {
+            ++next;
+            auto [ec, r] = co_await cl.async_create(p, diag, asio::as_tuple(asio::use_awaitable));
+            if (ec) {
+                if (++failures <= 3)
+                    std::cerr << "create failed: " << diag.to_string(ec) << "\n";
+            }
+        }
+    };
+    double cpu0 = self_cpu();
+    auto t0 = clock_type::now();
+    for (int i = 0; i < c; ++i)
+        asio::co_spawn(ioc, worker(), asio::detached);
+    ioc.run();
+    run_figures f;
+    f.seconds = std::chrono::duration<double>(clock_type::now() - t0).count();
+    f.rps = n / f.seconds;
+    f.cpu_s_per_1k = (self_cpu() - cpu0) / n * 1000.0;
+    auto st = cl.stats();
+    f.handshakes = static_cast<long long>(st.connections_created);
+    f.resumed = static_cast<long long>(st.tls_resumed);
+    f.failures = failures;
+    return f;
+}
+
+// "accepts" of nginx's stub_status page, fetched over plain HTTP.
+long long nginx_accepts(const std::string& status_url)
+{
+    // status_url: http://127.0.0.1:PORT/path
+    auto rest = status_url.substr(std::string("http://").size());
+    auto slash = rest.find('/');
+    auto hostport = rest.substr(0, slash);
+    auto path = rest.substr(slash);
+    auto colon = hostport.find(':');
+    asio::io_context ioc;
+    asio::ip::tcp::socket s(ioc);
+    s.connect({asio::ip::make_address(hostport.substr(0, colon)),
+               static_cast<unsigned short>(std::stoi(hostport.substr(colon + 1)))});
+    std::string req = "GET " + path + " HTTP/1.0\r\nHost: " + hostport + "\r\n\r\n";
+    asio::write(s, asio::buffer(req));
+    std::string resp;
+    boost::system::error_code ec;
+    asio::read(s, asio::dynamic_buffer(resp), ec);
+    auto pos = resp.find("requests\n");
+    if (pos == std::string::npos)
+        return -1;
+    return std::atoll(resp.c_str() + pos + 9);
+}
+
+struct wrk_figures {
+    double rps = 0, cpu_s_per_1k = 0, peak_rss_mb = 0;
+    long long requests = 0;
+    std::string output;
+};
+
+wrk_figures run_wrk(const std::string& url, int c, int seconds, const std::string& key)
+{
+    char dir[] = "/tmp/hbench-XXXXXX";
+    if (!mkdtemp(dir))
+        throw std::runtime_error("mkdtemp failed");
+    std::string lua = std::string(dir) + "/post.lua";
+    {
+        std::ofstream f(lua);
+        f << "wrk.method = \"POST\"\n"
+          << "wrk.body = '{\"input\":\"Benchmark task: summarise the quarterly filings\","
+             "\"taskId\":\"tsk_01JBENCHWRK0000000000000000\"}'\n"
+          << "wrk.headers[\"Content-Type\"] = \"application/json\"\n"
+          << "wrk.headers[\"Accept\"] = \"application/json\"\n"
+          << "wrk.headers[\"Authorization\"] = \"Bearer " << key << "\"\n";
+    }
+    std::string out = std::string(dir) + "/wrk.out";
+    std::vector<std::string> argv_s = {"wrk", "-t1", "-c" + std::to_string(c), "-d" + std::to_string(seconds) + "s",
+                                       "-s",  lua,   url + "/api/tasks"};
+    std::vector<char*> argv;
+    for (auto& a : argv_s)
+        argv.push_back(a.data());
+    argv.push_back(nullptr);
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 1, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    pid_t pid = 0;
+    if (posix_spawnp(&pid, "wrk", &fa, nullptr, argv.data(), environ) != 0)
+        throw std::runtime_error("cannot start wrk");
+    posix_spawn_file_actions_destroy(&fa);
+    int status = 0;
+    rusage ru{};
+    wait4(pid, &status, 0, &ru);
+    wrk_figures w;
+    std::ifstream f(out);
+    w.output.assign(std::istreambuf_iterator<char>(f), {});
+    if (auto p = w.output.find("Requests/sec:"); p != std::string::npos)
+        w.rps = std::atof(w.output.c_str() + p + 13);
+    if (auto p = w.output.find(" requests in "); p != std::string::npos) {
+        auto b = w.output.rfind('\n', p);
+        w.requests = std::atoll(w.output.c_str() + (b == std::string::npos ? 0 : b + 1));
+    }
+    if (w.requests > 0)
+        w.cpu_s_per_1k = cpu_seconds(ru) / static_cast<double>(w.requests) * 1000.0;
+    w.peak_rss_mb = static_cast<double>(ru.ru_maxrss) / 1024.0;
+    std::remove(out.c_str());
+    std::remove(lua.c_str());
+    rmdir(dir);
+    return w;
+}
+
+args parse(int argc, char** argv)
+{
+    args a;
+    for (int i = 1; i < argc; ++i) {
+        std::string k = argv[i];
+        auto v = [&]() -> std::string {
+            if (i + 1 >= argc) {
+                std::cerr << "missing value for " << k << "\n";
+                std::exit(2);
+            }
+            return argv[++i];
+        };
+        if (k == "--requests") a.requests = std::stoi(v());
+        else if (k == "--in-flight") a.in_flight = std::stoi(v());
+        else if (k == "--wrk-seconds") a.wrk_seconds = std::stoi(v());
+        else if (k == "--sim-url") a.sim_url = v();
+        else if (k == "--sim-ca") a.sim_ca = v();
+        else if (k == "--nginx-url") a.nginx_url = v();
+        else if (k == "--nginx-ca") a.nginx_ca = v();
+        else if (k == "--nginx-status") a.nginx_status = v();
+        else if (k == "--key") a.key = v();
+        else {
+            std::cerr << "unknown option " << k << "\n";
+            std::exit(2);
+        }
+    }
+    return a;
+}
+
+} // namespace
+
+int main(int argc, char** argv)
+{
+    auto a = parse(argc, argv);
+    boost::json::object out;
+    std::printf("throughput: %d creates, %d in flight\n", a.requests, a.in_flight);
+
+    run_figures sim;
+    if (!a.sim_url.empty()) {
+        run_client(a.sim_url, a.sim_ca, a.key, std::min(a.requests, 2000), a.in_flight); // warm-up
+        sim = run_client(a.sim_url, a.sim_ca, a.key, a.requests, a.in_flight);
+        std::printf("client -> simulator: %.0f req/s, %.3f CPU s/1k, %lld handshakes (%lld resumed), %lld failed\n",
+                    sim.rps, sim.cpu_s_per_1k, sim.handshakes, sim.resumed, sim.failures);
+    }
+    run_figures ng;
+    wrk_figures wrk;
+    long long wrk_handshakes = -1;
+    if (!a.nginx_url.empty()) {
+        run_client(a.nginx_url, a.nginx_ca, a.key, std::min(a.requests, 2000), a.in_flight); // warm-up
+        ng = run_client(a.nginx_url, a.nginx_ca, a.key, a.requests, a.in_flight);
+        std::printf("client -> nginx:     %.0f req/s, %.3f CPU s/1k, %lld handshakes (%lld resumed), %lld failed\n",
+                    ng.rps, ng.cpu_s_per_1k, ng.handshakes, ng.resumed, ng.failures);
+        long long before = a.nginx_status.empty() ? -1 : nginx_accepts(a.nginx_status);
+        wrk = run_wrk(a.nginx_url, a.in_flight, a.wrk_seconds, a.key);
+        long long after = a.nginx_status.empty() ? -1 : nginx_accepts(a.nginx_status);
+        if (before >= 0 && after >= 0)
+            wrk_handshakes = after - before - 1; // minus the status request itself
+        std::printf("wrk -> nginx:        %.0f req/s, %.3f CPU s/1k, %lld requests, %lld connections\n", wrk.rps,
+                    wrk.cpu_s_per_1k, wrk.requests, wrk_handshakes);
+    }
+    out["client_rps"] = ng.rps;
+    out["wrk_rps"] = wrk.rps;
+    out["ratio_vs_wrk"] = wrk.rps > 0 ? ng.rps / wrk.rps : 0.0;
+    out["client_cpu_s_per_1k"] = ng.cpu_s_per_1k;
+    out["wrk_cpu_s_per_1k"] = wrk.cpu_s_per_1k;
+    out["client_peak_rss_mb"] = peak_rss_mb();
+    out["wrk_peak_rss_mb"] = wrk.peak_rss_mb;
+    out["handshakes"] = ng.handshakes;
+    out["wrk_handshakes"] = wrk_handshakes;
+    out["client_failures"] = ng.failures + sim.failures;
+    out["in_flight"] = a.in_flight;
+    out["requests"] = a.requests;
+    out["sim_rps"] = sim.rps;
+    out["sim_cpu_s_per_1k"] = sim.cpu_s_per_1k;
+    out["sim_handshakes"] = sim.handshakes;
+    std::cout << boost::json::serialize(out) << std::endl;
+    return ng.failures + sim.failures == 0 ? 0 : 1;
+}

@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# Runs one benchmark in a Release build, with the servers it needs started
+# and stopped here (by pid). The last line printed is the benchmark's JSON.
+#   scripts/bench.sh throughput [--requests N] [--in-flight C] [--wrk-seconds S]
+# BENCH_WRAP="perf record -g -o FILE" (say) prefixes the benchmark program.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+name=${1:-}
+[ -n "$name" ] || { echo "usage: scripts/bench.sh NAME [options]   (NAME: throughput)" >&2; exit 2; }
+shift
+
+scripts/deps.sh --bench
+export CCACHE_BASEDIR="$PWD"
+build=build-release
+cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DHANDINGER_BUILD_TESTS=OFF >/dev/null
+cmake --build "$build" --target "bench_$name" handinger-sim >/dev/null
+
+work=$(mktemp -d)
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+# Starts the simulator with the given options; sets sim_url.
+start_sim() {
+  "$build/sim/handinger-sim" --port 0 --ca-out "$work/sim-ca.pem" --api-key sk-bench "$@" \
+    >"$work/sim.out" 2>"$work/sim.err" &
+  pids+=($!)
+  for _ in $(seq 1 100); do [ -s "$work/sim.out" ] && break; sleep 0.05; done
+  sim_url=$(head -n 1 "$work/sim.out")
+  [ -n "$sim_url" ] || { cat "$work/sim.err" >&2; exit 1; }
+}
+
+# Starts nginx on loopback serving a fixed 1 KB JSON body over HTTPS with
+# keep-alive (certificate from a throw-away CA); sets nginx_url, nginx_status.
+start_nginx() {
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=bench-ca \
+    -keyout "$work/ca.key" -out "$work/ca.pem" 2>/dev/null
+  openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=127.0.0.1 \
+    -keyout "$work/srv.key" -out "$work/srv.csr" 2>/dev/null
+  printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\n' >"$work/ext.cnf"
+  openssl x509 -req -in "$work/srv.csr" -CA "$work/ca.pem" -CAkey "$work/ca.key" -CAcreateserial \
+    -days 2 -extfile "$work/ext.cnf" -out "$work/srv.pem" 2>/dev/null
+  local text
+  text=$(printf 'x%.0s' $(seq 1 700))
+  local body="{\"id\":\"run_bench\",\"object\":\"worker\",\"status\":\"pending\",\"running\":true,\"output_text\":\"$text\",\"output\":[],\"structured_output\":null,\"files\":[],\"sources\":[],\"messages\":[],\"metadata\":{},\"url\":\"https://handinger.com/tasks/bench\",\"created_at\":1764331200,\"usage\":{\"durationMs\":0},\"error\":null,\"incomplete_details\":null}"
+  for attempt in 1 2 3 4 5; do
+    local port=$((20000 + RANDOM % 30000)) sport=$((20000 + RANDOM % 30000))
+    mkdir -p "$work/nginx/logs"
+    cat >"$work/nginx.conf" <<CONF
+worker_processes 1;
+pid $work/nginx/nginx.pid;
+error_log $work/nginx/error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  keepalive_requests 10000000;
+  keepalive_timeout 120s;
+  client_body_temp_path $work/nginx;
+  proxy_temp_path $work/nginx;
+  fastcgi_temp_path $work/nginx;
+  uwsgi_temp_path $work/nginx;
+  scgi_temp_path $work/nginx;
+  server {
+    listen 127.0.0.1:$port ssl;
+    ssl_certificate $work/srv.pem;
+    ssl_certificate_key $work/srv.key;
+    ssl_session_cache shared:SSL:1m;
+    location /api/tasks { default_type application/json; return 200 '$body'; }
+  }
+  server {
+    listen 127.0.0.1:$sport;
+    location /status { stub_status; }
+  }
+}
+CONF
+    nginx -c "$work/nginx.conf" -p "$work/nginx" -g 'daemon off;' 2>"$work/nginx.err" &
+    local pid=$!
+    sleep 0.3
+    if kill -0 "$pid" 2>/dev/null; then
+      pids+=("$pid")
+      nginx_url="https://127.0.0.1:$port"
+      nginx_status="http://127.0.0.1:$sport/status"
+      return 0
+    fi
+  done
+  cat "$work/nginx.err" >&2
+  exit 1
+}
+
+case "$name" in
+  throughput)
+    start_sim --create-mode immediate
+    start_nginx
+    ${BENCH_WRAP:-} "$build/bench/bench_throughput" --sim-url "$sim_url" --sim-ca "$work/sim-ca.pem" \
+      --nginx-url "$nginx_url" --nginx-ca "$work/ca.pem" --nginx-status "$nginx_status" --key sk-bench "$@"
+    ;;
+  *)
+    echo "bench.sh: unknown benchmark '$name'" >&2; exit 2 ;;
+esac
