@@ -5,6 +5,7 @@
 
 #include <handinger/json.hpp>
 
+#include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
@@ -47,6 +48,35 @@ client_impl::client_impl(asio::any_io_executor ex, client_options o)
 }
 
 client_impl::~client_impl() = default;
+
+bool client_impl::add_wait(const std::shared_ptr<wait_timer>& t)
+{
+    std::lock_guard lk(waits_mu_);
+    if (shut_)
+        return false;
+    waits_.push_back(t);
+    return true;
+}
+
+void client_impl::remove_wait(const std::shared_ptr<wait_timer>& t)
+{
+    std::lock_guard lk(waits_mu_);
+    std::erase(waits_, t);
+}
+
+void client_impl::shutdown()
+{
+    std::vector<std::shared_ptr<wait_timer>> waits;
+    {
+        std::lock_guard lk(waits_mu_);
+        shut_ = true;
+        waits.swap(waits_);
+    }
+    // Each timer belongs to its call's strand: cancel it there.
+    for (auto& t : waits)
+        asio::post(t->get_executor(), [t] { t->cancel(); });
+    transport_.shutdown();
+}
 
 void client_impl::log(log_level lv, std::string_view line) const
 {
@@ -163,7 +193,8 @@ asio::awaitable<void> client_impl::call(std::string_view method, std::string tar
         if (timeout < overall - now)
             attempt_deadline = now + timeout;
         req.retry_count = retries;
-        ++attempts;
+        // A resend after a stale pooled connection is the same attempt.
+        attempts = retries + 1;
         attempts_.fetch_add(1, std::memory_order_relaxed);
         co_await transport_.exchange(req, attempt_deadline, force_new, ex);
         force_new = false;
@@ -261,9 +292,12 @@ asio::awaitable<void> client_impl::call(std::string_view method, std::string tar
         log(log_level::debug, "retrying " + std::string(method) + " " + target + " in " +
                                   std::to_string(d.delay.count()) + " ms");
         if (d.delay.count() > 0) {
-            asio::steady_timer t(co_await asio::this_coro::executor, d.delay);
-            boost::system::error_code ec;
-            co_await t.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+            auto t = std::make_shared<wait_timer>(co_await asio::this_coro::executor, d.delay);
+            boost::system::error_code ec = asio::error::operation_aborted;
+            if (add_wait(t)) {
+                co_await t->async_wait(asio::redirect_error(asio::use_awaitable, ec));
+                remove_wait(t);
+            }
             if (ec || cs.cancelled() != asio::cancellation_type::none) {
                 facts.ec = error::cancelled;
                 fail();

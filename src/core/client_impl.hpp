@@ -7,9 +7,12 @@
 #include <handinger/client.hpp>
 
 #include <boost/asio/awaitable.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include <atomic>
 #include <memory>
+#include <mutex>
+#include <vector>
 #include <optional>
 #include <string>
 
@@ -76,6 +79,10 @@ public:
     void log(log_level lv, std::string_view line) const;
     bool logs(log_level lv) const { return logger_ && lv >= opts_.opts.level; }
 
+    /// The client is being destroyed: refuse new exchanges, wake calls that
+    /// wait to retry (they complete with error::cancelled).
+    void shutdown();
+
     boost::asio::any_io_executor executor() const { return ex_; }
     const client_options& options() const { return opts_.opts; }
     http::transport& transport() { return transport_; }
@@ -88,8 +95,16 @@ private:
     boost::asio::awaitable<std::optional<bool>> probe_visible(const post_probe& p, const request_options& ro,
                                                               std::string& why);
 
+    using wait_timer = boost::asio::steady_timer;
+    // Registers a retry wait so shutdown() can wake it; false when already shut.
+    bool add_wait(const std::shared_ptr<wait_timer>& t);
+    void remove_wait(const std::shared_ptr<wait_timer>& t);
+
     boost::asio::any_io_executor ex_;
     resolved_options opts_;
+    std::mutex waits_mu_;
+    std::vector<std::shared_ptr<wait_timer>> waits_;
+    bool shut_ = false;
     logger_fn logger_;
     http::transport transport_;
     std::atomic<std::uint64_t> attempts_{0};

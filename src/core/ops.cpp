@@ -247,7 +247,7 @@ client& client::operator=(client&&) noexcept = default;
 client::~client()
 {
     if (impl_)
-        impl_->transport().shutdown();
+        impl_->shutdown();
 }
 
 client::executor_type client::get_executor() const noexcept

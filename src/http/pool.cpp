@@ -80,6 +80,13 @@ void deadline_keeper::on_timer()
 
 void connection::close() noexcept
 {
+    if (auto* t = tls()) {
+        // No close_notify is sent (the peer learns from the TCP close), but
+        // OpenSSL must not take the connection for a broken one: freeing an
+        // SSL object that was not shut down marks its session non-resumable.
+        SSL_set_quiet_shutdown(t->native_handle(), 1);
+        SSL_set_shutdown(t->native_handle(), SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);
+    }
     boost::system::error_code ignored;
     socket().shutdown(tcp::socket::shutdown_both, ignored);
     socket().close(ignored);
