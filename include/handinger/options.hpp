@@ -66,8 +66,8 @@ struct client_options {
     /// order. Default 64.
     std::size_t pool_size = 64;
     /// A pooled connection idle this long is never reused; it is closed at the
-    /// pool's next acquire or release, by client::close_idle(), or when the
-    /// client is destroyed. (No timer does it: an idle client keeps no work
+    /// pool's next acquire or release, by client::stats() or
+    /// client::close_idle(), or when the client is destroyed. (No timer does it: an idle client keeps no work
     /// pending, so io_context::run() returns once the caller's work is done.)
     /// Default 30 s.
     std::chrono::milliseconds idle_timeout{std::chrono::seconds(30)};

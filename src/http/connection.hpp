@@ -164,7 +164,8 @@ public:
 
     void shutdown();
     void close_idle();
-    void stats(transport_stats& s) const;
+    /// Also closes expired idle connections, so the figures are current.
+    void stats(transport_stats& s);
 
 private:
     struct waiter {
@@ -190,7 +191,7 @@ private:
     asio::any_io_executor ex_;
     const std::size_t size_;
     const std::chrono::milliseconds idle_timeout_;
-    mutable std::mutex mu_;
+    std::mutex mu_;
     std::vector<connection_ptr> idle_; // back = most recently used
     std::size_t open_ = 0;             // lent + idle + being opened
     std::deque<std::shared_ptr<waiter>> waiters_;

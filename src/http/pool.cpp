@@ -297,9 +297,13 @@ void pool::close_idle()
         d->close();
 }
 
-void pool::stats(transport_stats& s) const
+void pool::stats(transport_stats& s)
 {
+    std::vector<connection_ptr> to_close;
     std::lock_guard lk(mu_);
+    expire_locked(clock::now(), to_close); // closed as `to_close` goes out of scope
+    for (auto& c : to_close)
+        c->close();
     s.open = open_;
     s.idle = idle_.size();
     s.waiting = waiters_.size();
