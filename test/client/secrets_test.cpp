@@ -1,0 +1,173 @@
+// The API key never shows: not in log lines, diagnostics or exceptions. One
+// log line per attempt, with what it needs.
+#include "client/support.hpp"
+
+#include <handinger/client.hpp>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <regex>
+
+using namespace test_support;
+using namespace std::chrono_literals;
+namespace asio = boost::asio;
+namespace hd = handinger;
+using boost::system::error_code;
+
+namespace {
+
+constexpr auto tup = asio::as_tuple(asio::use_awaitable);
+const std::string secret = "sk-sim-SECRET-12345";
+const std::string wrong_secret = "sk-sim-SECRET-WRONG-999";
+
+hd::sim::options secret_sim()
+{
+    auto o = fast_sim();
+    o.api_key = secret;
+    return o;
+}
+
+std::vector<std::string> attempt_lines(captured_log& log)
+{
+    std::lock_guard lk(log.mu);
+    std::vector<std::string> out;
+    for (auto& l : log.lines)
+        if (l.find(" attempt ") != std::string::npos)
+            out.push_back(l);
+    return out;
+}
+
+bool leaks(const std::string& s)
+{
+    return s.find("SECRET") != std::string::npos || s.find("Bearer") != std::string::npos ||
+           s.find("authorization") != std::string::npos || s.find("Authorization") != std::string::npos;
+}
+
+} // namespace
+
+TEST_CASE("secrets: the API key appears in no log line, diagnostics or exception text")
+{
+    sim_fixture f(secret_sim());
+    REQUIRE(f.copts.api_key == secret);
+    captured_log log;
+    f.copts.logger = log.fn();
+    f.copts.level = hd::log_level::debug;
+    std::vector<std::string> texts; // every diag.to_string() and what()
+
+    asio::io_context ioc;
+    hd::client c(ioc, f.copts);
+    CHECK(c.options().api_key.empty());
+    auto wrong_opts = f.copts;
+    wrong_opts.api_key = wrong_secret;
+    hd::client wrong(ioc, wrong_opts);
+    auto untrusted_opts = f.copts;
+    untrusted_opts.tls.ca_pem.clear();
+    hd::client untrusted(ioc, untrusted_opts);
+
+    auto body = [&]() -> asio::awaitable<void> {
+        // Successes.
+        hd::create_task_params p;
+        p.input = "secret keeping #get-fault:500";
+        hd::diagnostics d;
+        auto [e1, cr] = co_await c.async_create(p, d, tup);
+        REQUIRE_FALSE(e1);
+        texts.push_back(d.to_string(e1));
+        auto [e2, t] = co_await c.async_retrieve(cr.task_id, d, tup); // 500, then 200
+        CHECK_FALSE(e2);
+        texts.push_back(d.to_string(e2));
+        auto [e3, l] = co_await c.async_list_turns(cr.task_id, d, tup);
+        CHECK_FALSE(e3);
+        // Failures: 401, 5xx exhausted, 404, TLS verification.
+        auto [e4, t4] = co_await wrong.async_retrieve(cr.task_id, d, tup);
+        CHECK(e4 == hd::error::authentication);
+        texts.push_back(d.to_string(e4));
+        hd::create_task_params q;
+        q.input = "failing #fault:500:3";
+        hd::request_options ro;
+        ro.max_retries = 1;
+        auto [e5, r5] = co_await c.async_create(q, ro, d, tup);
+        CHECK(e5 == hd::error::server_error);
+        texts.push_back(d.to_string(e5));
+        auto [e6, t6] = co_await untrusted.async_retrieve(cr.task_id, d, tup);
+        CHECK(e6 == hd::error::tls_verification);
+        texts.push_back(d.to_string(e6));
+        for (auto* cl : {&c, &wrong, &untrusted}) {
+            try {
+                co_await cl->async_retrieve("tsk_missing_" + std::to_string(texts.size()));
+            } catch (const hd::api_error& e) {
+                texts.push_back(e.what());
+                texts.push_back(e.diag().body_excerpt);
+                texts.push_back(e.diag().client_message);
+            }
+        }
+    };
+    run(ioc, body(), 15s);
+    REQUIRE(texts.size() == 5 + 9);
+    for (auto& s : texts) {
+        CAPTURE(s);
+        CHECK_FALSE(leaks(s));
+    }
+    auto all = log.all();
+    CHECK_FALSE(all.empty());
+    for (auto& l : log.lines) {
+        CAPTURE(l);
+        CHECK_FALSE(leaks(l));
+    }
+    // One attempt line per attempt, across the three clients.
+    auto attempts = c.stats().attempts + wrong.stats().attempts + untrusted.stats().attempts;
+    CHECK(attempt_lines(log).size() == attempts);
+}
+
+TEST_CASE("logging: one line per attempt with method, path, status, attempt number and connection")
+{
+    sim_fixture f;
+    captured_log log;
+    f.copts.logger = log.fn();
+    f.copts.level = hd::log_level::debug;
+    asio::io_context ioc;
+    hd::client c(ioc, f.copts);
+    std::string id;
+    auto body = [&]() -> asio::awaitable<void> {
+        id = co_await create_task(c, "logged #get-fault:503");
+        hd::diagnostics d;
+        auto [ec, t] = co_await c.async_retrieve(id, d, tup);
+        CHECK_FALSE(ec);
+    };
+    run(ioc, body(), 10s);
+    CHECK(c.stats().attempts == 3);
+    auto lines = attempt_lines(log);
+    REQUIRE(lines.size() == 3);
+    CHECK(std::regex_search(lines[0],
+                            std::regex("^POST /api/tasks -> 200 attempt 1, [0-9.]+ ms, new connection$")));
+    CHECK(std::regex_search(
+        lines[1], std::regex("^GET /api/tasks/" + id + " -> 503 attempt 1, [0-9.]+ ms, reused connection$")));
+    CHECK(std::regex_search(
+        lines[2], std::regex("^GET /api/tasks/" + id + " -> 200 attempt 2, [0-9.]+ ms, reused connection$")));
+    // The debug level adds the retry decision.
+    CHECK(log.all().find("retrying GET /api/tasks/" + id + " in ") != std::string::npos);
+}
+
+TEST_CASE("logging: a failure without a response names the error, level info hides debug lines")
+{
+    sim_fixture f;
+    captured_log log;
+    auto o = f.copts;
+    o.tls.ca_pem.clear();
+    o.logger = log.fn();
+    o.level = hd::log_level::info;
+    asio::io_context ioc;
+    hd::client c(ioc, o);
+    auto body = [&]() -> asio::awaitable<void> {
+        hd::diagnostics d;
+        auto [ec, t] = co_await c.async_retrieve("tsk_x", d, tup);
+        CHECK(ec == hd::error::tls_verification);
+    };
+    run(ioc, body(), 10s);
+    auto lines = attempt_lines(log);
+    REQUIRE(lines.size() == 1);
+    CHECK(lines[0].rfind("GET /api/tasks/tsk_x -> TLS certificate verification failed", 0) == 0);
+    CHECK(lines[0].find("attempt 1, ") != std::string::npos);
+    CHECK(lines[0].find("new connection") != std::string::npos);
+    CHECK(log.lines.size() == 1);
+}

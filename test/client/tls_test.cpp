@@ -1,0 +1,268 @@
+// TLS: verification against the given CA, host names, the insecure switch,
+// session resumption.
+#include "client/support.hpp"
+
+#include <handinger/client.hpp>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <unistd.h>
+
+using namespace test_support;
+using namespace std::chrono_literals;
+namespace asio = boost::asio;
+namespace hd = handinger;
+using boost::system::error_code;
+
+namespace {
+
+constexpr auto tup = asio::as_tuple(asio::use_awaitable);
+
+bool contains(const std::string& s, const std::string& part)
+{
+    return s.find(part) != std::string::npos;
+}
+
+struct call_result {
+    error_code ec;
+    hd::diagnostics d;
+};
+
+// One retrieve of an unknown id (a 404 is a complete exchange) with `o`.
+call_result probe(const hd::client_options& o)
+{
+    asio::io_context ioc;
+    hd::client c(ioc, o);
+    call_result r;
+    auto body = [&]() -> asio::awaitable<void> {
+        auto [ec, t] = co_await c.async_retrieve("tsk_tls", r.d, tup);
+        r.ec = ec;
+    };
+    run(ioc, body(), 10s);
+    return r;
+}
+
+std::string read_file(const std::filesystem::path& p)
+{
+    std::ifstream f(p, std::ios::binary);
+    std::stringstream ss;
+    ss << f.rdbuf();
+    return ss.str();
+}
+
+// A CA and a server certificate for `san` only, made with the openssl CLI in
+// a temporary directory removed afterwards.
+struct foreign_cert {
+    std::filesystem::path dir;
+    std::string ca_pem;
+    std::string cert_file, key_file;
+    bool ok = false;
+
+    explicit foreign_cert(const std::string& san)
+    {
+        char tmpl[] = "/tmp/handinger-tls-XXXXXX";
+        if (!::mkdtemp(tmpl))
+            return;
+        dir = tmpl;
+        auto d = dir.string();
+        {
+            std::ofstream ext(dir / "ext.cnf");
+            ext << "subjectAltName=" << san << "\n"
+                << "basicConstraints=critical,CA:FALSE\n"
+                << "keyUsage=critical,digitalSignature\n"
+                << "extendedKeyUsage=serverAuth\n";
+        }
+        std::string cmd =
+            "cd " + d +
+            " && openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout ca.key"
+            " -out ca.pem -days 2 -subj '/CN=foreign test CA' -addext 'basicConstraints=critical,CA:TRUE'"
+            " -addext 'keyUsage=critical,keyCertSign,cRLSign'"
+            " && openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout leaf.key"
+            " -out leaf.csr -subj '/CN=other.example'"
+            " && openssl x509 -req -in leaf.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out leaf.pem"
+            " -days 2 -extfile ext.cnf"
+            " >/dev/null 2>&1";
+        ok = std::system(cmd.c_str()) == 0;
+        ca_pem = read_file(dir / "ca.pem");
+        cert_file = (dir / "leaf.pem").string();
+        key_file = (dir / "leaf.key").string();
+        ok = ok && !ca_pem.empty();
+    }
+    ~foreign_cert()
+    {
+        std::error_code ec;
+        if (!dir.empty())
+            std::filesystem::remove_all(dir, ec);
+    }
+};
+
+} // namespace
+
+TEST_CASE("tls: a server whose CA is not trusted fails verification, not retried")
+{
+    sim_fixture f;
+    auto o = f.copts;
+    o.tls.ca_pem.clear();
+    auto r = probe(o);
+    CHECK(r.ec == hd::error::tls_verification);
+    CHECK(r.d.attempts == 1);
+    CHECK(r.d.status == 0);
+    CHECK(contains(r.d.client_message, "certificate verification failed"));
+    CHECK(contains(r.d.client_message, "unable to get local issuer certificate"));
+    CHECK(contains(r.d.to_string(r.ec), "TLS certificate verification failed"));
+    CHECK(f.stat("connections_accepted") == 1);
+    CHECK(f.stat("tls_handshakes") == 0);
+    CHECK(f.api_requests() == 0);
+}
+
+TEST_CASE("tls: the CA given as a file works like ca_pem, an unreadable CA file fails construction")
+{
+    sim_fixture f;
+    char tmpl[] = "/tmp/handinger-ca-XXXXXX";
+    int fd = ::mkstemp(tmpl);
+    REQUIRE(fd >= 0);
+    ::close(fd);
+    {
+        std::ofstream out(tmpl);
+        out << f.sim.ca_pem();
+    }
+    auto o = f.copts;
+    o.tls.ca_pem.clear();
+    o.tls.ca_file = tmpl;
+    auto r = probe(o);
+    std::remove(tmpl);
+    CHECK(r.ec == hd::error::not_found);
+    CHECK(r.d.status == 404);
+
+    o.tls.ca_file = "/nonexistent/ca.pem";
+    asio::io_context ioc;
+    bool thrown = false;
+    try {
+        hd::client c(ioc, o);
+    } catch (const hd::api_error& e) {
+        thrown = e.code() == hd::error::invalid_argument;
+        CHECK(contains(e.what(), "tls.ca_file"));
+    }
+    CHECK(thrown);
+}
+
+TEST_CASE("tls: https://localhost and https://127.0.0.1 both match the certificate")
+{
+    sim_fixture f;
+    auto o = f.copts;
+    o.base_url = "https://localhost:" + std::to_string(f.sim.port());
+    auto r = probe(o);
+    CHECK(r.ec == hd::error::not_found); // a full exchange: the 404 of the unknown id
+    CHECK(r.d.status == 404);
+    auto r2 = probe(f.copts); // https://127.0.0.1:PORT
+    CHECK(r2.ec == hd::error::not_found);
+    CHECK(f.stat("tls_handshakes") == 2);
+}
+
+TEST_CASE("tls: a CA-valid certificate for another name fails host name verification")
+{
+    foreign_cert cert("DNS:other.example");
+    REQUIRE_MESSAGE(cert.ok, "openssl CLI could not make the test certificate");
+    auto so = fast_sim();
+    so.cert_file = cert.cert_file;
+    so.key_file = cert.key_file;
+    sim_fixture f(so);
+    auto o = f.copts;
+    o.tls.ca_pem = cert.ca_pem;
+    o.base_url = "https://localhost:" + std::to_string(f.sim.port());
+    auto r = probe(o);
+    CHECK(r.ec == hd::error::tls_verification);
+    CHECK(contains(r.d.client_message, "hostname mismatch"));
+    CHECK(r.d.attempts == 1);
+    // The IP form is checked against the IP SANs: none here.
+    o.base_url = f.sim.url();
+    auto r2 = probe(o);
+    CHECK(r2.ec == hd::error::tls_verification);
+    CHECK(r2.d.attempts == 1);
+    // Control: the chain itself is fine, only the name was wrong.
+    o.tls.insecure_skip_verify = true;
+    auto r3 = probe(o);
+    CHECK(r3.ec == hd::error::not_found);
+    CHECK(f.stat("tls_handshakes") == 1);
+}
+
+TEST_CASE("tls: insecure_skip_verify works without the CA")
+{
+    sim_fixture f;
+    auto o = f.copts;
+    o.tls.ca_pem.clear();
+    o.tls.insecure_skip_verify = true;
+    auto r = probe(o);
+    CHECK(r.ec == hd::error::not_found);
+    CHECK(r.d.status == 404);
+    CHECK(f.stat("tls_handshakes") == 1);
+}
+
+TEST_CASE("tls: a second connection, opened while the first is busy, resumes its session")
+{
+    sim_fixture f;
+    asio::io_context ioc;
+    hd::client c(ioc, f.copts);
+    std::string id = run(ioc, create_task(c, "resume"), 10s);
+    CHECK(c.stats().tls_resumed == 0);
+    f.sim.reset_stats();
+    // Two calls at once: the second needs a connection of its own.
+    int done = 0;
+    auto on_done = [&](std::exception_ptr e, hd::task_with_turns) {
+        CHECK_FALSE(e);
+        ++done;
+    };
+    c.async_retrieve(id, on_done);
+    c.async_retrieve(id, on_done);
+    run_until(ioc, [&] { return done == 2; });
+    CHECK(c.stats().connections_created == 2);
+    CHECK(f.stat("connections_accepted") == 1);
+    CHECK(f.stat("tls_handshakes") == 1);
+    CHECK(f.stat("tls_resumed") == 1);
+    CHECK(c.stats().tls_resumed == 1);
+}
+
+TEST_CASE("tls: a connection opened after the first was closed resumes its session")
+{
+    // The pool closes idle connections (close_idle, idle_timeout, a server's
+    // close) without a TLS close_notify; the session must stay resumable.
+    sim_fixture f;
+    asio::io_context ioc;
+    hd::client c(ioc, f.copts);
+    std::string id = run(ioc, create_task(c, "resume after close"), 10s);
+    c.close_idle();
+    auto body = [&]() -> asio::awaitable<void> {
+        auto t = co_await c.async_retrieve(id);
+        CHECK(t.task.id == id);
+    };
+    run(ioc, body(), 10s);
+    CHECK(c.stats().connections_created == 2);
+    CHECK(f.stat("tls_handshakes") == 2);
+    CHECK(f.stat("tls_resumed") == 1);
+    CHECK(c.stats().tls_resumed == 1);
+}
+
+TEST_CASE("tls: session_resumption = false makes full handshakes")
+{
+    sim_fixture f;
+    f.copts.tls.session_resumption = false;
+    asio::io_context ioc;
+    hd::client c(ioc, f.copts);
+    std::string id = run(ioc, create_task(c, "no resume"), 10s);
+    c.close_idle();
+    auto body = [&]() -> asio::awaitable<void> {
+        auto t = co_await c.async_retrieve(id);
+        CHECK(t.task.id == id);
+    };
+    run(ioc, body(), 10s);
+    CHECK(f.stat("tls_handshakes") == 2);
+    CHECK(f.stat("tls_resumed") == 0);
+    CHECK(c.stats().tls_resumed == 0);
+}
