@@ -17,9 +17,9 @@
 #include <boost/json/serialize.hpp>
 
 #include <fcntl.h>
+#include <spawn.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
-#include <spawn.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -28,6 +28,7 @@
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -42,6 +43,7 @@ struct args {
     int requests = 20000;
     int in_flight = 64;
     int wrk_seconds = 10;
+    int server_pid = 0; // nginx worker: its CPU is read from /proc around each run
     std::string sim_url, sim_ca, nginx_url, nginx_ca, nginx_status, key = "sk-bench";
 };
 
@@ -56,6 +58,28 @@ double self_cpu()
     rusage r{};
     getrusage(RUSAGE_SELF, &r);
     return cpu_seconds(r);
+}
+
+// CPU seconds a process has used (utime + stime from /proc/PID/stat), or -1.
+double proc_cpu(int pid)
+{
+    if (pid <= 0)
+        return -1;
+    std::ifstream f("/proc/" + std::to_string(pid) + "/stat");
+    std::string s((std::istreambuf_iterator<char>(f)), {});
+    auto p = s.rfind(')');
+    if (p == std::string::npos)
+        return -1;
+    std::istringstream in(s.substr(p + 2));
+    std::string field;
+    double ut = 0, st = 0;
+    for (int i = 3; i <= 15 && in >> field; ++i) {
+        if (i == 14)
+            ut = std::stod(field);
+        if (i == 15)
+            st = std::stod(field);
+    }
+    return (ut + st) / static_cast<double>(sysconf(_SC_CLK_TCK));
 }
 
 double peak_rss_mb()
@@ -156,8 +180,9 @@ wrk_figures run_wrk(const std::string& url, int c, int seconds, const std::strin
           << "wrk.headers[\"Authorization\"] = \"Bearer " << key << "\"\n";
     }
     std::string out = std::string(dir) + "/wrk.out";
-    std::vector<std::string> argv_s = {"wrk", "-t1", "-c" + std::to_string(c), "-d" + std::to_string(seconds) + "s",
-                                       "-s",  lua,   url + "/api/tasks"};
+    std::vector<std::string> argv_s = {
+        "wrk", "-t1", "-c" + std::to_string(c), "-d" + std::to_string(seconds) + "s",
+        "-s",  lua,   url + "/api/tasks"};
     std::vector<char*> argv;
     for (auto& a : argv_s)
         argv.push_back(a.data());
@@ -202,15 +227,26 @@ args parse(int argc, char** argv)
             }
             return argv[++i];
         };
-        if (k == "--requests") a.requests = std::stoi(v());
-        else if (k == "--in-flight") a.in_flight = std::stoi(v());
-        else if (k == "--wrk-seconds") a.wrk_seconds = std::stoi(v());
-        else if (k == "--sim-url") a.sim_url = v();
-        else if (k == "--sim-ca") a.sim_ca = v();
-        else if (k == "--nginx-url") a.nginx_url = v();
-        else if (k == "--nginx-ca") a.nginx_ca = v();
-        else if (k == "--nginx-status") a.nginx_status = v();
-        else if (k == "--key") a.key = v();
+        if (k == "--requests")
+            a.requests = std::stoi(v());
+        else if (k == "--in-flight")
+            a.in_flight = std::stoi(v());
+        else if (k == "--wrk-seconds")
+            a.wrk_seconds = std::stoi(v());
+        else if (k == "--sim-url")
+            a.sim_url = v();
+        else if (k == "--sim-ca")
+            a.sim_ca = v();
+        else if (k == "--nginx-url")
+            a.nginx_url = v();
+        else if (k == "--nginx-ca")
+            a.nginx_ca = v();
+        else if (k == "--nginx-status")
+            a.nginx_status = v();
+        else if (k == "--key")
+            a.key = v();
+        else if (k == "--server-pid")
+            a.server_pid = std::stoi(v());
         else {
             std::cerr << "unknown option " << k << "\n";
             std::exit(2);
@@ -231,24 +267,37 @@ int main(int argc, char** argv)
     if (!a.sim_url.empty()) {
         run_client(a.sim_url, a.sim_ca, a.key, std::min(a.requests, 2000), a.in_flight); // warm-up
         sim = run_client(a.sim_url, a.sim_ca, a.key, a.requests, a.in_flight);
-        std::printf("client -> simulator: %.0f req/s, %.3f CPU s/1k, %lld handshakes (%lld resumed), %lld failed\n",
-                    sim.rps, sim.cpu_s_per_1k, sim.handshakes, sim.resumed, sim.failures);
+        std::printf(
+            "client -> simulator: %.0f req/s, %.3f CPU s/1k, %lld handshakes (%lld resumed), %lld failed\n",
+            sim.rps, sim.cpu_s_per_1k, sim.handshakes, sim.resumed, sim.failures);
     }
     run_figures ng;
     wrk_figures wrk;
     long long wrk_handshakes = -1;
+    double server_cpu_client = -1, server_cpu_wrk = -1;
     if (!a.nginx_url.empty()) {
         run_client(a.nginx_url, a.nginx_ca, a.key, std::min(a.requests, 2000), a.in_flight); // warm-up
+        double s0 = proc_cpu(a.server_pid);
         ng = run_client(a.nginx_url, a.nginx_ca, a.key, a.requests, a.in_flight);
-        std::printf("client -> nginx:     %.0f req/s, %.3f CPU s/1k, %lld handshakes (%lld resumed), %lld failed\n",
-                    ng.rps, ng.cpu_s_per_1k, ng.handshakes, ng.resumed, ng.failures);
+        double s1 = proc_cpu(a.server_pid);
+        if (s0 >= 0)
+            server_cpu_client = (s1 - s0) / a.requests * 1000.0;
+        std::printf(
+            "client -> nginx:     %.0f req/s, %.3f CPU s/1k (nginx %.3f), %lld handshakes (%lld resumed), "
+            "%lld failed\n",
+            ng.rps, ng.cpu_s_per_1k, server_cpu_client, ng.handshakes, ng.resumed, ng.failures);
         long long before = a.nginx_status.empty() ? -1 : nginx_accepts(a.nginx_status);
+        s0 = proc_cpu(a.server_pid);
         wrk = run_wrk(a.nginx_url, a.in_flight, a.wrk_seconds, a.key);
+        s1 = proc_cpu(a.server_pid);
+        if (s0 >= 0 && wrk.requests > 0)
+            server_cpu_wrk = (s1 - s0) / static_cast<double>(wrk.requests) * 1000.0;
         long long after = a.nginx_status.empty() ? -1 : nginx_accepts(a.nginx_status);
         if (before >= 0 && after >= 0)
             wrk_handshakes = after - before - 1; // minus the status request itself
-        std::printf("wrk -> nginx:        %.0f req/s, %.3f CPU s/1k, %lld requests, %lld connections\n", wrk.rps,
-                    wrk.cpu_s_per_1k, wrk.requests, wrk_handshakes);
+        std::printf(
+            "wrk -> nginx:        %.0f req/s, %.3f CPU s/1k (nginx %.3f), %lld requests, %lld connections\n",
+            wrk.rps, wrk.cpu_s_per_1k, server_cpu_wrk, wrk.requests, wrk_handshakes);
     }
     out["client_rps"] = ng.rps;
     out["wrk_rps"] = wrk.rps;
@@ -260,6 +309,8 @@ int main(int argc, char** argv)
     out["handshakes"] = ng.handshakes;
     out["wrk_handshakes"] = wrk_handshakes;
     out["client_failures"] = ng.failures + sim.failures;
+    out["nginx_cpu_s_per_1k_client"] = server_cpu_client;
+    out["nginx_cpu_s_per_1k_wrk"] = server_cpu_wrk;
     out["in_flight"] = a.in_flight;
     out["requests"] = a.requests;
     out["sim_rps"] = sim.rps;

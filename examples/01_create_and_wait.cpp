@@ -27,15 +27,15 @@ asio::awaitable<int> create_and_wait(handinger::client& c, std::string input)
     std::string last_status;
     for (;;) {
         auto t = co_await c.async_retrieve(created.task_id);
-        if (t.task.status.str() != last_status) {
-            last_status = t.task.status.str();
-            std::cout << "status: " << last_status << "\n";
-        }
-        // Print each turn once it is complete.
+        // Print each turn once it is complete, then any change of status.
         while (printed < t.turns.size() && t.turns[printed].status != handinger::turn_status::running &&
                t.turns[printed].status != handinger::turn_status::pending) {
             const auto& turn = t.turns[printed++];
             std::cout << "turn " << turn.seq << " [" << turn.status << "]: " << turn.output_text << "\n";
+        }
+        if (t.task.status.str() != last_status) {
+            last_status = t.task.status.str();
+            std::cout << "status: " << last_status << "\n";
         }
         if (handinger::is_terminal(t.task.status)) {
             std::cout << "final status: " << t.task.status << " (" << t.task.totals.turn_count << " turns, "

@@ -5,6 +5,11 @@
 #include <boost/asio/ip/address.hpp>
 
 #include <openssl/err.h>
+#include <openssl/x509.h>
+
+#include <sys/stat.h>
+
+#include <cstdlib>
 #include <openssl/x509v3.h>
 
 namespace handinger::detail::http {
@@ -32,6 +37,30 @@ int new_session_cb(SSL* ssl, SSL_SESSION* sess)
     diagnostics d;
     d.client_message = what;
     throw api_error(error::invalid_argument, d);
+}
+
+// The system's trusted CAs. OpenSSL's set_default_verify_paths() parses the
+// whole bundle file (every certificate, tens of milliseconds) when the
+// client is made; the hashed directory beside it is looked up lazily, one
+// certificate when a chain needs it. So: $SSL_CERT_FILE when set, the hashed
+// directory when it exists, and the bundle only as a fallback.
+void use_system_store(asio::ssl::context& ctx)
+{
+    X509_STORE* store = SSL_CTX_get_cert_store(ctx.native_handle());
+    const char* file_env = std::getenv(X509_get_default_cert_file_env());
+    const char* dir_env = std::getenv(X509_get_default_cert_dir_env());
+    if (file_env && *file_env)
+        X509_STORE_load_file(store, file_env);
+    std::string dir = dir_env && *dir_env ? dir_env : X509_get_default_cert_dir();
+    struct stat st {};
+    bool have_dir = !dir.empty() && ::stat(dir.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+    if (have_dir) {
+        if (X509_LOOKUP* lookup = X509_STORE_add_lookup(store, X509_LOOKUP_hash_dir()))
+            X509_LOOKUP_add_dir(lookup, dir.c_str(), X509_FILETYPE_PEM);
+    } else if (!file_env || !*file_env) {
+        X509_STORE_set_default_paths(store);
+    }
+    ERR_clear_error(); // a missing system store is not fatal
 }
 
 bool is_ip(const std::string& host)
@@ -74,7 +103,7 @@ std::unique_ptr<asio::ssl::context> make_client_context(const tls_options& o, se
     if (o.insecure_skip_verify) {
         ctx->set_verify_mode(asio::ssl::verify_none);
     } else {
-        ctx->set_default_verify_paths(ec); // a missing system store is not fatal
+        use_system_store(*ctx);
         if (!o.ca_file.empty()) {
             ctx->load_verify_file(o.ca_file, ec);
             if (ec)

@@ -10,6 +10,7 @@
 
 #include <boost/json/basic_parser_impl.hpp>
 #include <boost/json/error.hpp>
+#include <boost/json/monotonic_resource.hpp>
 #include <boost/json/value_stack.hpp>
 
 #include <charconv>
@@ -127,7 +128,10 @@ bool parse_text(std::string_view text, json::value& out, std::string& what)
     // watcher parses a snapshot on every poll).
     thread_local json::basic_parser<exact_handler> p(options());
     p.reset();
-    p.handler().st.reset(json::storage_ptr());
+    // The document lives in one monotonic arena (a few blocks instead of an
+    // allocation per string, object and array); it is freed with the last
+    // value that uses it, e.g. a model's `raw`.
+    p.handler().st.reset(json::make_shared_resource<json::monotonic_resource>(text.size() * 2 + 256));
     p.handler().number.clear();
     json::error_code ec;
     std::size_t n = p.write_some(false, text.data(), text.size(), ec);

@@ -5,6 +5,7 @@
 #include <handinger/error.hpp>
 #include <handinger/json.hpp>
 
+#include <memory>
 #include <type_traits>
 #include <utility>
 
@@ -166,8 +167,16 @@ void read_top(Value&& v, T& out, boost::system::error_code& ec, std::string& wha
         ec = error::invalid_response;
         return;
     }
-    if constexpr (has_raw<T>)
-        out.raw = std::forward<Value>(v).as_object();
+    if constexpr (has_raw<T>) {
+        if constexpr (std::is_rvalue_reference_v<Value&&>) {
+            // Move construction keeps the parsed document's storage (move
+            // assignment would copy it into the default one).
+            std::destroy_at(&out.raw);
+            std::construct_at(&out.raw, std::move(v.as_object()));
+        } else {
+            out.raw = v.as_object();
+        }
+    }
     ec = {};
     what.clear();
 }
