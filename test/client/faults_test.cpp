@@ -404,58 +404,123 @@ TEST_CASE("500 on create: the task is checked, then the POST resent, no duplicat
     CHECK(f.requests("GET /api/tasks/{id}", "404") == 1);
 }
 
-TEST_CASE("lost follow-up POST on a finished task: no duplicate turn")
+namespace {
+
+// Creates a task with `first` (waiting for it to finish when asked), then
+// posts a follow-up with `second` to it; the simulator's counters are reset
+// between the two.
+create_outcome followup_with(sim_fixture& f, const std::string& first, bool wait_first,
+                             const std::string& second, hd::request_options ro = {})
 {
-    sim_fixture f;
     asio::io_context ioc;
     hd::client c(ioc, f.copts);
-    error_code ec;
-    hd::create_result r;
-    hd::diagnostics d;
-    std::string id;
+    create_outcome out;
     auto body = [&]() -> asio::awaitable<void> {
-        id = co_await create_task(c, "first run");
-        auto t = co_await wait_terminal(c, id);
-        CHECK(t.turns.size() == 2);
+        auto id = co_await create_task(c, first);
+        if (wait_first) {
+            auto t = co_await wait_terminal(c, id);
+            CHECK(hd::is_terminal(t.task.status));
+        }
         f.sim.reset_stats();
-        auto p = params("second run #fault:lost");
+        auto p = params(second);
         p.task_id = id;
-        auto [e, res] = co_await c.async_create(p, d, tup);
-        ec = e;
-        r = std::move(res);
+        auto [e, r] = co_await c.async_create(p, ro, out.d, tup);
+        out.ec = e;
+        out.r = std::move(r);
+        CHECK(out.r.task_id == id);
     };
     run(ioc, body(), 15s);
-    CHECK_FALSE(ec);
-    CHECK(r.recovered);
-    CHECK(r.task_id == id);
+    return out;
+}
+
+} // namespace
+
+TEST_CASE("lost follow-up POST on a finished task: recovered, no duplicate turn")
+{
+    sim_fixture f;
+    auto o = followup_with(f, "first run", true, "second run #fault:lost");
+    CHECK_FALSE(o.ec);
+    CHECK(o.r.recovered);
     CHECK(f.stat("followup_turns") == 1);
     CHECK(f.stat("posts") == 1);
     CHECK(f.requests("POST /api/tasks") == 1);
 }
 
+TEST_CASE("lost follow-up POST while the task is still running: recovered, no duplicate turn")
+{
+    // The follow-up queues behind the run in progress (about a second long).
+    sim_fixture f;
+    auto o = followup_with(f, "long run #pending-ms:0 #turn-ms:100 #turns:10", false, "queued #fault:lost");
+    CHECK_FALSE(o.ec);
+    CHECK(o.r.recovered);
+    CHECK(o.r.run.running);
+    CHECK(f.stat("followup_turns") == 1);
+    CHECK(f.requests("POST /api/tasks") == 1);
+}
+
+TEST_CASE("lost follow-up POST repeating an earlier input: recovered, no duplicate turn")
+{
+    // Both POSTs carry the same input (the directive's count, 2, spans both):
+    // the first is lost and recovered, then the follow-up is lost too; its
+    // turn must be told apart from the first one with the same input.
+    sim_fixture f;
+    auto o = followup_with(f, "same words #fault:lost:2", true, "same words #fault:lost:2");
+    CHECK_FALSE(o.ec);
+    CHECK(o.r.recovered);
+    CHECK(f.stat("followup_turns") == 1);
+    CHECK(f.stat("posts") == 1);
+    CHECK(f.stat("tasks_created") == 0); // counters were reset after the first
+}
+
+TEST_CASE("lost follow-up POST with the task_only retrieve shape: checked through /turns")
+{
+    auto so = fast_sim();
+    so.shape = hd::sim::retrieve_shape::task_only;
+    sim_fixture f(so);
+    auto o = followup_with(f, "first run", true, "second run #fault:lost");
+    CHECK_FALSE(o.ec);
+    CHECK(o.r.recovered);
+    CHECK(f.stat("followup_turns") == 1);
+    CHECK(f.requests("POST /api/tasks") == 1);
+    CHECK(f.requests("GET /api/tasks/{id}/turns", "200") >= 2); // before the POST, and the check
+}
+
 TEST_CASE("reset follow-up POST while the task is still running: resent, not taken for recovered")
 {
-    // The previous run adds a turn every 2 ms, so the turn count grows between
+    // The previous run adds a turn every 2 ms, so the task changes between
     // the client's look before the POST and its check after the reset,
     // although the follow-up never arrived.
     sim_fixture f;
-    asio::io_context ioc;
-    hd::client c(ioc, f.copts);
-    error_code ec;
-    hd::create_result r;
-    hd::diagnostics d;
-    auto body = [&]() -> asio::awaitable<void> {
-        auto id = co_await create_task(c, "busy #pending-ms:0 #turn-ms:2 #turns:200");
-        co_await sleep_for(10ms);
-        auto p = params("follow-up #fault:reset");
-        p.task_id = id;
-        auto [e, res] = co_await c.async_create(p, d, tup);
-        ec = e;
-        r = std::move(res);
-    };
-    run(ioc, body(), 15s);
-    CHECK_FALSE(ec);
-    CHECK_FALSE(r.recovered);
-    CHECK(f.stat("followup_turns") == 1); // the follow-up did reach the service
-    CHECK(f.requests("POST /api/tasks", "200") == 2);
+    auto o = followup_with(f, "busy #pending-ms:0 #turn-ms:2 #turns:200", false, "follow-up #fault:reset");
+    CHECK_FALSE(o.ec);
+    CHECK_FALSE(o.r.recovered);
+    CHECK(f.stat("followup_turns") == 1); // the follow-up did reach the service, once
+    CHECK(f.requests("POST /api/tasks", "200") == 1);
+    CHECK(f.requests("POST /api/tasks", "none") == 1);
+}
+
+TEST_CASE("lost POST whose check meets a 500 once: the check is retried, recovered")
+{
+    sim_fixture f;
+    auto o = create_with(f, params("lost, then a hiccup #fault:lost #get-fault:500"));
+    CHECK_FALSE(o.ec);
+    CHECK(o.r.recovered);
+    CHECK(f.stat("tasks_created") == 1);
+    CHECK(f.requests("POST /api/tasks") == 1);
+    CHECK(f.requests("GET /api/tasks/{id}", "500") == 1);
+}
+
+TEST_CASE("lost POST whose check keeps failing: an error, and the POST is not resent")
+{
+    sim_fixture f;
+    hd::request_options ro;
+    ro.max_retries = 1;
+    auto o = create_with(f, params("lost, then unreachable #fault:lost #get-fault:503:10"), ro);
+    CHECK(o.ec == hd::error::connection);
+    CHECK_FALSE(o.r.recovered);
+    CHECK(o.d.method == "POST");
+    CHECK(o.d.client_message.find("not resent") != std::string::npos);
+    CHECK(f.stat("tasks_created") == 1);
+    CHECK(f.requests("POST /api/tasks") == 1);
+    CHECK(f.requests("GET /api/tasks/{id}", "503") == 2);
 }

@@ -309,3 +309,18 @@ TEST_CASE("pool: idle connections expire after idle_timeout, close_idle closes t
     CHECK(c.stats().connections_created == 3);
     CHECK(f.stat("connections_accepted") == 3);
 }
+
+TEST_CASE("plain http:// base URL: calls work without TLS")
+{
+    auto o = fast_sim();
+    o.plain_http = true;
+    sim_fixture f(o);
+    REQUIRE(f.copts.base_url.rfind("http://", 0) == 0);
+    asio::io_context ioc;
+    hd::client c(ioc, f.copts);
+    int calls = run(ioc, round_of_calls(c), 10s);
+    CHECK(calls == 4);
+    CHECK(f.stat("connections_accepted") == 1);
+    CHECK(f.stat("tls_handshakes") == 0);
+    CHECK(c.stats().tls_resumed == 0);
+}

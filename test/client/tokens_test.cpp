@@ -513,3 +513,29 @@ TEST_CASE("retrieve: the task_only shape gets its turns from /turns")
     CHECK(f.requests("GET /api/tasks/{id}", "200") == 1);
     CHECK(f.requests("GET /api/tasks/{id}/turns", "200") == 1);
 }
+
+TEST_CASE("a moved-from client's operations go on in the moved-to one")
+{
+    sim_fixture f;
+    asio::io_context ioc;
+    hd::client a(ioc, f.copts);
+    std::string id = run(ioc, create_task(a, "before the move"), 10s);
+    hd::client b(std::move(a));
+    auto body = [&]() -> asio::awaitable<void> {
+        auto t = co_await b.async_retrieve(id);
+        CHECK(t.task.id == id);
+    };
+    run(ioc, body(), 10s);
+    CHECK(b.stats().connections_created == 1); // the pool moved with it
+    CHECK(b.stats().attempts == 2);
+    hd::client c(ioc, f.copts);
+    c = std::move(b); // move assignment: c's own state goes, b's comes
+    auto body_c = [&]() -> asio::awaitable<void> {
+        auto t = co_await c.async_list_turns(id);
+        CHECK(t.task_id == id);
+    };
+    run(ioc, body_c(), 10s);
+    CHECK(c.stats().attempts == 3);
+    CHECK(c.stats().connections_created == 1);
+    CHECK(f.stat("connections_accepted") == 1);
+}
