@@ -202,9 +202,9 @@ struct run_usage {
 
 /// The create response: the "worker run" object of the official SDKs
 /// (API.md "The create response"). It carries no task id; the client returns
-/// the id it sent beside it. Every field is optional on the wire; loosely
-/// typed parts (sources, messages, metadata, error, incomplete_details) are
-/// kept as JSON.
+/// the id it sent beside it. Every field is optional on the wire, and null
+/// reads as absent (the default); loosely typed parts (sources, messages, metadata, error,
+/// incomplete_details) are kept as JSON.
 struct run_result {
     std::string id;
     std::string object; ///< "worker"

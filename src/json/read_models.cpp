@@ -125,24 +125,26 @@ bool read_value(const json::value& v, run_usage& out, const json_path& at, std::
     return o && object_reader(*o, at, what).opt("durationMs", out.duration_ms).ok();
 }
 
+// Every field of the run object may be absent or null (the official SDKs type
+// it loosely); only a value of the wrong type is an error.
 bool read_value(const json::value& v, run_result& out, const json_path& at, std::string& what)
 {
     const auto* o = as_object(v, at, what);
     return o && object_reader(*o, at, what)
-                    .opt("id", out.id)
-                    .opt("object", out.object)
-                    .opt("status", out.status)
-                    .opt("running", out.running)
-                    .opt("output_text", out.output_text)
-                    .opt("output", out.output)
+                    .loose("id", out.id)
+                    .loose("object", out.object)
+                    .loose("status", out.status)
+                    .loose("running", out.running)
+                    .loose("output_text", out.output_text)
+                    .loose("output", out.output)
                     .opt("structured_output", out.structured_output)
-                    .opt("files", out.files)
-                    .opt("sources", out.sources)
-                    .opt("messages", out.messages)
-                    .opt("metadata", out.metadata)
-                    .opt("url", out.url)
+                    .loose("files", out.files)
+                    .loose("sources", out.sources)
+                    .loose("messages", out.messages)
+                    .loose("metadata", out.metadata)
+                    .loose("url", out.url)
                     .opt("created_at", out.created_at)
-                    .opt("usage", out.usage)
+                    .loose("usage", out.usage)
                     .opt("error", out.error)
                     .opt("incomplete_details", out.incomplete_details)
                     .ok();

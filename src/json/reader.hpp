@@ -151,6 +151,21 @@ public:
         return *this;
     }
 
+    /// A field that may be absent or null; out then keeps its default. For
+    /// the loosely specified run object, where a null "metadata" or "sources"
+    /// must not fail a create that the service carried out.
+    template <class T>
+    object_reader& loose(std::string_view key, T& out)
+    {
+        if (ok_) {
+            if (const json::value* v = o_.if_contains(key); v && !v->is_null()) {
+                json_path child{&at_, key};
+                ok_ = read_value(*v, out, child, what_);
+            }
+        }
+        return *this;
+    }
+
     bool ok() const noexcept { return ok_; }
 
 private:

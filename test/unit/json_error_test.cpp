@@ -161,10 +161,10 @@ TEST_CASE("wrong types in the other models")
           "workerId: expected string, got object");
 
     CHECK(parse_error<run_result>(R"({"id":1})") == "id: expected string, got number");
-    CHECK(parse_error<run_result>(R"({"object":null})") == "object: expected string, got null");
+    CHECK(parse_error<run_result>(R"({"object":7})") == "object: expected string, got number");
     CHECK(parse_error<run_result>(R"({"status":false})") == "status: expected string, got boolean");
     CHECK(parse_error<run_result>(R"({"running":"no"})") == "running: expected boolean, got string");
-    CHECK(parse_error<run_result>(R"({"output_text":null})") == "output_text: expected string, got null");
+    CHECK(parse_error<run_result>(R"({"output_text":false})") == "output_text: expected string, got boolean");
     CHECK(parse_error<run_result>(R"({"output":[{"content":[{"text":1}]}]})") ==
           "output[0].content[0].text: expected string, got number");
     CHECK(parse_error<run_result>(R"({"output":[{"role":"a","content":null}]})") ==
@@ -176,12 +176,12 @@ TEST_CASE("wrong types in the other models")
     CHECK(parse_error<run_result>(R"({"structured_output":"x"})") ==
           "structured_output: expected object, got string");
     CHECK(parse_error<run_result>(R"({"files":{}})") == "files: expected array, got object");
-    CHECK(parse_error<run_result>(R"({"sources":null})") == "sources: expected array, got null");
+    CHECK(parse_error<run_result>(R"({"sources":"x"})") == "sources: expected array, got string");
     CHECK(parse_error<run_result>(R"({"messages":{}})") == "messages: expected array, got object");
     CHECK(parse_error<run_result>(R"({"metadata":[]})") == "metadata: expected object, got array");
     CHECK(parse_error<run_result>(R"({"url":1})") == "url: expected string, got number");
     CHECK(parse_error<run_result>(R"({"created_at":"2024"})") == "created_at: expected number, got string");
-    CHECK(parse_error<run_result>(R"({"usage":null})") == "usage: expected object, got null");
+    CHECK(parse_error<run_result>(R"({"usage":3})") == "usage: expected object, got number");
     CHECK(parse_error<run_result>(R"({"usage":{"durationMs":1.25}})") ==
           "usage.durationMs: expected integer, got number 1.25");
 }

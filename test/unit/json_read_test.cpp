@@ -276,3 +276,13 @@ TEST_CASE("integers: integral doubles accepted, int64 limits exact")
     CHECK(m.duration_ms == INT64_MIN);
     CHECK(parse_json<task_totals>(R"({"credits":-9.223372036854775808e18})").credits == INT64_MIN);
 }
+
+TEST_CASE("run result: null reads as absent for every loosely typed field")
+{
+    auto r = parse_json<run_result>(
+        R"({"id":null,"object":null,"status":null,"running":null,"output_text":null,"output":null,)"
+        R"("structured_output":null,"files":null,"sources":null,"messages":null,"metadata":null,"url":null,)"
+        R"("created_at":null,"usage":null,"error":null,"incomplete_details":null})");
+    CHECK(r == run_result{});
+    CHECK(r.raw.size() == 16);
+}
