@@ -75,7 +75,7 @@ TEST_CASE("cancel: a call stalled waiting for the response completes promptly wi
         ioc, [&] { return cmp.done; }, 5s);
     CHECK(cmp.ec == hd::error::cancelled);
     CHECK(emitted);
-    CHECK(emitted_at.ms() < 300); // completed soon after the cancellation
+    CHECK(emitted_at.ms() < 1000); // completed soon after the cancellation
     CHECK(*cmp.at_ms < 1000);
     CHECK(cmp.d.attempts == 1);
     CHECK(f.faults("stall") == 1);
@@ -113,7 +113,7 @@ TEST_CASE("cancel: the throwing awaitable form with a bound slot throws api_erro
     };
     run(ioc, body(), 10s);
     CHECK(emitted);
-    CHECK(emitted_at.ms() < 300);
+    CHECK(emitted_at.ms() < 1000);
 }
 
 TEST_CASE("cancel: a call waiting for a pool connection completes promptly with cancelled")
@@ -137,7 +137,7 @@ TEST_CASE("cancel: a call waiting for a pool connection completes promptly with 
     sig_b.emit(asio::cancellation_type::terminal);
     run_until(
         ioc, [&] { return b.done; }, 5s);
-    CHECK(emitted_at.ms() < 300);
+    CHECK(emitted_at.ms() < 1000);
     CHECK(b.ec == hd::error::cancelled);
     CHECK(b.d.client_message.find("waiting for a connection") != std::string::npos);
     CHECK(c.stats().waiting_calls == 0);
@@ -148,7 +148,7 @@ TEST_CASE("cancel: a call waiting for a pool connection completes promptly with 
     sig_a.emit(asio::cancellation_type::terminal);
     run_until(
         ioc, [&] { return a.done; }, 5s);
-    CHECK(emitted_a.ms() < 300);
+    CHECK(emitted_a.ms() < 1000);
     CHECK(a.ec == hd::error::cancelled);
     CHECK(c.stats().open_connections == 0);
     auto body = [&]() -> asio::awaitable<void> {
@@ -179,7 +179,7 @@ TEST_CASE("cancel: a call waiting to retry after a 429 completes promptly with c
     run_until(
         ioc, [&] { return cmp.done; }, 8s);
     CHECK(cmp.ec == hd::error::cancelled);
-    CHECK(emitted_at.ms() < 300);
+    CHECK(emitted_at.ms() < 1000);
     CHECK(*cmp.at_ms < 1000);
     CHECK(cmp.d.attempts == 1);
     CHECK(cmp.d.client_message == "cancelled while waiting to retry");
@@ -211,7 +211,7 @@ TEST_CASE("cancel: a create stalled after the server took it completes with canc
     run_until(
         ioc, [&] { return cmp.done; }, 5s);
     CHECK(cmp.ec == hd::error::cancelled);
-    CHECK(emitted_at.ms() < 300);
+    CHECK(emitted_at.ms() < 1000);
     CHECK(f.stat("tasks_created") == 1);
     CHECK(f.requests("POST /api/tasks") == 1); // not resent after the cancellation
 }
@@ -235,7 +235,7 @@ TEST_CASE("client destroyed: a call waiting for a connection completes with canc
     run_until(
         ioc, [&] { return b.done; }, 5s);
     CHECK(b.ec == hd::error::cancelled);
-    CHECK(destroyed_at.ms() < 300);
+    CHECK(destroyed_at.ms() < 1000);
     // The exchange under way finishes on its own terms (its timeout).
     run_until(
         ioc, [&] { return a.done; }, 5s);
@@ -261,6 +261,6 @@ TEST_CASE("client destroyed: a call waiting to retry completes promptly with can
     run_until(
         ioc, [&] { return cmp.done; }, 5s);
     CHECK(cmp.ec == hd::error::cancelled);
-    CHECK(destroyed_at.ms() < 500); // not after the whole 3 s wait
+    CHECK(destroyed_at.ms() < 1000); // not after the whole 3 s wait
     CHECK(f.requests("GET /api/tasks/{id}", "200") == 0);
 }

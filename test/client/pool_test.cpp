@@ -72,6 +72,41 @@ TEST_CASE("pool: a stale keep-alive connection is replaced silently")
     CHECK(c.stats().attempts == 2);
 }
 
+TEST_CASE("pool: a connection the server closed moments ago is resent on a new one, same attempt")
+{
+    // The server drops idle connections after 50 ms; the client comes back
+    // after 120 ms, soon enough that the pool may hand out the dead
+    // connection without a liveness check. Either way the call succeeds in
+    // one attempt on a new connection; a POST is checked before it is resent.
+    auto o = fast_sim();
+    o.idle_close = 50ms;
+    sim_fixture f(o);
+    asio::io_context ioc;
+    hd::client c(ioc, f.copts);
+    auto body = [&]() -> asio::awaitable<void> {
+        auto id = co_await create_task(c, "stale soon");
+        co_await sleep_for(120ms);
+        hd::diagnostics d;
+        auto [ec, t] = co_await c.async_retrieve(id, d, tup);
+        CHECK_FALSE(ec);
+        CHECK(d.attempts == 1);
+        CHECK(t.task.id == id);
+        co_await sleep_for(120ms);
+        hd::create_task_params p;
+        p.input = "post on a stale connection";
+        auto [ec2, cr] = co_await c.async_create(p, d, tup);
+        CHECK_FALSE(ec2);
+        CHECK(d.attempts == 1);
+        CHECK_FALSE(cr.recovered);
+    };
+    run(ioc, body(), 10s);
+    CHECK(f.stat("connections_accepted") >= 3);
+    CHECK(f.stat("tasks_created") == 2);
+    CHECK(f.stat("duplicate_posts") == 0);
+    CHECK(f.requests("POST /api/tasks") == 2);
+    CHECK(f.requests("GET /api/tasks/{id}", "200") == 1);
+}
+
 namespace {
 
 // A minimal plain-HTTP server for what the simulator cannot do on purpose:
@@ -285,7 +320,7 @@ TEST_CASE("pool: 500 concurrent calls through pool_size 8")
     CHECK(s.attempts == 501);
 }
 
-TEST_CASE("pool: idle connections expire after idle_timeout, close_idle closes them now")
+TEST_CASE("pool: idle connections past idle_timeout are closed and not reused, close_idle closes them now")
 {
     sim_fixture f;
     f.copts.idle_timeout = 100ms;

@@ -17,8 +17,15 @@
 
 #include <doctest/doctest.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
 #include <chrono>
 #include <cstdlib>
+#include <deque>
 #include <functional>
 #include <future>
 #include <initializer_list>
@@ -223,6 +230,194 @@ struct env_guard {
     }
     env_guard(const env_guard&) = delete;
     env_guard& operator=(const env_guard&) = delete;
+};
+
+/// A plain-HTTP server on loopback that answers each request with the next
+/// canned response (then `fallback`) and records every request as received,
+/// for what the simulator cannot show or produce: request headers and
+/// bodies on the wire, statuses and bodies no simulator route returns.
+/// Serves one connection at a time (enough for sequential calls).
+class canned_server {
+public:
+    struct response {
+        int status = 200;
+        std::string reason = "OK";
+        std::string body;
+        std::vector<std::string> headers; ///< "Name: value"
+        bool close = false;               ///< Connection: close, then close
+    };
+
+    canned_server()
+    {
+        listener_ = ::socket(AF_INET, SOCK_STREAM, 0);
+        sockaddr_in a{};
+        a.sin_family = AF_INET;
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        REQUIRE(::bind(listener_, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+        REQUIRE(::listen(listener_, 16) == 0);
+        socklen_t len = sizeof a;
+        ::getsockname(listener_, reinterpret_cast<sockaddr*>(&a), &len);
+        port_ = ntohs(a.sin_port);
+        thread_ = std::thread([this] { serve(); });
+    }
+    ~canned_server()
+    {
+        ::shutdown(listener_, SHUT_RDWR);
+        ::close(listener_);
+        {
+            std::lock_guard lk(mu_);
+            if (conn_ >= 0)
+                ::shutdown(conn_, SHUT_RDWR);
+        }
+        thread_.join();
+    }
+    canned_server(const canned_server&) = delete;
+    canned_server& operator=(const canned_server&) = delete;
+
+    std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+    void push(response r)
+    {
+        std::lock_guard lk(mu_);
+        queue_.push_back(std::move(r));
+    }
+    void push(int status, std::string reason, std::string body)
+    {
+        response r;
+        r.status = status;
+        r.reason = std::move(reason);
+        r.body = std::move(body);
+        push(std::move(r));
+    }
+    response fallback; ///< answered when the queue is empty (set before use)
+
+    /// Every request received so far (head and body, as sent).
+    std::vector<std::string> requests() const
+    {
+        std::lock_guard lk(mu_);
+        return requests_;
+    }
+    /// The value of header `name` (case-insensitive) in request `i`, or nullopt.
+    std::optional<std::string> header(std::size_t i, std::string name) const
+    {
+        auto reqs = requests();
+        if (i >= reqs.size())
+            return std::nullopt;
+        auto head = reqs[i].substr(0, reqs[i].find("\r\n\r\n"));
+        auto lower = [](std::string x) {
+            for (auto& ch : x)
+                ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+            return x;
+        };
+        name = lower(name) + ":";
+        std::optional<std::string> found;
+        std::size_t pos = head.find("\r\n");
+        while (pos != std::string::npos) {
+            auto next = head.find("\r\n", pos + 2);
+            auto line = head.substr(pos + 2, next == std::string::npos ? std::string::npos : next - pos - 2);
+            if (lower(line.substr(0, name.size())) == name) {
+                if (found)
+                    return "<duplicate>";
+                auto v = line.substr(name.size());
+                while (!v.empty() && v.front() == ' ')
+                    v.erase(0, 1);
+                found = v;
+            }
+            pos = next;
+        }
+        return found;
+    }
+    /// The body of request `i`.
+    std::string body(std::size_t i) const
+    {
+        auto reqs = requests();
+        if (i >= reqs.size())
+            return {};
+        auto at = reqs[i].find("\r\n\r\n");
+        return at == std::string::npos ? std::string() : reqs[i].substr(at + 4);
+    }
+    int connections() const { return accepted_.load(); }
+
+private:
+    void serve()
+    {
+        for (;;) {
+            int c = ::accept(listener_, nullptr, nullptr);
+            if (c < 0)
+                return;
+            ++accepted_;
+            {
+                std::lock_guard lk(mu_);
+                conn_ = c;
+            }
+            std::string buf;
+            for (;;) {
+                std::string req;
+                if (!read_request(c, buf, req))
+                    break;
+                response r;
+                {
+                    std::lock_guard lk(mu_);
+                    requests_.push_back(req);
+                    if (!queue_.empty()) {
+                        r = std::move(queue_.front());
+                        queue_.pop_front();
+                    } else {
+                        r = fallback;
+                    }
+                }
+                std::string out = "HTTP/1.1 " + std::to_string(r.status) + " " + r.reason + "\r\n";
+                for (auto& h : r.headers)
+                    out += h + "\r\n";
+                out += "Content-Type: application/json\r\nContent-Length: " + std::to_string(r.body.size()) +
+                       "\r\n";
+                if (r.close)
+                    out += "Connection: close\r\n";
+                out += "\r\n" + r.body;
+                ::send(c, out.data(), out.size(), MSG_NOSIGNAL);
+                if (r.close)
+                    break;
+            }
+            {
+                std::lock_guard lk(mu_);
+                conn_ = -1;
+            }
+            ::close(c);
+        }
+    }
+    // One request (head + content-length body) from `buf` and the socket.
+    static bool read_request(int fd, std::string& buf, std::string& req)
+    {
+        char chunk[4096];
+        for (;;) {
+            auto end = buf.find("\r\n\r\n");
+            if (end != std::string::npos) {
+                std::size_t need = end + 4;
+                auto head = buf.substr(0, end);
+                for (auto& ch : head)
+                    ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+                if (auto cl = head.find("content-length:"); cl != std::string::npos)
+                    need += std::stoul(head.substr(cl + 15));
+                if (buf.size() >= need) {
+                    req = buf.substr(0, need);
+                    buf.erase(0, need);
+                    return true;
+                }
+            }
+            auto n = ::recv(fd, chunk, sizeof chunk, 0);
+            if (n <= 0)
+                return false;
+            buf.append(chunk, static_cast<std::size_t>(n));
+        }
+    }
+
+    int listener_ = -1;
+    int conn_ = -1;
+    unsigned short port_ = 0;
+    std::thread thread_;
+    mutable std::mutex mu_;
+    std::deque<response> queue_;
+    std::vector<std::string> requests_;
+    std::atomic<int> accepted_{0};
 };
 
 /// A logger that keeps every line.
