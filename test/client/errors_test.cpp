@@ -102,6 +102,69 @@ TEST_CASE("validation: bad create parameters and empty ids fail before any I/O")
     CHECK(c.stats().attempts == 0);
 }
 
+TEST_CASE("validation: text that is not UTF-8 is refused before I/O, not sent as invalid JSON")
+{
+    // JSON text must be UTF-8 (RFC 8259, API.md "bodies"). Boost.JSON writes
+    // the bytes of a std::string as they are, so an input with a stray 0xFF
+    // would go out as an unparseable body (the service answers 400).
+    sim_fixture f;
+    asio::io_context ioc;
+    hd::client c(ioc, f.copts);
+    auto body = [&]() -> asio::awaitable<void> {
+        std::vector<hd::create_task_params> cases(3);
+        cases[0].input = "bad \xff\xfe bytes";
+        cases[1].input = "ok";
+        cases[1].task_id = "tsk_\xc3";
+        cases[2].input = "ok";
+        cases[2].worker_id = "wrk_\xed\xa0\x80"; // an encoded surrogate
+        for (auto& p : cases) {
+            hd::diagnostics d;
+            auto [ec, r] = co_await c.async_create(p, d, tup);
+            CHECK(ec == hd::error::invalid_argument);
+            CHECK(d.attempts == 0);
+        }
+        // Valid UTF-8 beyond ASCII is fine.
+        hd::create_task_params ok;
+        ok.input = "naïve café ✓ 🚀";
+        hd::diagnostics d;
+        auto [ec, r] = co_await c.async_create(ok, d, tup);
+        CHECK_FALSE(ec);
+        auto t = co_await c.async_retrieve(r.task_id);
+        CHECK(t.task.title == "naïve café ✓ 🚀");
+    };
+    run(ioc, body(), 10s);
+    CHECK(f.requests("POST /api/tasks", "400") == 0);
+    CHECK(f.requests("POST /api/tasks") == 1);
+}
+
+TEST_CASE("validation: a per-call timeout that is not positive, or negative retries, is invalid_argument")
+{
+    // The client's options refuse these at construction ("timeout must be
+    // positive", "max_retries must not be negative"); the same values per
+    // call should not silently make every attempt time out at once (and
+    // retry), or mean "no retries".
+    sim_fixture f;
+    asio::io_context ioc;
+    hd::client c(ioc, f.copts);
+    auto body = [&]() -> asio::awaitable<void> {
+        std::vector<hd::request_options> cases(3);
+        cases[0].timeout = 0ms;
+        cases[1].timeout = -5ms;
+        cases[2].max_retries = -1;
+        for (auto& ro : cases) {
+            hd::diagnostics d;
+            stopwatch sw;
+            auto [ec, t] = co_await c.async_retrieve("tsk_x", ro, d, tup);
+            CHECK(ec == hd::error::invalid_argument);
+            CHECK(d.attempts == 0);
+            CHECK(sw.ms() < 200);
+        }
+    };
+    run(ioc, body(), 15s);
+    CHECK(f.stat("connections_accepted") == 0);
+    CHECK(c.stats().attempts == 0);
+}
+
 TEST_CASE("validation: a header value with CR or LF is refused, not injected")
 {
     // Beast writes field values verbatim, so "a\r\nConnection: close" would

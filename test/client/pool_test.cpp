@@ -78,33 +78,38 @@ TEST_CASE("pool: a connection the server closed moments ago is resent on a new o
     // after 120 ms, soon enough that the pool may hand out the dead
     // connection without a liveness check. Either way the call succeeds in
     // one attempt on a new connection; a POST is checked before it is resent.
-    auto o = fast_sim();
-    o.idle_close = 50ms;
-    sim_fixture f(o);
-    asio::io_context ioc;
-    hd::client c(ioc, f.copts);
-    auto body = [&]() -> asio::awaitable<void> {
-        auto id = co_await create_task(c, "stale soon");
-        co_await sleep_for(120ms);
-        hd::diagnostics d;
-        auto [ec, t] = co_await c.async_retrieve(id, d, tup);
-        CHECK_FALSE(ec);
-        CHECK(d.attempts == 1);
-        CHECK(t.task.id == id);
-        co_await sleep_for(120ms);
-        hd::create_task_params p;
-        p.input = "post on a stale connection";
-        auto [ec2, cr] = co_await c.async_create(p, d, tup);
-        CHECK_FALSE(ec2);
-        CHECK(d.attempts == 1);
-        CHECK_FALSE(cr.recovered);
-    };
-    run(ioc, body(), 10s);
-    CHECK(f.stat("connections_accepted") >= 3);
-    CHECK(f.stat("tasks_created") == 2);
-    CHECK(f.stat("duplicate_posts") == 0);
-    CHECK(f.requests("POST /api/tasks") == 2);
-    CHECK(f.requests("GET /api/tasks/{id}", "200") == 1);
+    for (std::size_t pool_size : {std::size_t(1), std::size_t(64)}) {
+        CAPTURE(pool_size);
+        auto o = fast_sim();
+        o.idle_close = 50ms;
+        sim_fixture f(o);
+        f.copts.pool_size = pool_size;
+        asio::io_context ioc;
+        hd::client c(ioc, f.copts);
+        auto body = [&]() -> asio::awaitable<void> {
+            auto id = co_await create_task(c, "stale soon");
+            co_await sleep_for(120ms);
+            hd::diagnostics d;
+            auto [ec, t] = co_await c.async_retrieve(id, d, tup);
+            CHECK_FALSE(ec);
+            CHECK(d.attempts == 1);
+            CHECK(t.task.id == id);
+            co_await sleep_for(120ms);
+            hd::create_task_params p;
+            p.input = "post on a stale connection";
+            auto [ec2, cr] = co_await c.async_create(p, d, tup);
+            CHECK_FALSE(ec2);
+            CHECK(d.attempts == 1);
+            CHECK_FALSE(cr.recovered);
+        };
+        run(ioc, body(), 10s);
+        CHECK(f.stat("connections_accepted") >= 3);
+        CHECK(f.stat("tasks_created") == 2);
+        CHECK(f.stat("duplicate_posts") == 0);
+        CHECK(f.requests("POST /api/tasks") == 2);
+        CHECK(f.requests("GET /api/tasks/{id}", "200") == 1);
+        CHECK(c.stats().open_connections <= pool_size);
+    }
 }
 
 namespace {
