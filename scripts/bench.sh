@@ -82,6 +82,7 @@ CONF
     sleep 0.3
     if kill -0 "$pid" 2>/dev/null; then
       pids+=("$pid")
+      nginx_worker=$(pgrep -P "$pid" | head -n 1 || true)
       nginx_url="https://127.0.0.1:$port"
       nginx_status="http://127.0.0.1:$sport/status"
       return 0
@@ -96,7 +97,7 @@ case "$name" in
     start_sim --create-mode immediate
     start_nginx
     ${BENCH_WRAP:-} "$build/bench/bench_throughput" --sim-url "$sim_url" --sim-ca "$work/sim-ca.pem" \
-      --nginx-url "$nginx_url" --nginx-ca "$work/ca.pem" --nginx-status "$nginx_status" --key sk-bench "$@"
+      --nginx-url "$nginx_url" --nginx-ca "$work/ca.pem" --nginx-status "$nginx_status" --server-pid "${nginx_worker:-0}" --key sk-bench "$@"
     ;;
   *)
     echo "bench.sh: unknown benchmark '$name'" >&2; exit 2 ;;
