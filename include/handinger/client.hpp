@@ -6,6 +6,7 @@
 #include <handinger/error.hpp>
 #include <handinger/models.hpp>
 #include <handinger/options.hpp>
+#include <handinger/watch.hpp>
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/io_context.hpp>
@@ -50,6 +51,9 @@ boost::asio::awaitable<op_result<create_result>> create_op(impl_ptr, create_task
 boost::asio::awaitable<op_result<task_with_turns>> retrieve_op(impl_ptr, std::string, request_options);
 boost::asio::awaitable<op_result<delete_task_response>> archive_op(impl_ptr, std::string, request_options);
 boost::asio::awaitable<op_result<task_turn_list>> list_turns_op(impl_ptr, std::string, request_options);
+
+boost::asio::awaitable<op_result<task_with_turns>> wait_op(impl_ptr, std::string, watch_options);
+boost::asio::awaitable<task_with_turns> wait_throwing(impl_ptr, std::string, watch_options);
 
 boost::asio::awaitable<create_result> create_throwing(impl_ptr, create_task_params, request_options);
 boost::asio::awaitable<task_with_turns> retrieve_throwing(impl_ptr, std::string, request_options);
@@ -208,6 +212,42 @@ public:
     auto async_list_turns(std::string task_id, diagnostics& diag, Token&& token = {})
     {
         return async_list_turns(std::move(task_id), request_options{}, diag, std::forward<Token>(token));
+    }
+
+    /// A watcher of task `task_id` (see task_watcher). Nothing happens until
+    /// its first async_next.
+    task_watcher watch(std::string task_id, watch_options opts = {});
+
+    /// Creates a task and returns a watcher already following it, without
+    /// waiting for the create response (the real service may answer only when
+    /// the run is over). Validation happens here: invalid params throw
+    /// api_error(error::invalid_argument). The POST runs in the background
+    /// (with the lost-response care of async_create); if it fails for good,
+    /// the watcher's next async_next reports that error. A task id is
+    /// generated when params has none (watcher.task_id() tells it).
+    task_watcher submit(create_task_params params, watch_options opts = {}, request_options ro = {});
+
+    /// Watches task `task_id` to its end and completes with the final
+    /// snapshot. Signature void(std::exception_ptr, task_with_turns).
+    template <detail::completion_token Token = boost::asio::use_awaitable_t<>>
+    auto async_wait(std::string task_id, watch_options opts, Token&& token = {})
+    {
+        return boost::asio::co_spawn(detail::op_executor(impl_),
+                                     detail::wait_throwing(impl_, std::move(task_id), std::move(opts)),
+                                     std::forward<Token>(token));
+    }
+    template <detail::completion_token Token = boost::asio::use_awaitable_t<>>
+    auto async_wait(std::string task_id, Token&& token = {})
+    {
+        return async_wait(std::move(task_id), watch_options{}, std::forward<Token>(token));
+    }
+    /// The same with signature void(error_code, task_with_turns).
+    template <detail::completion_token Token = boost::asio::use_awaitable_t<>>
+    auto async_wait(std::string task_id, watch_options opts, diagnostics& diag, Token&& token = {})
+    {
+        return detail::spawn_ec<task_with_turns>(detail::op_executor(impl_),
+                                                 detail::wait_op(impl_, std::move(task_id), std::move(opts)),
+                                                 diag, std::forward<Token>(token));
     }
 
     /// Closes idle connections now. Calls in flight are not affected.

@@ -5,7 +5,9 @@
 #include <boost/system/error_code.hpp>
 #include <boost/system/system_error.hpp>
 
+#include <chrono>
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -60,6 +62,9 @@ struct diagnostics {
     std::string
         client_message; ///< what the client itself found wrong (parse path, validation, transport detail)
     int attempts = 0;   ///< attempts made (1 = no retry)
+    /// The wait the last response asked for (retry-after-ms or retry-after,
+    /// capped at 60 s), on success or failure; empty when it asked none.
+    std::optional<std::chrono::milliseconds> retry_after;
 
     /// Bound on body_excerpt, in bytes.
     static constexpr std::size_t max_excerpt = 512;

@@ -77,6 +77,14 @@ struct client_options {
 
     tls_options tls;
 
+    /// GETs per second that all the task watchers of this client may make
+    /// together (a shared budget: many watchers stretch their intervals
+    /// instead of drawing 429s); zero or less = no limit. Default 50.
+    double watch_rate = 50;
+    /// Requests the watch budget allows at once after an idle time. Zero:
+    /// one second's worth (watch_rate). Default 0.
+    double watch_burst = 0;
+
     /// Log sink. Null: $HANDINGER_LOG=info|debug turns on a stderr logger,
     /// otherwise nothing is logged.
     logger_fn logger;

@@ -208,6 +208,10 @@ asio::awaitable<void> client_impl::call(std::string_view method, std::string tar
         }
 
         attempt_facts facts;
+        out.diag.retry_after.reset();
+        if (!ex.ec && (!ex.res.retry_after.empty() || !ex.res.retry_after_ms.empty()))
+            out.diag.retry_after = retry_after_delay(ex.res.retry_after_ms, ex.res.retry_after,
+                                                     std::chrono::system_clock::now());
         if (!ex.ec) {
             if (ex.res.status >= 200 && ex.res.status < 300) {
                 out.status = ex.res.status;

@@ -16,6 +16,7 @@
 
 namespace handinger {
 struct request_options;
+struct watch_options;
 
 namespace detail {
 
@@ -62,7 +63,8 @@ auto spawn_ec(boost::asio::any_io_executor ex, boost::asio::awaitable<op_result<
 /// that the overloads of each operation cannot be confused.
 template <class Token>
 concept completion_token = !std::is_same_v<std::decay_t<Token>, diagnostics> &&
-                           !std::is_same_v<std::decay_t<Token>, request_options>;
+                           !std::is_same_v<std::decay_t<Token>, request_options> &&
+                           !std::is_same_v<std::decay_t<Token>, watch_options>;
 
 } // namespace detail
 } // namespace handinger
