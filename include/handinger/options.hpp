@@ -24,7 +24,8 @@ using logger_fn = std::function<void(log_level, std::string_view line)>;
 
 /// TLS settings. Verification against the system store is on by default.
 struct tls_options {
-    /// PEM file of extra trusted CAs, used beside the system store.
+    /// PEM file of extra trusted CAs, used beside the system store. Empty:
+    /// $HANDINGER_CA_FILE when set.
     std::string ca_file;
     /// Directory of extra trusted CAs (OpenSSL c_rehash layout).
     std::string ca_dir;

@@ -117,6 +117,8 @@ resolved_options resolve_options(client_options o)
             o.headers.emplace_back(std::move(name), std::move(value));
     }
 
+    if (o.tls.ca_file.empty())
+        o.tls.ca_file = env("HANDINGER_CA_FILE");
     if (auto bad = check_headers(o.headers); !bad.empty())
         invalid(bad);
 
