@@ -539,3 +539,50 @@ TEST_CASE("a moved-from client's operations go on in the moved-to one")
     CHECK(c.stats().connections_created == 1);
     CHECK(f.stat("connections_accepted") == 1);
 }
+
+TEST_CASE("create in the service's wait mode returns the finished run")
+{
+    auto o = fast_sim();
+    o.create = hd::sim::create_mode::wait;
+    sim_fixture f(o);
+    asio::io_context ioc;
+    hd::client c(ioc, f.copts);
+    auto body = [&]() -> asio::awaitable<void> {
+        stopwatch sw;
+        auto cr = co_await c.async_create(params("wait for me"));
+        CHECK(sw.ms() >= 100); // pending 40 ms + 2 turns of 50 ms
+        CHECK(cr.run.status == hd::run_status::completed);
+        CHECK_FALSE(cr.run.running);
+        CHECK_FALSE(cr.run.output_text.empty());
+        CHECK_FALSE(cr.recovered);
+        auto t = co_await c.async_retrieve(cr.task_id);
+        CHECK(t.task.status == hd::task_status::completed);
+        REQUIRE(t.turns.size() == 2);
+        CHECK(t.turns.back().output_text == cr.run.output_text);
+    };
+    run(ioc, body(), 10s);
+}
+
+TEST_CASE("final statuses through the client: error, aborted, and one this library does not know")
+{
+    sim_fixture f;
+    asio::io_context ioc;
+    hd::client c(ioc, f.copts);
+    auto body = [&]() -> asio::awaitable<void> {
+        auto failed = co_await create_task(c, "#fail #pending-ms:0 #turn-ms:1");
+        auto aborted = co_await create_task(c, "#abort #pending-ms:0 #turn-ms:1");
+        auto paused = co_await create_task(c, "#status:paused #pending-ms:0 #turn-ms:1");
+        auto t1 = co_await wait_terminal(c, failed);
+        CHECK(t1.task.status == hd::task_status::error);
+        REQUIRE_FALSE(t1.turns.empty());
+        CHECK(t1.turns.back().status == hd::turn_status::error);
+        auto t2 = co_await wait_terminal(c, aborted);
+        CHECK(t2.task.status == hd::task_status::aborted);
+        CHECK(t2.turns.size() <= 1);
+        auto t3 = co_await wait_terminal(c, paused);
+        CHECK(t3.task.status.value() == hd::task_status::unknown);
+        CHECK(t3.task.status.str() == "paused");
+        CHECK(hd::is_terminal(t3.task.status));
+    };
+    run(ioc, body(), 10s);
+}
