@@ -69,8 +69,8 @@ inline constexpr milliseconds max_poll_delay{std::chrono::hours(24)};
 ///
 /// Option sanitising (done once, in the constructor): negative durations read
 /// as zero; first_interval and both caps are at least 1 ms (a zero base could
-/// never grow, and a zero cap means "as fast as min_interval allows"); caps
-/// and first_interval above max_poll_delay read as max_poll_delay; backoff
+/// never grow, and a zero cap means "as fast as min_interval allows"); any of
+/// these durations above max_poll_delay reads as max_poll_delay; backoff
 /// below 1 (or NaN) reads as 1 (constant interval); jitter is clamped to
 /// [0, 1) (NaN reads as 0); random01 is clamped to [0, 1) (NaN reads as 0.5).
 /// A cap below first_interval wins over it; min_interval wins over both.

@@ -237,8 +237,9 @@ std::size_t turn_tracker::update_impl(Snapshot&& s, std::vector<watch_event>& ou
         return out.size() - before;
     }
     emit_turns(s.turns, out);
-    if (status_moved)
-        out.emplace_back(events::status_changed{std::move(from), status});
+    // status_moved is necessarily true here: a terminal status is never seen
+    // twice, the tracker finishes at the first.
+    out.emplace_back(events::status_changed{std::move(from), status});
     finished_ = true;
     open_enum<task_status> final_status = status; // before s may be moved from
     out.emplace_back(events::terminal{std::move(final_status), std::forward<Snapshot>(s)});

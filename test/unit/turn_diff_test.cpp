@@ -269,7 +269,9 @@ TEST_CASE("turn_tracker: a change in any other field is an update with no text")
         {"startedAt", [](turn& t) { t.started_at = "2024-06-01T12:00:01.000Z"; }},
         {"taskId", [](turn& t) { t.task_id = "tsk_2"; }},
     };
-    for (const auto& [name, f] : fields) {
+    for (const auto& field : fields) {
+        const char* name = field.first; // (clang 14 cannot capture a structured binding)
+        const mutate f = field.second;
         CAPTURE(name);
         turn_tracker t;
         auto base = make_turn("a", 1, "same text");

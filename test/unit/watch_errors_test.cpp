@@ -56,7 +56,9 @@ TEST_CASE("decide: every error x seen x since_start around the grace x status")
 {
     const int statuses[] = {0, 200, 307, 400, 404, 405, 407, 408, 409, 413, 429, 500, 503};
     const long long graces[] = {-5, 0, 1, 10'000, 60'000};
-    for (const auto& [e, k] : spec) {
+    for (const auto& row : spec) {
+        const error e = row.first; // (clang 14 cannot capture a structured binding)
+        const kind k = row.second;
         for (bool seen : {false, true}) {
             for (long long grace : graces) {
                 const long long offsets[] = {-1'000'000, -1, 0, grace - 1, grace, grace + 1, 3'600'000};
