@@ -1,6 +1,7 @@
 // The retry loop shared by every operation, and the check that keeps a lost
 // POST from being resent blindly.
 #include "core/client_impl.hpp"
+#include "core/watch_hub.hpp"
 #include "policy/retry.hpp"
 
 #include <handinger/json.hpp>
@@ -42,7 +43,8 @@ client_impl::client_impl(asio::any_io_executor ex, client_options o)
       transport_(ex_, opts_.ep, "Bearer " + opts_.api_key,
                  http::transport_options{opts_.opts.pool_size, opts_.opts.idle_timeout,
                                          opts_.opts.connect_timeout, opts_.opts.max_body_size, opts_.opts.tls,
-                                         "handinger-cpp/0.1"})
+                                         "handinger-cpp/0.1"}),
+      hub_(std::make_unique<watch_hub>(opts_.opts.watch_rate, opts_.opts.watch_burst))
 {
     opts_.api_key.clear(); // from here on only the transport holds it
 }
@@ -174,6 +176,13 @@ asio::awaitable<void> client_impl::call(std::string_view method, std::string tar
     out = call_outcome{};
     out.diag.method = std::string(method);
     out.diag.path = target;
+    if (timeout.count() <= 0 || total.count() < 0 || max_retries < 0) {
+        out.ec = error::invalid_argument;
+        out.diag.client_message = timeout.count() <= 0 ? "request_options::timeout must be positive"
+                                  : total.count() < 0  ? "request_options::total_timeout must not be negative"
+                                                       : "request_options::max_retries must not be negative";
+        co_return;
+    }
     if (!ro.headers.empty())
         if (auto bad = check_headers(ro.headers); !bad.empty()) {
             out.ec = error::invalid_argument;

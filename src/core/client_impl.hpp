@@ -12,9 +12,9 @@
 #include <atomic>
 #include <memory>
 #include <mutex>
-#include <vector>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace handinger::detail {
 
@@ -60,6 +60,8 @@ struct post_probe {
 /// Turns of `t` whose input is `input`.
 std::size_t count_matching_turns(const task_with_turns& t, std::string_view input);
 
+class watch_hub;
+
 class client_impl : public std::enable_shared_from_this<client_impl> {
 public:
     client_impl(boost::asio::any_io_executor ex, client_options opts);
@@ -86,6 +88,7 @@ public:
     boost::asio::any_io_executor executor() const { return ex_; }
     const client_options& options() const { return opts_.opts; }
     http::transport& transport() { return transport_; }
+    watch_hub& hub() { return *hub_; }
     std::uint64_t attempts() const { return attempts_.load(); }
 
 private:
@@ -107,6 +110,7 @@ private:
     bool shut_ = false;
     logger_fn logger_;
     http::transport transport_;
+    std::unique_ptr<watch_hub> hub_;
     std::atomic<std::uint64_t> attempts_{0};
 };
 

@@ -58,7 +58,7 @@ TEST_CASE("diagnostics take the server's message and bound the excerpt")
     CHECK(d.body_excerpt.find('\xe2') == std::string::npos);
 }
 
-TEST_CASE("api_error carries code and diagnostics; what() is one line without secrets")
+TEST_CASE("api_error carries code and diagnostics - what() is one line without secrets")
 {
     handinger::diagnostics d;
     d.method = "POST";

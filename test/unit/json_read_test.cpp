@@ -135,7 +135,7 @@ TEST_CASE("run_result: every field of a realistic create response")
     CHECK(r.raw.size() == 16);
 }
 
-TEST_CASE("run_result: every field may be absent; the error field keeps any JSON")
+TEST_CASE("run_result: every field may be absent - the error field keeps any JSON")
 {
     auto r = parse_json<run_result>("{}");
     CHECK(r == run_result{});

@@ -48,7 +48,7 @@ TEST_CASE("open_enum: equality")
     CHECK(st(task_status::unknown) != st::from_string("paused"));
 }
 
-TEST_CASE("open_enum: streams as its wire string; is_terminal")
+TEST_CASE("open_enum: streams as its wire string - is_terminal")
 {
     std::ostringstream os;
     os << open_enum<task_trigger>(task_trigger::schedule) << ' '

@@ -150,7 +150,7 @@ TEST_CASE("poll_schedule: a phase change re-caps the base at once")
     CHECK(u.next_delay(changed(poll_phase::pending)) == milliseconds(12000));
 }
 
-TEST_CASE("poll_schedule: jitter scales into [base(1-j), base(1+j)] and does not move the base")
+TEST_CASE("poll_schedule: jitter scales between base(1-j) and base(1+j) and does not move the base")
 {
     for (double j : {0.0, 0.1, 0.2, 0.5, 0.9}) {
         watch_options o;
@@ -180,7 +180,7 @@ TEST_CASE("poll_schedule: jitter scales into [base(1-j), base(1+j)] and does not
     }
 }
 
-TEST_CASE("poll_schedule: the floor applies after jitter; 1 ms is the absolute floor")
+TEST_CASE("poll_schedule: the floor applies after jitter - 1 ms is the absolute floor")
 {
     watch_options o; // jitter 0.2, min_interval 250, first 250
     poll_schedule s(o);
@@ -276,7 +276,7 @@ TEST_CASE("poll_schedule: errors neither reset nor grow the success base")
               s.next_delay_after_error(n, std::nullopt, 0.5));
 }
 
-TEST_CASE("poll_schedule: backoff below 1 (or NaN) is 1; huge or infinite backoff jumps to the cap")
+TEST_CASE("poll_schedule: backoff below 1 (or NaN) is 1 - huge or infinite backoff jumps to the cap")
 {
     for (double b : {1.0, 0.999, 0.5, 0.0, -1.0, -inf_v, nan_v}) {
         CAPTURE(b);
@@ -300,7 +300,7 @@ TEST_CASE("poll_schedule: backoff below 1 (or NaN) is 1; huge or infinite backof
     }
 }
 
-TEST_CASE("poll_schedule: jitter is clamped to [0, 1) and random01 to [0, 1)")
+TEST_CASE("poll_schedule: jitter and random01 are clamped into 0 (included) to 1 (excluded)")
 {
     auto with_jitter = [](double j) {
         watch_options o;

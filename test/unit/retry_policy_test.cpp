@@ -147,7 +147,7 @@ TEST_CASE("parse_http_date: the three forms and malformed input")
     CHECK_FALSE(parse_http_date("Sun Nov  6 08:49:37 1994 extra"));
 }
 
-TEST_CASE("backoff_delay: min(0.5 * 2^n, 8) s scaled into [0.75, 1]")
+TEST_CASE("backoff_delay: min(0.5 * 2^n, 8) s scaled by 0.75 to 1")
 {
     const double bases[] = {0.5, 1, 2, 4, 8, 8, 8, 8};
     for (int n = 0; n < 8; ++n) {

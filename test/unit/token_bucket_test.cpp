@@ -158,7 +158,7 @@ TEST_CASE("token_bucket: zero, negative, NaN or infinite rates are unlimited")
     }
 }
 
-TEST_CASE("token_bucket: burst below 1 or NaN is 1; huge bursts and tiny rates are bounded")
+TEST_CASE("token_bucket: burst below 1 or NaN is 1 - huge bursts and tiny rates are bounded")
 {
     const double nan_v = std::numeric_limits<double>::quiet_NaN();
     for (double burst : {1.0, 0.999, 0.5, 0.0, -3.0, nan_v}) {

@@ -116,7 +116,7 @@ using strings = std::vector<std::string>;
 
 } // namespace
 
-TEST_CASE("turn_tracker: the first snapshot reports its status from nothing; the same status again, nothing")
+TEST_CASE("turn_tracker: the first snapshot reports its status from nothing - the same status again, nothing")
 {
     turn_tracker t;
     CHECK_FALSE(t.status());
@@ -163,7 +163,7 @@ TEST_CASE("turn_tracker: several turns appearing between polls, listed out of or
     CHECK(t.find("b")->seq == 7);
 }
 
-TEST_CASE("turn_tracker: added and updated turns interleave by seq; negative and huge seqs sort too")
+TEST_CASE("turn_tracker: added and updated turns interleave by seq - negative and huge seqs sort too")
 {
     turn_tracker t;
     run(t, snap(task_status::running, {make_turn("m", 1, "one"), make_turn("k", 3, "three")}));
@@ -173,7 +173,7 @@ TEST_CASE("turn_tracker: added and updated turns interleave by seq; negative and
     CHECK(describe(ev) == strings{"added:o", "added:p", "updated:m:!", "added:z", "updated:k:!", "added:n"});
 }
 
-TEST_CASE("turn_tracker: growing text arrives as appended pieces; the same text twice, nothing")
+TEST_CASE("turn_tracker: growing text arrives as appended pieces - the same text twice, nothing")
 {
     const strings texts = {"", "Hel", "Hello, ", "Hello, world"};
     turn_tracker t;
@@ -373,7 +373,7 @@ TEST_CASE("turn_tracker: structuredOutput compares as JSON values, like boost::j
     CHECK(run(t, snap(task_status::running, {i})).size() == 1);
 }
 
-TEST_CASE("turn_tracker: live status first, then turns; terminal: turns, status, terminal")
+TEST_CASE("turn_tracker: live status first, then turns - terminal: turns, status, terminal")
 {
     turn_tracker t;
     CHECK(describe(run(t, snap(task_status::pending, {make_turn("a", 1)}))) ==
@@ -427,7 +427,7 @@ TEST_CASE("turn_tracker: every terminal status, first or later, ends the tracker
     CHECK_FALSE(std::get<events::status_changed>(ev[0]).to.known());
 }
 
-TEST_CASE("turn_tracker: vanishing turns emit nothing; returning ones only when changed")
+TEST_CASE("turn_tracker: vanishing turns emit nothing - returning ones only when changed")
 {
     turn_tracker t;
     run(t, snap(task_status::running, {make_turn("a", 1, "x"), make_turn("b", 2, "y")}));
@@ -503,7 +503,7 @@ TEST_CASE("turn_tracker: update(&&) moves the snapshot into the terminal event, 
     CHECK(term.status == task_status::completed);
 }
 
-TEST_CASE("turn_tracker: never keeps raw; kept structuredOutput leaves the response's arena")
+TEST_CASE("turn_tracker: never keeps raw - kept structuredOutput leaves the response's arena")
 {
     std::string big(64 * 1024, 'x');
     auto with_raw = snap(task_status::running, {make_turn("a", 1, "hello"), make_turn("b", 2, "world")});

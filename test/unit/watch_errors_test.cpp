@@ -161,7 +161,7 @@ TEST_CASE("deadline_check: each limit at its boundary, to the nanosecond")
     }
 }
 
-TEST_CASE("deadline_check: the defaults; both passed reports the deadline")
+TEST_CASE("deadline_check: the defaults - both passed reports the deadline")
 {
     const clock_t_::time_point t0{};
     watch_options o; // 30 min, 10 min
@@ -179,7 +179,7 @@ TEST_CASE("deadline_check: the defaults; both passed reports the deadline")
     CHECK(next_timeout(t0, t0 + std::chrono::minutes(25), o) == t0 + std::chrono::minutes(30));
 }
 
-TEST_CASE("deadline_check: zero and negative limits pass at once; huge ones never, without overflow")
+TEST_CASE("deadline_check: zero and negative limits pass at once - huge ones never, without overflow")
 {
     const clock_t_::time_point t0{std::chrono::hours(5)};
     for (long long lim : {0LL, -1LL, -1'000'000LL}) {
