@@ -2,11 +2,12 @@
 # Runs one benchmark in a Release build, with the servers it needs started
 # and stopped here (by pid). The last line printed is the benchmark's JSON.
 #   scripts/bench.sh throughput [--requests N] [--in-flight C] [--wrk-seconds S]
+#   scripts/bench.sh watch_scale [--watchers N] [--curve-watchers M] [--fixed 250,500,1000,2000]
 # BENCH_WRAP="perf record -g -o FILE" (say) prefixes the benchmark program.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 name=${1:-}
-[ -n "$name" ] || { echo "usage: scripts/bench.sh NAME [options]   (NAME: throughput)" >&2; exit 2; }
+[ -n "$name" ] || { echo "usage: scripts/bench.sh NAME [options]   (NAME: throughput, watch_scale)" >&2; exit 2; }
 shift
 
 scripts/deps.sh --bench
@@ -98,6 +99,11 @@ case "$name" in
     start_nginx
     ${BENCH_WRAP:-} "$build/bench/bench_throughput" --sim-url "$sim_url" --sim-ca "$work/sim-ca.pem" \
       --nginx-url "$nginx_url" --nginx-ca "$work/ca.pem" --nginx-status "$nginx_status" --server-pid "${nginx_worker:-0}" --key sk-bench "$@"
+    ;;
+  watch_scale)
+    # The simulator's default timings (pending 300 ms, turns of 400 ms, text in 4 steps).
+    start_sim --create-mode immediate
+    ${BENCH_WRAP:-} "$build/bench/bench_watch_scale" --url "$sim_url" --ca "$work/sim-ca.pem" --key sk-bench "$@"
     ;;
   *)
     echo "bench.sh: unknown benchmark '$name'" >&2; exit 2 ;;

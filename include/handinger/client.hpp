@@ -39,6 +39,8 @@ struct client_stats {
     std::uint64_t connections_created = 0;
     std::uint64_t tls_resumed = 0;
     std::uint64_t attempts = 0;
+    std::uint64_t watch_gets = 0;        ///< GETs the watchers sent
+    std::uint64_t watch_gets_shared = 0; ///< watcher polls served by another watcher's GET
 };
 
 namespace detail {

@@ -1,5 +1,6 @@
 // The Tasks API operations over client_impl::call.
 #include "core/client_impl.hpp"
+#include "core/watch_hub.hpp"
 
 #include <handinger/json.hpp>
 #include <handinger/task_id.hpp>
@@ -270,6 +271,8 @@ client_stats client::stats() const
     s.connections_created = t.connections_created;
     s.tls_resumed = t.tls_resumed;
     s.attempts = impl_->attempts();
+    s.watch_gets = impl_->hub().gets_sent();
+    s.watch_gets_shared = impl_->hub().gets_shared();
     return s;
 }
 

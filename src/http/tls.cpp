@@ -5,12 +5,14 @@
 #include <boost/asio/ip/address.hpp>
 
 #include <openssl/err.h>
+#include <openssl/pem.h>
 #include <openssl/x509.h>
 
 #include <sys/stat.h>
 
 #include <cstdlib>
 #include <openssl/x509v3.h>
+#include <vector>
 
 namespace handinger::detail::http {
 namespace {
@@ -40,24 +42,51 @@ int new_session_cb(SSL* ssl, SSL_SESSION* sess)
 }
 
 // The system's trusted CAs. OpenSSL's set_default_verify_paths() parses the
-// whole bundle file (every certificate, tens of milliseconds) when the
-// client is made; the hashed directory beside it is looked up lazily, one
-// certificate when a chain needs it. So: $SSL_CERT_FILE when set, the hashed
-// directory when it exists, and the bundle only as a fallback.
+// whole bundle file (every certificate, tens of milliseconds) each time; the
+// hashed directory is looked up lazily instead, one certificate when a chain
+// needs it. So: the certificates of $SSL_CERT_FILE, when set, parsed once
+// per process and shared (reference counted) by every client; the hashed
+// directory ($SSL_CERT_DIR or OpenSSL's default) when it exists; the default
+// bundle only as a fallback.
+struct system_certs {
+    std::vector<X509*> file_certs; // from $SSL_CERT_FILE, owned
+    std::string dir;               // hashed directory, "" when none
+    bool fallback = false;         // neither: use OpenSSL's defaults
+
+    system_certs()
+    {
+        const char* file_env = std::getenv(X509_get_default_cert_file_env());
+        const char* dir_env = std::getenv(X509_get_default_cert_dir_env());
+        if (file_env && *file_env)
+            if (BIO* bio = BIO_new_file(file_env, "r")) {
+                while (X509* x = PEM_read_bio_X509(bio, nullptr, nullptr, nullptr))
+                    file_certs.push_back(x);
+                BIO_free(bio);
+            }
+        std::string d = dir_env && *dir_env ? dir_env : X509_get_default_cert_dir();
+        struct stat st {};
+        if (!d.empty() && ::stat(d.c_str(), &st) == 0 && S_ISDIR(st.st_mode))
+            dir = d;
+        fallback = dir.empty() && !(file_env && *file_env);
+        ERR_clear_error(); // the end of the PEM file reads as an error
+    }
+    ~system_certs()
+    {
+        for (X509* x : file_certs)
+            X509_free(x);
+    }
+};
+
 void use_system_store(asio::ssl::context& ctx)
 {
+    static const system_certs sys; // thread-safe initialisation, once per process
     X509_STORE* store = SSL_CTX_get_cert_store(ctx.native_handle());
-    const char* file_env = std::getenv(X509_get_default_cert_file_env());
-    const char* dir_env = std::getenv(X509_get_default_cert_dir_env());
-    if (file_env && *file_env)
-        X509_STORE_load_file(store, file_env);
-    std::string dir = dir_env && *dir_env ? dir_env : X509_get_default_cert_dir();
-    struct stat st {};
-    bool have_dir = !dir.empty() && ::stat(dir.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
-    if (have_dir) {
+    for (X509* x : sys.file_certs)
+        X509_STORE_add_cert(store, x); // takes its own reference
+    if (!sys.dir.empty()) {
         if (X509_LOOKUP* lookup = X509_STORE_add_lookup(store, X509_LOOKUP_hash_dir()))
-            X509_LOOKUP_add_dir(lookup, dir.c_str(), X509_FILETYPE_PEM);
-    } else if (!file_env || !*file_env) {
+            X509_LOOKUP_add_dir(lookup, sys.dir.c_str(), X509_FILETYPE_PEM);
+    } else if (sys.fallback) {
         X509_STORE_set_default_paths(store);
     }
     ERR_clear_error(); // a missing system store is not fatal

@@ -14,6 +14,7 @@
 #include <boost/json/value_stack.hpp>
 
 #include <charconv>
+#include <memory>
 
 namespace handinger::detail {
 namespace {
@@ -144,7 +145,10 @@ bool parse_text(std::string_view text, json::value& out, std::string& what)
         what += std::to_string(n);
         return false;
     }
-    out = p.handler().st.release();
+    // Move construction keeps the arena; assignment would copy the whole
+    // document into out's (default) storage.
+    std::destroy_at(&out);
+    std::construct_at(&out, p.handler().st.release());
     return true;
 }
 

@@ -1,0 +1,308 @@
+// bench/watch_scale: many tasks watched at once on one thread, and the
+// adaptive poll schedule against fixed intervals on the same workload.
+// scripts/bench.sh watch_scale starts the simulator (default timings) and
+// passes its URL. Last line: one JSON object with the figures.
+//
+// Latency of a turn = when its event reached the caller minus when the
+// simulator made that state visible: a turn_added against the turn's
+// startedAt, its completion (turn_updated to completed) against completedAt.
+#include <handinger/client.hpp>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
+#include <boost/json/serialize.hpp>
+
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+#include <fstream>
+#include <iostream>
+#include <string>
+#include <vector>
+
+namespace asio = boost::asio;
+namespace hd = handinger;
+using namespace std::chrono_literals;
+
+namespace {
+
+struct args {
+    std::string url, ca, key = "sk-bench";
+    int watchers = 10000;      // the scale run
+    int curve_watchers = 1000; // each run of the schedule comparison
+    std::vector<int> fixed = {250, 500, 1000, 2000};
+};
+
+double cpu_seconds()
+{
+    rusage r{};
+    getrusage(RUSAGE_SELF, &r);
+    return static_cast<double>(r.ru_utime.tv_sec + r.ru_stime.tv_sec) +
+           static_cast<double>(r.ru_utime.tv_usec + r.ru_stime.tv_usec) / 1e6;
+}
+
+long rss_bytes()
+{
+    std::ifstream f("/proc/self/statm");
+    long pages = 0, resident = 0;
+    f >> pages >> resident;
+    return resident * sysconf(_SC_PAGESIZE);
+}
+
+std::int64_t now_ms()
+{
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+// "2026-11-28T16:20:00.123Z" -> unix ms; -1 when malformed.
+std::int64_t iso_ms(const std::string& s)
+{
+    std::tm tm{};
+    int ms = 0;
+    if (std::sscanf(s.c_str(), "%d-%d-%dT%d:%d:%d.%dZ", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
+                    &tm.tm_min, &tm.tm_sec, &ms) < 6)
+        return -1;
+    tm.tm_year -= 1900;
+    tm.tm_mon -= 1;
+    return static_cast<std::int64_t>(timegm(&tm)) * 1000 + ms;
+}
+
+double percentile(std::vector<double> v, double p)
+{
+    if (v.empty())
+        return 0;
+    std::sort(v.begin(), v.end());
+    auto i = static_cast<std::size_t>(p * static_cast<double>(v.size() - 1) + 0.5);
+    return v[std::min(i, v.size() - 1)];
+}
+
+struct run_result {
+    std::uint64_t gets = 0, shared = 0, events = 0, failures = 0;
+    std::vector<double> latency_ms;
+    double cpu_s = 0, wall_s = 0;
+    double bytes_per_watcher = 0, estimate_per_watcher = 0;
+};
+
+hd::client_options client_opts(const args& a)
+{
+    hd::client_options o;
+    o.base_url = a.url;
+    o.api_key = a.key;
+    o.tls.ca_file = a.ca;
+    o.pool_size = 64;
+    o.watch_rate = 0; // the benchmark measures the schedule, not the budget
+    return o;
+}
+
+// Creates n tasks (64 at a time) and returns their ids.
+std::vector<std::string> create_tasks(const args& a, int n)
+{
+    asio::io_context ioc(1);
+    hd::client c(ioc, client_opts(a));
+    std::vector<std::string> ids(static_cast<std::size_t>(n));
+    int next = 0;
+    auto worker = [&]() -> asio::awaitable<void> {
+        hd::create_task_params p;
+        p.input = "watch_scale: summarise the filings";
+        hd::diagnostics d;
+        while (next < n) {
+            int i = next++;
+            auto [ec, r] = co_await c.async_create(p, d, asio::as_tuple(asio::use_awaitable));
+            if (ec)
+                std::cerr << "create failed: " << d.to_string(ec) << "\n";
+            ids[static_cast<std::size_t>(i)] = r.task_id;
+        }
+    };
+    for (int i = 0; i < 64; ++i)
+        asio::co_spawn(ioc, worker(), asio::detached);
+    ioc.run();
+    return ids;
+}
+
+// Watches every task to its end on one thread. With measure_memory, the RSS
+// growth is read once every watcher has had its first event (all idle).
+run_result watch_all(const args& a, const std::vector<std::string>& ids, const hd::watch_options& wo,
+                     bool measure_memory)
+{
+    asio::io_context ioc(1);
+    hd::client c(ioc, client_opts(a));
+    run_result rr;
+    long baseline = rss_bytes();
+    std::vector<hd::task_watcher> watchers;
+    watchers.reserve(ids.size());
+    for (const auto& id : ids)
+        watchers.push_back(c.watch(id, wo));
+    std::size_t started = 0;
+    bool measured = !measure_memory;
+    auto measure = [&] {
+        measured = true;
+        rr.bytes_per_watcher =
+            static_cast<double>(rss_bytes() - baseline) / static_cast<double>(watchers.size());
+        std::size_t est = 0;
+        for (auto& w : watchers)
+            est += w.memory_estimate();
+        rr.estimate_per_watcher = static_cast<double>(est) / static_cast<double>(watchers.size());
+    };
+    auto follow = [&](hd::task_watcher& w) -> asio::awaitable<void> {
+        bool first = true;
+        std::string completed_seen;
+        hd::diagnostics d;
+        for (;;) {
+            auto [ec, ev] = co_await w.async_next(d, asio::as_tuple(asio::use_awaitable));
+            if (ec) {
+                ++rr.failures;
+                break;
+            }
+            if (!ev)
+                break;
+            ++rr.events;
+            auto t = now_ms();
+            if (auto* add = std::get_if<hd::events::turn_added>(&*ev)) {
+                if (auto v = iso_ms(add->turn.started_at); v > 0)
+                    rr.latency_ms.push_back(static_cast<double>(t - v));
+            } else if (auto* up = std::get_if<hd::events::turn_updated>(&*ev)) {
+                if (up->turn.status == hd::turn_status::completed && up->turn.completed_at)
+                    if (auto v = iso_ms(*up->turn.completed_at); v > 0)
+                        rr.latency_ms.push_back(static_cast<double>(t - v));
+            }
+            if (first) {
+                first = false;
+                if (++started == watchers.size() && !measured)
+                    measure();
+            }
+        }
+    };
+    double cpu0 = cpu_seconds();
+    auto t0 = std::chrono::steady_clock::now();
+    for (auto& w : watchers)
+        asio::co_spawn(ioc, follow(w), asio::detached);
+    ioc.run();
+    rr.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    rr.cpu_s = cpu_seconds() - cpu0;
+    auto st = c.stats();
+    rr.gets = st.watch_gets;
+    rr.shared = st.watch_gets_shared;
+    return rr;
+}
+
+hd::watch_options fixed_schedule(int ms)
+{
+    hd::watch_options o;
+    o.first_interval = o.min_interval = o.max_interval_running = o.max_interval_pending =
+        std::chrono::milliseconds(ms);
+    o.backoff = 1.0;
+    o.jitter = 0.0;
+    return o;
+}
+
+args parse(int argc, char** argv)
+{
+    args a;
+    for (int i = 1; i < argc; ++i) {
+        std::string k = argv[i];
+        auto v = [&]() -> std::string {
+            if (i + 1 >= argc) {
+                std::cerr << "missing value for " << k << "\n";
+                std::exit(2);
+            }
+            return argv[++i];
+        };
+        if (k == "--url")
+            a.url = v();
+        else if (k == "--ca")
+            a.ca = v();
+        else if (k == "--key")
+            a.key = v();
+        else if (k == "--watchers")
+            a.watchers = std::stoi(v());
+        else if (k == "--curve-watchers")
+            a.curve_watchers = std::stoi(v());
+        else if (k == "--fixed") {
+            a.fixed.clear();
+            std::string s = v();
+            for (std::size_t p = 0; p < s.size();) {
+                auto q = s.find(',', p);
+                a.fixed.push_back(std::stoi(s.substr(p, q - p)));
+                p = q == std::string::npos ? s.size() : q + 1;
+            }
+        } else {
+            std::cerr << "unknown option " << k << "\n";
+            std::exit(2);
+        }
+    }
+    if (a.url.empty()) {
+        std::cerr << "usage: bench_watch_scale --url URL --ca FILE [--watchers N] [--curve-watchers M]\n";
+        std::exit(2);
+    }
+    return a;
+}
+
+} // namespace
+
+int main(int argc, char** argv)
+{
+    auto a = parse(argc, argv);
+    boost::json::object out;
+
+    // 1. Scale: N watchers on one thread, to completion.
+    auto ids = create_tasks(a, a.watchers);
+    auto scale = watch_all(a, ids, hd::watch_options{}, true);
+    double cpu_us_per_poll = scale.gets ? scale.cpu_s / static_cast<double>(scale.gets) * 1e6 : 0;
+    std::printf(
+        "scale: %d watchers on one thread, %.1f s, %llu GETs (%llu shared), %llu events, %llu failed\n",
+        a.watchers, scale.wall_s, static_cast<unsigned long long>(scale.gets),
+        static_cast<unsigned long long>(scale.shared), static_cast<unsigned long long>(scale.events),
+        static_cast<unsigned long long>(scale.failures));
+    std::printf(
+        "       %.0f bytes RSS per idle watcher (estimate %.0f), %.1f us CPU per poll, p50 %.0f ms, p99 %.0f "
+        "ms\n",
+        scale.bytes_per_watcher, scale.estimate_per_watcher, cpu_us_per_poll,
+        percentile(scale.latency_ms, 0.5), percentile(scale.latency_ms, 0.99));
+
+    // 2. The schedule: adaptive against fixed intervals, same workload each.
+    auto curve_run = [&](const hd::watch_options& wo) {
+        auto cids = create_tasks(a, a.curve_watchers);
+        return watch_all(a, cids, wo, false);
+    };
+    auto adaptive = curve_run(hd::watch_options{});
+    std::printf("adaptive:      %6llu GETs, p50 %4.0f ms, p99 %4.0f ms\n",
+                static_cast<unsigned long long>(adaptive.gets), percentile(adaptive.latency_ms, 0.5),
+                percentile(adaptive.latency_ms, 0.99));
+    boost::json::array fixed;
+    for (int ms : a.fixed) {
+        auto f = curve_run(fixed_schedule(ms));
+        std::printf("fixed %4d ms: %6llu GETs, p50 %4.0f ms, p99 %4.0f ms\n", ms,
+                    static_cast<unsigned long long>(f.gets), percentile(f.latency_ms, 0.5),
+                    percentile(f.latency_ms, 0.99));
+        fixed.push_back(boost::json::object{{"interval_ms", ms},
+                                            {"gets", f.gets},
+                                            {"p50_ms", percentile(f.latency_ms, 0.5)},
+                                            {"p99_ms", percentile(f.latency_ms, 0.99)}});
+    }
+
+    out["watchers"] = a.watchers;
+    out["bytes_per_watcher"] = scale.bytes_per_watcher;
+    out["estimate_bytes_per_watcher"] = scale.estimate_per_watcher;
+    out["cpu_us_per_poll"] = cpu_us_per_poll;
+    out["scale_gets"] = scale.gets;
+    out["scale_events"] = scale.events;
+    out["scale_failures"] = scale.failures;
+    out["scale_wall_s"] = scale.wall_s;
+    out["curve_watchers"] = a.curve_watchers;
+    out["adaptive"] = boost::json::object{{"gets", adaptive.gets},
+                                          {"p50_ms", percentile(adaptive.latency_ms, 0.5)},
+                                          {"p99_ms", percentile(adaptive.latency_ms, 0.99)}};
+    out["fixed"] = std::move(fixed);
+    std::cout << boost::json::serialize(out) << std::endl;
+    return scale.failures == 0 ? 0 : 1;
+}
