@@ -325,6 +325,44 @@ TEST_CASE("watch errors: a 503 with x-should-retry false is still ridden out")
     run(ioc, body(), 20s);
 }
 
+TEST_CASE("watch errors: a 403 ends the watch at once, a 408 is ridden out")
+{
+    // Neither is produced by the simulator for a GET: a canned server.
+    canned_server s;
+    s.push(403, "Forbidden", R"({"error":"permission_denied","message":"not yours"})");
+    s.push(408, "Request Timeout", R"({"message":"too slow"})");
+    s.fallback.body = R"({"task":{"id":"tsk_1","status":"completed"},"turns":[]})";
+    hd::client_options co;
+    co.base_url = s.url();
+    co.api_key = "sk-watch";
+    co.timeout = 5s;
+    asio::io_context ioc;
+    hd::client c(ioc, co);
+    auto body = [&]() -> asio::awaitable<void> {
+        auto o = fast_watch();
+        o.report_retrying = true;
+        auto forbidden = c.watch("tsk_1", o);
+        auto log = co_await collect(forbidden);
+        CHECK(log.ec == hd::error::permission_denied);
+        CHECK(log.diag.status == 403);
+        CHECK(log.diag.server_message == "not yours");
+        CHECK(log.events.empty());
+        CHECK(s.requests().size() == 1);
+
+        auto timed_out = c.watch("tsk_1", o);
+        auto log2 = co_await collect(timed_out);
+        CHECK_FALSE(log2.ec);
+        REQUIRE(log2.events.size() == 3); // retrying, status, terminal
+        auto* r = std::get_if<hd::events::retrying>(&log2.events[0].ev);
+        REQUIRE(r);
+        CHECK(r->ec == hd::error::unexpected_status);
+        CHECK(r->diag.status == 408);
+        REQUIRE(log2.terminal());
+        CHECK(s.requests().size() == 3);
+    };
+    run(ioc, body(), 10s);
+}
+
 // --- deadline and stall timeout ---
 
 TEST_CASE("watch errors: the deadline ends a watch of a pending task, the last snapshot kept")

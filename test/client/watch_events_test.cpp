@@ -290,3 +290,62 @@ TEST_CASE("watch events: statuses go from and to, and a follow-up run adds its t
     };
     run(ioc, body(), 20s);
 }
+
+TEST_CASE("watch events: with the default schedule, a change is reported within about one interval")
+{
+    // The simulator stamps each turn with the time its state became visible.
+    // Turns of 300 ms whose text grows in 3 steps: a change every 100 ms,
+    // so the default schedule stays at its first interval (250 ms, +-20%).
+    // A schedule that backed off while changes keep coming (250, 375, 563,
+    // 844 ...) would report the later turns' ends later and later.
+    auto o = fast_sim();
+    o.stamp_visibility = true;
+    o.text_steps = 3;
+    sim_fixture f(o);
+    asio::io_context ioc;
+    hd::client c(ioc, f.copts);
+    auto body = [&]() -> asio::awaitable<void> {
+        auto id = co_await create(c, "steady #turns:4 #turn-ms:300");
+        auto w = c.watch(id);
+        // steady_clock of each event -> unix ms
+        const auto sys0 = std::chrono::system_clock::now();
+        const auto steady0 = clock::now();
+        auto unix_ms = [&](clock::time_point at) {
+            auto sys = sys0 + std::chrono::duration_cast<std::chrono::system_clock::duration>(at - steady0);
+            return std::chrono::duration_cast<milliseconds>(sys.time_since_epoch()).count();
+        };
+        auto log = co_await collect(w, &f);
+        CHECK_FALSE(log.ec);
+        check_invariants(log);
+        const auto* t = log.terminal();
+        REQUIRE(t);
+        const auto* turns = t->snapshot.raw.if_contains("turns");
+        REQUIRE(turns);
+        REQUIRE(turns->is_array());
+        REQUIRE(turns->as_array().size() == 4);
+        for (const auto& jt : turns->as_array()) {
+            const auto& o2 = jt.as_object();
+            std::string tid(o2.at("id").as_string());
+            auto visible = o2.at("simVisibleAtMs").to_number<std::int64_t>();
+            // The first event that showed this turn completed.
+            std::optional<long long> reported;
+            for (auto& r : log.events) {
+                const hd::turn* turn = nullptr;
+                if (auto* a = std::get_if<hd::events::turn_added>(&r.ev))
+                    turn = &a->turn;
+                else if (auto* u = std::get_if<hd::events::turn_updated>(&r.ev))
+                    turn = &u->turn;
+                if (turn && turn->id == tid && turn->completed_at) {
+                    reported = unix_ms(r.at);
+                    break;
+                }
+            }
+            REQUIRE(reported);
+            auto latency = *reported - visible;
+            INFO("turn " << tid << " reported " << latency << " ms after it completed");
+            CHECK(latency >= -5); // never before it happened (clock rounding aside)
+            CHECK(latency <= 450);
+        }
+    };
+    run(ioc, body(), 20s);
+}
