@@ -57,6 +57,11 @@ struct post_probe {
     std::size_t matching_before = 0; ///< turns whose input is `input`, before the POST
 };
 
+/// create_op, where `fresh_id` says the task id was just generated (so it
+/// cannot name an existing task: no check before the POST).
+boost::asio::awaitable<op_result<create_result>> create_fresh_op(impl_ptr impl, create_task_params p,
+                                                                 request_options ro, bool fresh_id);
+
 /// Turns of `t` whose input is `input`.
 std::size_t count_matching_turns(const task_with_turns& t, std::string_view input);
 

@@ -88,6 +88,12 @@ asio::any_io_executor op_executor(const impl_ptr& impl)
 
 asio::awaitable<op_result<create_result>> create_op(impl_ptr impl, create_task_params p, request_options ro)
 {
+    return create_fresh_op(std::move(impl), std::move(p), std::move(ro), false);
+}
+
+asio::awaitable<op_result<create_result>> create_fresh_op(impl_ptr impl, create_task_params p,
+                                                          request_options ro, bool fresh_id)
+{
     co_await op_prologue();
     op_result<create_result> r;
     const std::string path = impl->tasks_path();
@@ -97,7 +103,7 @@ asio::awaitable<op_result<create_result>> create_op(impl_ptr impl, create_task_p
     }
     post_probe probe;
     probe.input = p.input;
-    if (p.task_id) {
+    if (p.task_id && !fresh_id) {
         // A caller's id may name an existing task (a follow-up): note its
         // turns now, so a lost response can be told apart later.
         probe.task_id = *p.task_id;
@@ -115,14 +121,17 @@ asio::awaitable<op_result<create_result>> create_op(impl_ptr impl, create_task_p
             }
         }
     } else {
-        p.task_id = make_task_id();
+        if (!p.task_id)
+            p.task_id = make_task_id();
         probe.task_id = *p.task_id;
     }
     r.value.task_id = *p.task_id;
 
     auto body = boost::json::serialize(boost::json::value_from(p));
     call_outcome c;
+    impl->hub().forget(probe.task_id);
     co_await impl->call("POST", path, std::move(body), ro, &probe, c);
+    impl->hub().forget(probe.task_id); // nor a result fetched while the POST was under way
     if (c.ec) {
         fail_from(c, r);
         co_return r;

@@ -19,7 +19,9 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
-#include <deque>
+#include <algorithm>
+#include <atomic>
+#include <functional>
 #include <random>
 
 namespace handinger::detail {
@@ -53,7 +55,10 @@ struct watch_state : std::enable_shared_from_this<watch_state> {
     watch_state(impl_ptr c, std::string id, watch_options o)
         : client(std::move(c)), task_id(std::move(id)), opts(o),
           strand(asio::make_strand(client->executor())), schedule(o)
-    {}
+    {
+        client->hub().add_watcher(task_id);
+    }
+    ~watch_state() { client->hub().remove_watcher(task_id); }
 
     impl_ptr client;
     std::string task_id;
@@ -67,23 +72,43 @@ struct watch_state : std::enable_shared_from_this<watch_state> {
     bool seen = false;
     bool finished = false;
     bool stopped = false;
-    bool busy = false;
+    std::atomic<bool> busy{false}; // an async_next runs (set at its initiation)
     int consecutive_errors = 0;
 
     poll_schedule schedule;
-    turn_tracker tracker;
-    std::deque<watch_event> buffer;
-    std::vector<watch_event> scratch;
-    std::optional<task_with_turns> last; // without raw
+    turn_tracker tracker;            // keeps the turns as last seen
+    std::vector<watch_event> buffer; // events not handed over yet, from `head`
+    std::size_t head = 0;
+    std::optional<handinger::task> last; // the task as last seen
+    mutable std::optional<task_with_turns> snapshot_cache;
     boost::system::error_code final_ec;
     diagnostics final_diag;
 
     // submit(): the background POST.
     bool submitting = false;
+    clock::time_point grace_from{}; // 404s count from here (submit: the POST's end)
+    // Ends what the running async_next waits on (its timer, a shared GET, a
+    // GET in flight); empty when it waits on nothing. Called on the strand.
+    std::function<void()> interrupt;
     boost::system::error_code submit_ec;
     diagnostics submit_diag;
 
-    asio::cancellation_signal stop; // interrupts the running async_next
+    /// The last state seen, as a snapshot (built on demand from the task and
+    /// the tracker's turns, in seq order).
+    const task_with_turns* snapshot() const
+    {
+        if (!last)
+            return nullptr;
+        if (!snapshot_cache) {
+            auto& s = snapshot_cache.emplace();
+            s.task = *last;
+            s.turns = tracker.turns();
+            std::sort(s.turns.begin(), s.turns.end(), [](const turn& a, const turn& b) {
+                return a.seq != b.seq ? a.seq < b.seq : a.id < b.id;
+            });
+        }
+        return &*snapshot_cache;
+    }
 
     void finish(boost::system::error_code ec, diagnostics d)
     {
@@ -95,14 +120,26 @@ struct watch_state : std::enable_shared_from_this<watch_state> {
 
 namespace {
 
-// Waits until `at` on the current strand; false when cancelled.
-asio::awaitable<bool> sleep_until(clock::time_point at)
+// Waits until `at` on the current strand; false when cancelled. Not a
+// coroutine of its own: an idle watcher holds one frame, not two.
+auto sleep_until(asio::steady_timer& t, clock::time_point at, boost::system::error_code& ec)
 {
-    asio::steady_timer t(co_await asio::this_coro::executor, at);
-    boost::system::error_code ec;
-    co_await t.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-    auto cs = co_await asio::this_coro::cancellation_state;
-    co_return !ec && cs.cancelled() == asio::cancellation_type::none;
+    t.expires_at(at);
+    return t.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+}
+
+bool cancelled(const asio::cancellation_state& cs, const boost::system::error_code& ec)
+{
+    return ec || cs.cancelled() != asio::cancellation_type::none;
+}
+
+// One scratch vector per thread for the events of a snapshot: watchers do not
+// each keep one.
+std::vector<watch_event>& scratch()
+{
+    thread_local std::vector<watch_event> v;
+    v.clear();
+    return v;
 }
 
 diagnostics watch_diag(const watch_state& st, std::string message)
@@ -116,26 +153,51 @@ diagnostics watch_diag(const watch_state& st, std::string message)
 
 poll_phase watch_phase(const watch_state& st)
 {
-    return st.last ? phase_of(st.last->task.status) : poll_phase::pending;
+    return st.last ? phase_of(st.last->status) : poll_phase::pending;
 }
 
 // One poll: budget, shared GET, then either events or a decision about the
 // error. Returns false when the caller was cancelled.
-asio::awaitable<bool> poll_once(watch_state& st)
+asio::awaitable<bool> poll_once(watch_state& st, asio::steady_timer& timer)
 {
-    auto now = clock::now();
-    auto slot = st.client->hub().reserve(now);
-    if (slot > now && !co_await sleep_until(slot))
-        co_return false;
-
-    auto r = co_await st.client->hub().fetch(st.client, st.task_id);
     auto cs = co_await asio::this_coro::cancellation_state;
+    auto& hub = st.client->hub();
+    const auto limit = next_timeout(st.started, st.last_change, st.opts);
+    // Another watcher of this task fetched it a moment ago: that will do.
+    auto shared = hub.recent(st.task_id, st.opts.min_interval);
+    op_result<task_with_turns> r;
+    if (shared) {
+        r = std::move(*shared);
+    } else {
+        auto now = clock::now();
+        auto slot = hub.reserve(now);
+        if (slot > now) {
+            boost::system::error_code ec;
+            st.interrupt = [&timer] { timer.cancel(); };
+            co_await sleep_until(timer, std::min(slot, limit), ec);
+            st.interrupt = nullptr;
+            if (st.stopped || st.submit_ec)
+                co_return true; // the caller reports it
+            if (cancelled(cs, ec))
+                co_return false;
+            if (clock::now() >= limit)
+                co_return true; // the deadline came first: the caller ends the watch
+        }
+        r = co_await hub.fetch(st.client, st.task_id, limit, &st.interrupt);
+    }
+    if (st.stopped || st.submit_ec)
+        co_return true; // the caller reports it
     if (cs.cancelled() != asio::cancellation_type::none)
         co_return false;
-    now = clock::now();
+    auto now = clock::now();
 
     if (r.ec) {
-        auto since = std::chrono::duration_cast<milliseconds>(now - st.started);
+        // While submit's POST is under way the task cannot be expected yet;
+        // the grace period starts when the POST is over.
+        auto since =
+            st.submitting
+                ? milliseconds(0)
+                : std::chrono::duration_cast<milliseconds>(now - std::max(st.started, st.grace_from));
         switch (decide(r.ec, r.diag.status, st.seen, since, st.opts.not_found_grace)) {
         case watch_step::not_visible_yet: {
             st.consecutive_errors = 0;
@@ -166,13 +228,13 @@ asio::awaitable<bool> poll_once(watch_state& st)
 
     st.consecutive_errors = 0;
     st.seen = true;
-    st.scratch.clear();
-    st.tracker.update(r.value, st.scratch);
-    bool changed = !st.scratch.empty();
-    for (auto& e : st.scratch)
+    auto& evs = scratch();
+    st.last = r.value.task;
+    st.snapshot_cache.reset();
+    st.tracker.update(std::move(r.value), evs);
+    bool changed = !evs.empty();
+    for (auto& e : evs)
         st.buffer.push_back(std::move(e));
-    r.value.raw = boost::json::object(); // the retained snapshot stays small
-    st.last = std::move(r.value);
     if (changed)
         st.last_change = now;
     poll_outcome o{changed, watch_phase(st), r.diag.retry_after, random01()};
@@ -184,8 +246,10 @@ asio::awaitable<op_result<std::optional<watch_event>>> next_inner(watch_ptr w)
 {
     co_await asio::this_coro::throw_if_cancelled(false);
     auto& st = *w;
+    auto cs = co_await asio::this_coro::cancellation_state;
+    asio::steady_timer timer(co_await asio::this_coro::executor);
     op_result<std::optional<watch_event>> r;
-    auto cancelled = [&] {
+    auto cancel_result = [&] {
         r.ec = error::cancelled;
         r.diag = watch_diag(st, st.stopped ? "the watch was stopped" : "cancelled");
         if (st.stopped)
@@ -196,9 +260,12 @@ asio::awaitable<op_result<std::optional<watch_event>>> next_inner(watch_ptr w)
         st.started = st.last_change = st.next_poll = clock::now();
     }
     for (;;) {
-        if (!st.buffer.empty()) {
-            r.value = std::move(st.buffer.front());
-            st.buffer.pop_front();
+        if (st.head < st.buffer.size()) {
+            r.value = std::move(st.buffer[st.head++]);
+            if (st.head == st.buffer.size()) { // drained: give the storage back
+                std::vector<watch_event>().swap(st.buffer);
+                st.head = 0;
+            }
             if (std::holds_alternative<events::terminal>(*r.value))
                 st.finish({}, {});
             co_return r;
@@ -209,7 +276,7 @@ asio::awaitable<op_result<std::optional<watch_event>>> next_inner(watch_ptr w)
             co_return r; // empty value: done (or the error that ended it)
         }
         if (st.stopped) {
-            cancelled();
+            cancel_result();
             co_return r;
         }
         if (st.submit_ec) {
@@ -228,14 +295,20 @@ asio::awaitable<op_result<std::optional<watch_event>>> next_inner(watch_ptr w)
         // Wake for the next poll, or for a deadline (saturating arithmetic).
         auto at = std::min(st.next_poll, next_timeout(st.started, st.last_change, st.opts));
         if (at > now) {
-            if (!co_await sleep_until(at)) {
-                cancelled();
+            boost::system::error_code ec;
+            st.interrupt = [&timer] { timer.cancel(); };
+            co_await sleep_until(timer, at, ec);
+            st.interrupt = nullptr;
+            if (st.stopped || st.submit_ec)
+                continue; // reported above
+            if (cancelled(cs, ec)) {
+                cancel_result();
                 co_return r;
             }
             continue; // re-check the deadlines
         }
-        if (!co_await poll_once(st)) {
-            cancelled();
+        if (!co_await poll_once(st, timer)) {
+            cancel_result();
             co_return r;
         }
     }
@@ -250,27 +323,17 @@ asio::any_io_executor watch_executor(const watch_ptr& w)
 
 asio::awaitable<op_result<std::optional<watch_event>>> watch_next_op(watch_ptr w)
 {
-    co_await asio::this_coro::throw_if_cancelled(false);
-    if (w->busy) {
+    if (w->busy.exchange(true)) {
         op_result<std::optional<watch_event>> r;
         r.ec = error::invalid_argument;
         r.diag = watch_diag(*w, "async_next is already running on this watcher");
         co_return r;
     }
-    w->busy = true;
-    // The inner operation listens to the watcher's stop signal (cancel(),
-    // destruction); the caller's own cancellation is forwarded into it.
-    // (The state's slot is connected only when the caller's token has one.)
-    auto cs = co_await asio::this_coro::cancellation_state;
-    auto forward = cs.slot();
-    if (forward.is_connected())
-        forward.assign([w](asio::cancellation_type t) { w->stop.emit(t); });
-    auto r = co_await asio::co_spawn(w->strand, next_inner(w),
-                                     asio::bind_cancellation_slot(w->stop.slot(), asio::use_awaitable));
-    if (forward.is_connected())
-        forward.clear();
-    w->busy = false;
-    co_return r;
+    struct done_guard {
+        watch_state& st;
+        ~done_guard() { st.busy = false; }
+    } guard{*w};
+    co_return co_await next_inner(w);
 }
 
 asio::awaitable<std::optional<watch_event>> watch_next_throwing(watch_ptr w)
@@ -284,19 +347,15 @@ asio::awaitable<std::optional<watch_event>> watch_next_throwing(watch_ptr w)
 asio::awaitable<op_result<task_with_turns>> wait_op(impl_ptr impl, std::string id, watch_options opts)
 {
     auto w = std::make_shared<watch_state>(std::move(impl), std::move(id), opts);
+    w->busy = true; // this coroutine alone drives the watch
     op_result<task_with_turns> r;
     for (;;) {
-        auto ev = co_await watch_next_op(w);
-        if (ev.ec) {
+        auto ev = co_await next_inner(w);
+        if (ev.ec || !ev.value) { // (done without a terminal event cannot happen)
             r.ec = ev.ec;
             r.diag = std::move(ev.diag);
-            if (w->last)
-                r.value = std::move(*w->last);
-            co_return r;
-        }
-        if (!ev.value) { // done without a terminal event cannot happen, but be safe
-            if (w->last)
-                r.value = std::move(*w->last);
+            if (auto* s = w->snapshot())
+                r.value = *s;
             co_return r;
         }
         if (auto* t = std::get_if<events::terminal>(&*ev.value)) {
@@ -341,7 +400,7 @@ const std::string& task_watcher::task_id() const noexcept
 
 const task_with_turns* task_watcher::snapshot() const noexcept
 {
-    return st_ && st_->last ? &*st_->last : nullptr;
+    return st_ ? st_->snapshot() : nullptr;
 }
 
 bool task_watcher::done() const noexcept
@@ -355,7 +414,8 @@ void task_watcher::cancel()
         return;
     boost::asio::post(st_->strand, [st = st_] {
         st->stopped = true;
-        st->stop.emit(boost::asio::cancellation_type::terminal);
+        if (st->interrupt)
+            st->interrupt();
     });
 }
 
@@ -363,16 +423,13 @@ std::size_t task_watcher::memory_estimate() const noexcept
 {
     if (!st_)
         return 0;
-    std::size_t n = sizeof(detail::watch_state) + st_->task_id.capacity() + st_->tracker.memory_estimate();
-    if (st_->last) {
-        const auto& t = *st_->last;
-        n += t.task.id.capacity() + t.task.title.capacity() + t.task.url.capacity() +
-             t.task.worker_id.capacity() + t.task.created_at.capacity() + t.task.organization_id.capacity() +
-             t.turns.capacity() * sizeof(turn);
-        for (const auto& u : t.turns)
-            n += u.id.capacity() + u.task_id.capacity() + u.input.capacity() + u.output_text.capacity() +
-                 u.role.capacity() + u.started_at.capacity();
-    }
+    const auto& st = *st_;
+    std::size_t n = sizeof(detail::watch_state) + st.task_id.capacity() + st.tracker.memory_estimate() +
+                    st.buffer.capacity() * sizeof(watch_event);
+    if (st.last)
+        n += st.last->id.capacity() + st.last->title.capacity() + st.last->url.capacity() +
+             st.last->worker_id.capacity() + st.last->created_at.capacity() +
+             st.last->organization_id.capacity();
     return n;
 }
 
@@ -403,11 +460,15 @@ task_watcher client::submit(create_task_params params, watch_options opts, reque
     // failure is recorded for the next async_next.
     auto post = [](detail::watch_ptr st, create_task_params p,
                    request_options ro) -> boost::asio::awaitable<void> {
-        auto r = co_await detail::create_op(st->client, std::move(p), std::move(ro));
+        // The id was just generated: no check of an existing task first.
+        auto r = co_await detail::create_fresh_op(st->client, std::move(p), std::move(ro), true);
         st->submitting = false;
+        st->grace_from = std::chrono::steady_clock::now();
         if (r.ec) {
             st->submit_ec = r.ec;
             st->submit_diag = std::move(r.diag);
+            if (st->interrupt) // a watch waiting for its next poll learns it now
+                st->interrupt();
         }
     };
     boost::asio::co_spawn(st->strand, post(st, std::move(params), std::move(ro)), boost::asio::detached);

@@ -1,5 +1,10 @@
 #include "core/watch_hub.hpp"
 
+#include "core/client_impl.hpp"
+
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
+#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/this_coro.hpp>
@@ -10,23 +15,81 @@
 namespace handinger::detail {
 
 namespace asio = boost::asio;
+using std::chrono::milliseconds;
 
 namespace {
 const std::string shared_cancel_marker = "the shared GET was cancelled by its owner";
-}
+// How long a result stays available to other watchers of the same task.
+constexpr milliseconds keep_latest{2000};
+} // namespace
 
 watch_hub::watch_hub(double rate, double burst) : budget_(rate, burst > 0 ? burst : rate) {}
 
-std::chrono::steady_clock::time_point watch_hub::reserve(std::chrono::steady_clock::time_point now)
+void watch_hub::add_watcher(const std::string& task_id)
+{
+    std::lock_guard lk(mu_);
+    if (auto it = watchers_.find(task_id); it != watchers_.end())
+        ++it->second;
+    else
+        watchers_.emplace(task_id, 1);
+}
+
+void watch_hub::remove_watcher(const std::string& task_id)
+{
+    std::lock_guard lk(mu_);
+    auto it = watchers_.find(task_id);
+    if (it != watchers_.end() && --it->second == 0)
+        watchers_.erase(it);
+}
+
+void watch_hub::forget(const std::string& task_id)
+{
+    std::lock_guard lk(mu_);
+    latest_.erase(task_id);
+}
+
+watch_hub::clock::time_point watch_hub::reserve(clock::time_point now)
 {
     std::lock_guard lk(mu_);
     return budget_.reserve(now);
 }
 
-asio::awaitable<op_result<task_with_turns>> watch_hub::fetch(impl_ptr client, const std::string& task_id)
+std::optional<op_result<task_with_turns>> watch_hub::recent(const std::string& task_id, milliseconds max_age)
+{
+    std::lock_guard lk(mu_);
+    auto it = latest_.find(task_id);
+    if (it == latest_.end() || clock::now() - it->second.at >= max_age)
+        return std::nullopt;
+    gets_shared_.fetch_add(1, std::memory_order_relaxed);
+    return *it->second.result;
+}
+
+void watch_hub::remember_locked(const std::string& task_id, const op_result<task_with_turns>& r,
+                                clock::time_point now)
+{
+    while (!order_.empty() && now - order_.front().first >= keep_latest) {
+        auto it = latest_.find(order_.front().second);
+        if (it != latest_.end() && it->second.at == order_.front().first)
+            latest_.erase(it);
+        order_.pop_front();
+    }
+    if (r.ec)
+        return; // errors are not shared: each watcher decides about its own
+    auto w = watchers_.find(task_id);
+    if (w == watchers_.end() || w->second < 2)
+        return; // nobody else watches this task
+    auto copy = r;
+    copy.value.raw = boost::json::object(); // watchers do not keep it
+    latest_[task_id] = latest{now, std::make_shared<const op_result<task_with_turns>>(std::move(copy))};
+    order_.emplace_back(now, task_id);
+}
+
+asio::awaitable<op_result<task_with_turns>> watch_hub::fetch(impl_ptr client, const std::string& task_id,
+                                                             clock::time_point deadline,
+                                                             std::function<void()>* interrupt)
 {
     for (;;) {
-        auto r = co_await fetch_once(client, task_id);
+        auto r = co_await fetch_once(client, task_id, deadline, interrupt);
         // A shared GET whose owner was cancelled: not our cancellation, so
         // fetch again (as owner, unless another caller got there first).
         if (r.ec == error::cancelled && r.diag.client_message == shared_cancel_marker) {
@@ -38,7 +101,9 @@ asio::awaitable<op_result<task_with_turns>> watch_hub::fetch(impl_ptr client, co
     }
 }
 
-asio::awaitable<op_result<task_with_turns>> watch_hub::fetch_once(impl_ptr client, const std::string& task_id)
+asio::awaitable<op_result<task_with_turns>> watch_hub::fetch_once(impl_ptr client, const std::string& task_id,
+                                                                  clock::time_point deadline,
+                                                                  std::function<void()>* interrupt)
 {
     std::shared_ptr<flight> f;
     std::shared_ptr<asio::steady_timer> wait;
@@ -46,10 +111,10 @@ asio::awaitable<op_result<task_with_turns>> watch_hub::fetch_once(impl_ptr clien
         std::lock_guard lk(mu_);
         auto& slot = flights_[task_id];
         if (slot && !slot->done) {
-            // Someone fetches this task right now: wait for that result.
+            // Someone fetches this task right now: wait for that result (no
+            // longer than our own deadline).
             f = slot;
-            wait = std::make_shared<asio::steady_timer>(co_await asio::this_coro::executor,
-                                                        std::chrono::steady_clock::time_point::max());
+            wait = std::make_shared<asio::steady_timer>(co_await asio::this_coro::executor, deadline);
             f->waiters.push_back(wait);
         } else {
             f = slot = std::make_shared<flight>();
@@ -58,7 +123,11 @@ asio::awaitable<op_result<task_with_turns>> watch_hub::fetch_once(impl_ptr clien
 
     if (wait) {
         boost::system::error_code ec;
+        if (interrupt)
+            *interrupt = [wait] { wait->cancel(); };
         co_await wait->async_wait(asio::redirect_error(asio::use_awaitable, ec));
+        if (interrupt)
+            *interrupt = nullptr;
         std::lock_guard lk(mu_);
         if (f->done) {
             if (f->result.ec == error::cancelled) {
@@ -72,16 +141,37 @@ asio::awaitable<op_result<task_with_turns>> watch_hub::fetch_once(impl_ptr clien
         }
         std::erase(f->waiters, wait);
         op_result<task_with_turns> r;
-        r.ec = error::cancelled;
+        r.ec = ec ? error::cancelled : error::timeout;
         r.diag.method = "GET";
-        r.diag.client_message = "cancelled while waiting for a shared GET";
+        r.diag.client_message = ec ? "cancelled while waiting for a shared GET"
+                                   : "the watch's deadline passed while waiting for a shared GET";
         co_return r;
     }
 
     request_options ro;
     ro.max_retries = 0; // the watcher rides out errors itself, with its schedule
+    auto left = std::chrono::duration_cast<milliseconds>(deadline - clock::now());
+    if (left < client->options().timeout)
+        ro.timeout = std::max(left, milliseconds(1)); // a hanging GET ends with the watch
     gets_sent_.fetch_add(1, std::memory_order_relaxed);
-    auto r = co_await retrieve_op(client, task_id, ro);
+    op_result<task_with_turns> r;
+    {
+        // The GET runs under a signal of this frame, so that the caller's
+        // cancel() can end it; the caller's own cancellation is forwarded.
+        asio::cancellation_signal sig;
+        auto cs = co_await asio::this_coro::cancellation_state;
+        auto forward = cs.slot();
+        if (forward.is_connected())
+            forward.assign([&sig](asio::cancellation_type t) { sig.emit(t); });
+        if (interrupt)
+            *interrupt = [&sig] { sig.emit(asio::cancellation_type::terminal); };
+        r = co_await asio::co_spawn(co_await asio::this_coro::executor, retrieve_op(client, task_id, ro),
+                                    asio::bind_cancellation_slot(sig.slot(), asio::use_awaitable));
+        if (interrupt)
+            *interrupt = nullptr;
+        if (forward.is_connected())
+            forward.clear();
+    }
     std::vector<std::shared_ptr<asio::steady_timer>> waiters;
     {
         std::lock_guard lk(mu_);
@@ -92,6 +182,7 @@ asio::awaitable<op_result<task_with_turns>> watch_hub::fetch_once(impl_ptr clien
         auto it = flights_.find(task_id);
         if (it != flights_.end() && it->second == f)
             flights_.erase(it);
+        remember_locked(task_id, r, clock::now());
     }
     for (auto& w : waiters)
         asio::post(w->get_executor(), [w] { w->cancel(); });

@@ -1,5 +1,5 @@
-// Internal: what all the watchers of one client share: the GET budget and
-// the GETs of one task in flight.
+// Internal: what all the watchers of one client share: the GET budget, the
+// GETs of one task in flight, and each task's latest result for a moment.
 #pragma once
 
 #include "policy/token_bucket.hpp"
@@ -9,7 +9,10 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include <atomic>
 #include <chrono>
+#include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -20,34 +23,67 @@ namespace handinger::detail {
 
 class watch_hub {
 public:
+    using clock = std::chrono::steady_clock;
+
     watch_hub(double rate, double burst);
 
+    /// Watchers register their task, so that results are kept for sharing
+    /// only when a task has more than one watcher.
+    void add_watcher(const std::string& task_id);
+    void remove_watcher(const std::string& task_id);
+
+    /// Forgets the shared result of a task (this client just POSTed to it: a
+    /// result from before would hide the submission).
+    void forget(const std::string& task_id);
+
     /// When the caller may send its next GET (books the slot).
-    std::chrono::steady_clock::time_point reserve(std::chrono::steady_clock::time_point now);
+    clock::time_point reserve(clock::time_point now);
+
+    /// The latest result for the task if it is younger than `max_age` (a
+    /// watcher of the same task fetched it a moment ago), else nothing. Costs
+    /// no GET and no budget.
+    std::optional<op_result<task_with_turns>> recent(const std::string& task_id,
+                                                     std::chrono::milliseconds max_age);
 
     /// GET /api/tasks/{id} without retries (the watcher has its own policy),
-    /// shared with every other watcher of the same task whose GET is in
-    /// flight: one request, one result for all. Runs on the caller's strand;
-    /// supports terminal cancellation (of the caller's wait only: the GET goes
-    /// on for the others).
-    boost::asio::awaitable<op_result<task_with_turns>> fetch(impl_ptr client, const std::string& task_id);
+    /// under `deadline`, shared with every other watcher of the same task
+    /// whose GET is in flight. Runs on the caller's strand; supports terminal
+    /// cancellation of the caller's part (a shared GET goes on for the others).
+    /// `interrupt`, when given, is set while the caller waits to something
+    /// that ends the wait from the caller's strand (the watcher's cancel()).
+    boost::asio::awaitable<op_result<task_with_turns>> fetch(impl_ptr client, const std::string& task_id,
+                                                             clock::time_point deadline,
+                                                             std::function<void()>* interrupt = nullptr);
 
     std::uint64_t gets_sent() const noexcept { return gets_sent_.load(); }
     std::uint64_t gets_shared() const noexcept { return gets_shared_.load(); }
 
 private:
-    boost::asio::awaitable<op_result<task_with_turns>> fetch_once(impl_ptr client,
-                                                                  const std::string& task_id);
+    boost::asio::awaitable<op_result<task_with_turns>> fetch_once(impl_ptr client, const std::string& task_id,
+                                                                  clock::time_point deadline,
+                                                                  std::function<void()>* interrupt);
+    void remember_locked(const std::string& task_id, const op_result<task_with_turns>& r,
+                         clock::time_point now);
 
     struct flight {
         bool done = false;
         op_result<task_with_turns> result;
         std::vector<std::shared_ptr<boost::asio::steady_timer>> waiters;
     };
+    struct latest {
+        clock::time_point at;
+        std::shared_ptr<const op_result<task_with_turns>> result;
+    };
 
     std::mutex mu_;
     token_bucket budget_;
     std::unordered_map<std::string, std::shared_ptr<flight>> flights_;
+    // Latest results, kept briefly for watchers of the same task; expired
+    // from the front of `order_` (oldest first), so memory stays bounded by
+    // what one sharing window sees.
+    std::unordered_map<std::string, latest> latest_;
+    std::unordered_map<std::string, int> watchers_; // tasks with more than one watcher
+    std::deque<std::pair<clock::time_point, std::string>> order_;
     std::atomic<std::uint64_t> gets_sent_{0}, gets_shared_{0};
 };
 

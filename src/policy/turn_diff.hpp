@@ -72,6 +72,8 @@ public:
 
     /// How many distinct turns have been seen.
     std::size_t turn_count() const noexcept { return turns_.size(); }
+    /// The turns as last seen, sorted by id (not by seq).
+    const std::vector<turn>& turns() const noexcept { return turns_; }
 
     /// Approximate heap bytes held: the kept turns (vector capacity, strings'
     /// heap capacities, files, structuredOutput) and the scratch buffers. Not
