@@ -6,6 +6,8 @@
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include <memory>
@@ -19,9 +21,70 @@ class client;
 namespace detail {
 struct watch_state;
 using watch_ptr = std::shared_ptr<watch_state>;
+using watch_result = op_result<std::optional<watch_event>>;
+
 boost::asio::any_io_executor watch_executor(const watch_ptr& w);
-boost::asio::awaitable<op_result<std::optional<watch_event>>> watch_next_op(watch_ptr w);
-boost::asio::awaitable<std::optional<watch_event>> watch_next_throwing(watch_ptr w);
+/// Marks the watcher busy; false when an async_next already runs.
+bool watch_try_begin(const watch_ptr& w) noexcept;
+/// The error of an async_next refused because another one runs.
+watch_result watch_busy_result(const watch_ptr& w);
+/// Runs one async_next (the watcher is marked busy) and leaves its result in
+/// the watcher, for watch_take_result. The coroutine returns nothing, so
+/// that a pending async_next costs as little as possible.
+boost::asio::awaitable<void> watch_next_run(watch_ptr w);
+watch_result watch_take_result(const watch_ptr& w);
+
+/// Completion adapter of async_next: co_spawn's (exception_ptr) becomes the
+/// caller's (exception_ptr | error_code, std::optional<watch_event>), taking
+/// the result from the watcher. Forwards every association of the handler.
+template <class Handler, bool ec_form>
+struct watch_completion {
+    Handler handler_;
+    watch_ptr w_;
+    diagnostics* diag_;
+
+    void operator()(std::exception_ptr e)
+    {
+        if (e) // only resource exhaustion escapes the coroutine
+            std::rethrow_exception(e);
+        deliver(watch_take_result(w_));
+    }
+
+    void deliver(watch_result r)
+    {
+        if constexpr (ec_form) {
+            *diag_ = std::move(r.diag);
+            std::move(handler_)(r.ec, std::move(r.value));
+        } else {
+            std::exception_ptr ex;
+            if (r.ec)
+                ex = std::make_exception_ptr(api_error(r.ec, std::move(r.diag)));
+            std::move(handler_)(ex, std::move(r.value));
+        }
+    }
+};
+
+template <bool ec_form, class Token>
+auto async_watch_next(const watch_ptr& w, diagnostics* diag, Token&& token)
+{
+    using value_t = std::optional<watch_event>;
+    using signature = std::conditional_t<ec_form, void(boost::system::error_code, value_t),
+                                         void(std::exception_ptr, value_t)>;
+    auto init = [](auto handler, watch_ptr w, diagnostics* diag) {
+        using completion_t = watch_completion<std::decay_t<decltype(handler)>, ec_form>;
+        completion_t c{std::move(handler), w, diag};
+        auto ex = watch_executor(w);
+        if (!watch_try_begin(w)) {
+            // Refused without touching the running one.
+            auto r = watch_busy_result(w);
+            auto refuse = [c = std::move(c), r = std::move(r)]() mutable { c.deliver(std::move(r)); };
+            boost::asio::post(ex, std::move(refuse));
+            return;
+        }
+        boost::asio::co_spawn(ex, watch_next_run(std::move(w)), std::move(c));
+    };
+    return boost::asio::async_initiate<Token, signature>(init, token, w, diag);
+}
 } // namespace detail
 
 /// Watches one task: polls it (only while an async_next is waiting and no
@@ -64,8 +127,7 @@ public:
     template <detail::completion_token Token = boost::asio::use_awaitable_t<>>
     auto async_next(Token&& token = {})
     {
-        return boost::asio::co_spawn(detail::watch_executor(st_), detail::watch_next_throwing(st_),
-                                     std::forward<Token>(token));
+        return detail::async_watch_next<false>(st_, nullptr, std::forward<Token>(token));
     }
 
     /// The same with signature void(error_code, std::optional<watch_event>);
@@ -73,8 +135,7 @@ public:
     template <detail::completion_token Token = boost::asio::use_awaitable_t<>>
     auto async_next(diagnostics& diag, Token&& token = {})
     {
-        return detail::spawn_ec<std::optional<watch_event>>(
-            detail::watch_executor(st_), detail::watch_next_op(st_), diag, std::forward<Token>(token));
+        return detail::async_watch_next<true>(st_, &diag, std::forward<Token>(token));
     }
 
     /// The last snapshot seen (its `raw` JSON is not kept), or null before
@@ -97,3 +158,18 @@ private:
 };
 
 } // namespace handinger
+
+template <template <class, class> class Associator, class Handler, bool ec_form, class Default>
+struct boost::asio::associator<Associator, handinger::detail::watch_completion<Handler, ec_form>, Default> {
+    using type = typename Associator<Handler, Default>::type;
+
+    static type get(const handinger::detail::watch_completion<Handler, ec_form>& h) noexcept
+    {
+        return Associator<Handler, Default>::get(h.handler_);
+    }
+    static auto get(const handinger::detail::watch_completion<Handler, ec_form>& h, const Default& d) noexcept
+        -> decltype(Associator<Handler, Default>::get(h.handler_, d))
+    {
+        return Associator<Handler, Default>::get(h.handler_, d);
+    }
+};

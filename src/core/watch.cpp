@@ -80,9 +80,10 @@ struct watch_state : std::enable_shared_from_this<watch_state> {
     std::vector<watch_event> buffer; // events not handed over yet, from `head`
     std::size_t head = 0;
     std::optional<handinger::task> last; // the task as last seen
-    mutable std::optional<task_with_turns> snapshot_cache;
+    // Rarely needed, so not kept inline (a watcher should cost little).
+    mutable std::unique_ptr<task_with_turns> snapshot_cache;
     boost::system::error_code final_ec;
-    diagnostics final_diag;
+    std::unique_ptr<diagnostics> final_diag;
 
     // submit(): the background POST.
     bool submitting = false;
@@ -91,7 +92,9 @@ struct watch_state : std::enable_shared_from_this<watch_state> {
     // GET in flight); empty when it waits on nothing. Called on the strand.
     std::function<void()> interrupt;
     boost::system::error_code submit_ec;
-    diagnostics submit_diag;
+    std::unique_ptr<diagnostics> submit_diag;
+
+    std::unique_ptr<watch_result> out; // the result of the async_next that just ended
 
     /// The last state seen, as a snapshot (built on demand from the task and
     /// the tracker's turns, in seq order).
@@ -100,21 +103,23 @@ struct watch_state : std::enable_shared_from_this<watch_state> {
         if (!last)
             return nullptr;
         if (!snapshot_cache) {
-            auto& s = snapshot_cache.emplace();
+            snapshot_cache = std::make_unique<task_with_turns>();
+            auto& s = *snapshot_cache;
             s.task = *last;
             s.turns = tracker.turns();
             std::sort(s.turns.begin(), s.turns.end(), [](const turn& a, const turn& b) {
                 return a.seq != b.seq ? a.seq < b.seq : a.id < b.id;
             });
         }
-        return &*snapshot_cache;
+        return snapshot_cache.get();
     }
 
     void finish(boost::system::error_code ec, diagnostics d)
     {
         finished = true;
         final_ec = ec;
-        final_diag = std::move(d);
+        if (ec)
+            final_diag = std::make_unique<diagnostics>(std::move(d));
     }
 };
 
@@ -242,25 +247,29 @@ asio::awaitable<bool> poll_once(watch_state& st, asio::steady_timer& timer)
     co_return true;
 }
 
-asio::awaitable<op_result<std::optional<watch_event>>> next_inner(watch_ptr w)
+void store(watch_state& st, watch_result r)
 {
-    co_await asio::this_coro::throw_if_cancelled(false);
-    auto& st = *w;
-    auto cs = co_await asio::this_coro::cancellation_state;
-    asio::steady_timer timer(co_await asio::this_coro::executor);
-    op_result<std::optional<watch_event>> r;
-    auto cancel_result = [&] {
-        r.ec = error::cancelled;
-        r.diag = watch_diag(st, st.stopped ? "the watch was stopped" : "cancelled");
-        if (st.stopped)
-            st.finish(r.ec, r.diag);
-    };
-    if (!st.begun) {
-        st.begun = true;
-        st.started = st.last_change = st.next_poll = clock::now();
-    }
+    st.out = std::make_unique<watch_result>(std::move(r));
+}
+
+void store_cancelled(watch_state& st)
+{
+    watch_result r;
+    r.ec = error::cancelled;
+    r.diag = watch_diag(st, st.stopped ? "the watch was stopped" : "cancelled");
+    if (st.stopped)
+        st.finish(r.ec, r.diag);
+    store(st, std::move(r));
+}
+
+// One step of async_next that needs no waiting: hands over a buffered
+// event, or reports how the watch ended, and then returns true (the result
+// is stored); otherwise returns false with `at`, when to poll next.
+bool settle(watch_state& st, clock::time_point& at)
+{
     for (;;) {
         if (st.head < st.buffer.size()) {
+            watch_result r;
             r.value = std::move(st.buffer[st.head++]);
             if (st.head == st.buffer.size()) { // drained: give the storage back
                 std::vector<watch_event>().swap(st.buffer);
@@ -268,19 +277,23 @@ asio::awaitable<op_result<std::optional<watch_event>>> next_inner(watch_ptr w)
             }
             if (std::holds_alternative<events::terminal>(*r.value))
                 st.finish({}, {});
-            co_return r;
+            store(st, std::move(r));
+            return true;
         }
         if (st.finished) {
+            watch_result r; // empty value: done (or the error that ended it)
             r.ec = st.final_ec;
-            r.diag = st.final_diag;
-            co_return r; // empty value: done (or the error that ended it)
+            if (st.final_diag)
+                r.diag = *st.final_diag;
+            store(st, std::move(r));
+            return true;
         }
         if (st.stopped) {
-            cancel_result();
-            co_return r;
+            store_cancelled(st);
+            return true;
         }
         if (st.submit_ec) {
-            st.finish(st.submit_ec, st.submit_diag);
+            st.finish(st.submit_ec, st.submit_diag ? *st.submit_diag : diagnostics{});
             continue;
         }
         auto now = clock::now();
@@ -293,24 +306,8 @@ asio::awaitable<op_result<std::optional<watch_event>>> next_inner(watch_ptr w)
             continue;
         }
         // Wake for the next poll, or for a deadline (saturating arithmetic).
-        auto at = std::min(st.next_poll, next_timeout(st.started, st.last_change, st.opts));
-        if (at > now) {
-            boost::system::error_code ec;
-            st.interrupt = [&timer] { timer.cancel(); };
-            co_await sleep_until(timer, at, ec);
-            st.interrupt = nullptr;
-            if (st.stopped || st.submit_ec)
-                continue; // reported above
-            if (cancelled(cs, ec)) {
-                cancel_result();
-                co_return r;
-            }
-            continue; // re-check the deadlines
-        }
-        if (!co_await poll_once(st, timer)) {
-            cancel_result();
-            co_return r;
-        }
+        at = std::min(st.next_poll, next_timeout(st.started, st.last_change, st.opts));
+        return false;
     }
 }
 
@@ -321,36 +318,71 @@ asio::any_io_executor watch_executor(const watch_ptr& w)
     return w->strand;
 }
 
-asio::awaitable<op_result<std::optional<watch_event>>> watch_next_op(watch_ptr w)
+bool watch_try_begin(const watch_ptr& w) noexcept
 {
-    if (w->busy.exchange(true)) {
-        op_result<std::optional<watch_event>> r;
-        r.ec = error::invalid_argument;
-        r.diag = watch_diag(*w, "async_next is already running on this watcher");
-        co_return r;
-    }
-    struct done_guard {
-        watch_state& st;
-        ~done_guard() { st.busy = false; }
-    } guard{*w};
-    co_return co_await next_inner(w);
+    return !w->busy.exchange(true);
 }
 
-asio::awaitable<std::optional<watch_event>> watch_next_throwing(watch_ptr w)
+watch_result watch_busy_result(const watch_ptr& w)
 {
-    auto r = co_await watch_next_op(std::move(w));
-    if (r.ec)
-        throw api_error(r.ec, std::move(r.diag));
-    co_return std::move(r.value);
+    watch_result r;
+    r.ec = error::invalid_argument;
+    r.diag = watch_diag(*w, "async_next is already running on this watcher");
+    return r;
+}
+
+watch_result watch_take_result(const watch_ptr& w)
+{
+    auto p = std::move(w->out);
+    return p ? std::move(*p) : watch_result{};
+}
+
+asio::awaitable<void> watch_next_run(watch_ptr w)
+{
+    co_await asio::this_coro::throw_if_cancelled(false);
+    auto& st = *w;
+    struct done_guard {
+        watch_state& st;
+        ~done_guard() { st.busy = false; } // before the caller's handler runs
+    } guard{st};
+    auto cs = co_await asio::this_coro::cancellation_state;
+    asio::steady_timer timer(st.strand);
+    if (!st.begun) {
+        st.begun = true;
+        st.started = st.last_change = st.next_poll = clock::now();
+    }
+    for (;;) {
+        clock::time_point at;
+        if (settle(st, at))
+            co_return;
+        if (at > clock::now()) {
+            boost::system::error_code ec;
+            st.interrupt = [&timer] { timer.cancel(); };
+            co_await sleep_until(timer, at, ec);
+            st.interrupt = nullptr;
+            if (st.stopped || st.submit_ec)
+                continue; // settle() reports it
+            if (cancelled(cs, ec)) {
+                store_cancelled(st);
+                co_return;
+            }
+            continue; // re-check the deadlines
+        }
+        if (!co_await poll_once(st, timer)) {
+            store_cancelled(st);
+            co_return;
+        }
+    }
 }
 
 asio::awaitable<op_result<task_with_turns>> wait_op(impl_ptr impl, std::string id, watch_options opts)
 {
     auto w = std::make_shared<watch_state>(std::move(impl), std::move(id), opts);
-    w->busy = true; // this coroutine alone drives the watch
     op_result<task_with_turns> r;
     for (;;) {
-        auto ev = co_await next_inner(w);
+        w->busy = true; // this coroutine alone drives the watch
+        co_await watch_next_run(w);
+        auto ev = watch_take_result(w);
         if (ev.ec || !ev.value) { // (done without a terminal event cannot happen)
             r.ec = ev.ec;
             r.diag = std::move(ev.diag);
@@ -466,7 +498,7 @@ task_watcher client::submit(create_task_params params, watch_options opts, reque
         st->grace_from = std::chrono::steady_clock::now();
         if (r.ec) {
             st->submit_ec = r.ec;
-            st->submit_diag = std::move(r.diag);
+            st->submit_diag = std::make_unique<diagnostics>(std::move(r.diag));
             if (st->interrupt) // a watch waiting for its next poll learns it now
                 st->interrupt();
         }
