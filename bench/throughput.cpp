@@ -22,6 +22,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -194,9 +195,21 @@ wrk_figures run_wrk(const std::string& url, int c, int seconds, const std::strin
     if (posix_spawnp(&pid, "wrk", &fa, nullptr, argv.data(), environ) != 0)
         throw std::runtime_error("cannot start wrk");
     posix_spawn_file_actions_destroy(&fa);
+    // wrk's peak RSS: VmHWM read while it runs (the rusage of a child
+    // spawned with vfork also counts the parent's pages before the exec).
     int status = 0;
     rusage ru{};
-    wait4(pid, &status, 0, &ru);
+    double hwm_kb = 0;
+    for (;;) {
+        pid_t r = wait4(pid, &status, WNOHANG, &ru);
+        if (r == pid)
+            break;
+        std::ifstream st("/proc/" + std::to_string(pid) + "/status");
+        for (std::string line; std::getline(st, line);)
+            if (line.rfind("VmHWM:", 0) == 0)
+                hwm_kb = std::max(hwm_kb, std::atof(line.c_str() + 6));
+        usleep(50'000);
+    }
     wrk_figures w;
     std::ifstream f(out);
     w.output.assign(std::istreambuf_iterator<char>(f), {});
@@ -208,7 +221,7 @@ wrk_figures run_wrk(const std::string& url, int c, int seconds, const std::strin
     }
     if (w.requests > 0)
         w.cpu_s_per_1k = cpu_seconds(ru) / static_cast<double>(w.requests) * 1000.0;
-    w.peak_rss_mb = static_cast<double>(ru.ru_maxrss) / 1024.0;
+    w.peak_rss_mb = hwm_kb / 1024.0;
     std::remove(out.c_str());
     std::remove(lua.c_str());
     rmdir(dir);

@@ -12,9 +12,9 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
+#include <boost/beast/http/basic_parser.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/read.hpp>
-#include <boost/beast/http/string_body.hpp>
 
 #include <algorithm>
 
@@ -60,6 +60,54 @@ bool reserved_header(std::string_view name)
     return iequals(name, "host") || iequals(name, "authorization") || iequals(name, "content-length") ||
            iequals(name, "transfer-encoding") || iequals(name, "connection");
 }
+
+/// A response parser that keeps only what the client reads: the status, the
+/// three retry headers and the body. Beast's response_parser would store
+/// every header in a fields container, an allocation each.
+class lean_response_parser final : public bhttp::basic_parser<false> {
+public:
+    lean_response_parser(response& out, std::size_t body_limit) : out_(out)
+    {
+        this->body_limit(body_limit);
+        this->header_limit(64 * 1024);
+    }
+
+private:
+    void on_request_impl(bhttp::verb, beast::string_view, beast::string_view, int, error_code&) override {}
+    void on_response_impl(int code, beast::string_view, int, error_code&) override { out_.status = code; }
+    void on_field_impl(bhttp::field name, beast::string_view name_string, beast::string_view value,
+                       error_code&) override
+    {
+        if (name == bhttp::field::retry_after)
+            out_.retry_after.assign(value.data(), value.size());
+        else if (name == bhttp::field::unknown) {
+            if (iequals(name_string, "retry-after-ms"))
+                out_.retry_after_ms.assign(value.data(), value.size());
+            else if (iequals(name_string, "x-should-retry"))
+                out_.x_should_retry.assign(value.data(), value.size());
+        }
+    }
+    void on_header_impl(error_code&) override {}
+    void on_body_init_impl(const boost::optional<std::uint64_t>& length, error_code&) override
+    {
+        if (length)
+            out_.body.reserve(static_cast<std::size_t>(*length)); // within body_limit: checked before
+    }
+    std::size_t on_body_impl(beast::string_view body, error_code&) override
+    {
+        out_.body.append(body.data(), body.size());
+        return body.size();
+    }
+    void on_chunk_header_impl(std::uint64_t, beast::string_view, error_code&) override {}
+    std::size_t on_chunk_body_impl(std::uint64_t, beast::string_view body, error_code&) override
+    {
+        out_.body.append(body.data(), body.size());
+        return body.size();
+    }
+    void on_finish_impl(error_code&) override {}
+
+    response& out_;
+};
 
 } // namespace
 
@@ -304,24 +352,13 @@ asio::awaitable<void> transport_impl::round_trip(Stream& s, connection& c, const
         co_return;
 
     out.failed_at = stage::receive;
-    bhttp::response_parser<bhttp::string_body> p;
-    p.body_limit(opts_.max_body_size);
-    p.header_limit(64 * 1024);
+    lean_response_parser p(out.res, opts_.max_body_size);
     co_await bhttp::async_read(s, c.buffer(), p, asio::redirect_error(asio::use_awaitable, ec));
     out.response_started = p.got_some() || c.buffer().size() > 0;
     if (ec)
         co_return;
-    auto& res = p.get();
-    out.res.status = static_cast<int>(res.result_int());
-    if (auto it = res.find("retry-after"); it != res.end())
-        out.res.retry_after.assign(it->value().data(), it->value().size());
-    if (auto it = res.find("retry-after-ms"); it != res.end())
-        out.res.retry_after_ms.assign(it->value().data(), it->value().size());
-    if (auto it = res.find("x-should-retry"); it != res.end())
-        out.res.x_should_retry.assign(it->value().data(), it->value().size());
     // Reusable when the server keeps it open and nothing unread is left over.
-    reusable = res.keep_alive() && !p.need_eof() && c.buffer().size() == 0;
-    out.res.body = std::move(res.body());
+    reusable = p.keep_alive() && !p.need_eof() && c.buffer().size() == 0;
     out.failed_at = stage::none;
 }
 
