@@ -1,8 +1,7 @@
 #include <handinger/task_id.hpp>
 
-#include <openssl/rand.h>
-
 #include <pthread.h>
+#include <sys/random.h>
 
 #include <atomic>
 #include <chrono>
@@ -13,10 +12,9 @@
 namespace handinger {
 namespace {
 
-// Random bytes come from OpenSSL's CSPRNG in blocks, not one call per id
-// (each call costs a getpid() system call for OpenSSL's fork check). A fork
-// makes every thread's block stale, so that parent and child never hand out
-// the same bytes.
+// Random bytes come from the kernel's CSPRNG (getrandom) in blocks, not one
+// system call per id. A fork makes every thread's block stale, so that parent
+// and child never hand out the same bytes.
 std::atomic<std::uint64_t> fork_generation{0};
 
 void on_fork_child()
@@ -35,11 +33,17 @@ struct random_block {
         (void)registered;
         auto gen = fork_generation.load(std::memory_order_relaxed);
         if (used + n > sizeof bytes || gen != generation) {
-            if (RAND_bytes(bytes, sizeof bytes) != 1) {
-                // The CSPRNG failing is near impossible; fall back to random_device.
+            std::size_t got = 0;
+            while (got < sizeof bytes) {
+                auto n = ::getrandom(bytes + got, sizeof bytes - got, 0);
+                if (n <= 0)
+                    break; // (not expected: a block of this size is served whole)
+                got += static_cast<std::size_t>(n);
+            }
+            if (got < sizeof bytes) { // fall back to random_device for the rest
                 std::random_device rd;
-                for (auto& b : bytes)
-                    b = static_cast<unsigned char>(rd());
+                for (std::size_t i = got; i < sizeof bytes; ++i)
+                    bytes[i] = static_cast<unsigned char>(rd());
             }
             used = 0;
             generation = gen;
