@@ -16,6 +16,7 @@
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
 
+#include <malloc.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -195,6 +196,80 @@ run_result watch_all(const args& a, const std::vector<std::string>& ids, const h
     return rr;
 }
 
+long heap_bytes()
+{
+    return static_cast<long>(mallinfo2().uordblks);
+}
+
+struct idle_figures {
+    double rss_per_watcher = 0, heap_per_watcher = 0, heap_idle_per_watcher = 0, estimate_per_watcher = 0;
+};
+
+// Idle watchers: tasks that stay pending for a minute; each watcher has had
+// its first events and waits in its next async_next (the schedule backs off
+// towards 15 s). Measured once the GETs in flight have settled; then the
+// pending async_next are cancelled and the watchers' own state measured.
+idle_figures measure_idle(const args& a, int n)
+{
+    args slow = a;
+    auto ids = [&] {
+        asio::io_context ioc(1);
+        hd::client c(ioc, client_opts(a));
+        std::vector<std::string> out;
+        auto mk = [&]() -> asio::awaitable<void> {
+            hd::create_task_params p;
+            p.input = "idle watcher #pending-ms:60000";
+            hd::diagnostics d;
+            while (static_cast<int>(out.size()) < n) {
+                auto [ec, r] = co_await c.async_create(p, d, asio::as_tuple(asio::use_awaitable));
+                out.push_back(r.task_id);
+            }
+        };
+        asio::co_spawn(ioc, mk(), asio::detached);
+        ioc.run();
+        return out;
+    }();
+    asio::io_context ioc(1);
+    hd::client c(ioc, client_opts(slow));
+    // One warm-up GET so the connection pool and TLS exist before the baseline.
+    auto warm = [&]() -> asio::awaitable<void> { co_await c.async_retrieve(ids.front()); };
+    asio::co_spawn(ioc, warm(), asio::detached);
+    ioc.run();
+    ioc.restart();
+    malloc_trim(0);
+    long rss0 = rss_bytes(), heap0 = heap_bytes();
+    std::vector<hd::task_watcher> ws;
+    ws.reserve(ids.size());
+    for (auto& id : ids)
+        ws.push_back(c.watch(id));
+    std::size_t ready = 0;
+    auto follow = [&](hd::task_watcher& w) -> asio::awaitable<void> {
+        hd::diagnostics d;
+        for (int k = 0; k < 2; ++k) // the status, then the first turn (pending)
+            co_await w.async_next(d, asio::as_tuple(asio::use_awaitable));
+        ++ready;
+        co_await w.async_next(d, asio::as_tuple(asio::use_awaitable)); // waits: nothing changes for a minute
+    };
+    for (auto& w : ws)
+        asio::co_spawn(ioc, follow(w), asio::detached);
+    while (ready < ws.size())
+        ioc.run_one();
+    ioc.run_for(std::chrono::milliseconds(300)); // the GETs in flight settle
+    malloc_trim(0);
+    idle_figures f;
+    f.rss_per_watcher = static_cast<double>(rss_bytes() - rss0) / n;
+    f.heap_per_watcher = static_cast<double>(heap_bytes() - heap0) / n;
+    std::size_t est = 0;
+    for (auto& w : ws)
+        est += w.memory_estimate();
+    f.estimate_per_watcher = static_cast<double>(est) / n;
+    for (auto& w : ws)
+        w.cancel();
+    ioc.run_for(std::chrono::milliseconds(300));
+    f.heap_idle_per_watcher = static_cast<double>(heap_bytes() - heap0) / n;
+    return f;
+}
+
 hd::watch_options fixed_schedule(int ms)
 {
     hd::watch_options o;
@@ -264,12 +339,20 @@ int main(int argc, char** argv)
         static_cast<unsigned long long>(scale.shared), static_cast<unsigned long long>(scale.events),
         static_cast<unsigned long long>(scale.failures));
     std::printf(
-        "       %.0f bytes RSS per idle watcher (estimate %.0f), %.1f us CPU per poll, p50 %.0f ms, p99 %.0f "
+        "       %.0f bytes RSS per watcher mid-run (state estimate %.0f), %.1f us CPU per poll, p50 %.0f ms, p99 %.0f "
         "ms\n",
         scale.bytes_per_watcher, scale.estimate_per_watcher, cpu_us_per_poll,
         percentile(scale.latency_ms, 0.5), percentile(scale.latency_ms, 0.99));
 
-    // 2. The schedule: adaptive against fixed intervals, same workload each.
+    // 2. Idle watchers: memory per watcher.
+    auto idle = measure_idle(a, a.watchers);
+    std::printf(
+        "idle:  %d watchers, each waiting in async_next: %.0f bytes RSS, %.0f bytes heap per watcher; "
+        "without a pending async_next: %.0f bytes heap (estimate %.0f)\n",
+        a.watchers, idle.rss_per_watcher, idle.heap_per_watcher, idle.heap_idle_per_watcher,
+        idle.estimate_per_watcher);
+
+    // 3. The schedule: adaptive against fixed intervals, same workload each.
     auto curve_run = [&](const hd::watch_options& wo) {
         auto cids = create_tasks(a, a.curve_watchers);
         return watch_all(a, cids, wo, false);
@@ -291,8 +374,11 @@ int main(int argc, char** argv)
     }
 
     out["watchers"] = a.watchers;
-    out["bytes_per_watcher"] = scale.bytes_per_watcher;
-    out["estimate_bytes_per_watcher"] = scale.estimate_per_watcher;
+    out["bytes_per_watcher"] = idle.rss_per_watcher;
+    out["heap_bytes_per_watcher"] = idle.heap_per_watcher;
+    out["heap_bytes_per_watcher_not_waiting"] = idle.heap_idle_per_watcher;
+    out["estimate_bytes_per_watcher"] = idle.estimate_per_watcher;
+    out["busy_rss_bytes_per_watcher"] = scale.bytes_per_watcher;
     out["cpu_us_per_poll"] = cpu_us_per_poll;
     out["scale_gets"] = scale.gets;
     out["scale_events"] = scale.events;
