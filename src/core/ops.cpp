@@ -155,17 +155,23 @@ asio::awaitable<op_result<create_result>> create_fresh_op(impl_ptr impl, create_
     co_return r;
 }
 
-asio::awaitable<op_result<task_turn_list>> list_turns_op(impl_ptr impl, std::string id, request_options ro)
+namespace {
+
+// One call on /api/tasks/{id}[suffix] whose answer is a T: the id checked
+// before any I/O, the call with its retries, the body read into a T.
+template <class T>
+asio::awaitable<op_result<T>> task_call(impl_ptr impl, const char* method, std::string id,
+                                        std::string_view suffix, request_options ro)
 {
     co_await op_prologue();
-    op_result<task_turn_list> r;
-    auto path = impl->task_path(id, "/turns");
+    op_result<T> r;
+    auto path = impl->task_path(id, suffix);
     if (id.empty()) {
-        invalid_argument(r, "GET", path, "task_id: must be at least 1 character");
+        invalid_argument(r, method, path, "task_id: must be at least 1 character");
         co_return r;
     }
     call_outcome c;
-    co_await impl->call("GET", path, {}, ro, nullptr, c);
+    co_await impl->call(method, path, {}, ro, nullptr, c);
     if (c.ec) {
         fail_from(c, r);
         co_return r;
@@ -174,22 +180,16 @@ asio::awaitable<op_result<task_turn_list>> list_turns_op(impl_ptr impl, std::str
     co_return r;
 }
 
+} // namespace
+
+asio::awaitable<op_result<task_turn_list>> list_turns_op(impl_ptr impl, std::string id, request_options ro)
+{
+    return task_call<task_turn_list>(std::move(impl), "GET", std::move(id), "/turns", std::move(ro));
+}
+
 asio::awaitable<op_result<task_with_turns>> retrieve_op(impl_ptr impl, std::string id, request_options ro)
 {
-    co_await op_prologue();
-    op_result<task_with_turns> r;
-    auto path = impl->task_path(id);
-    if (id.empty()) {
-        invalid_argument(r, "GET", path, "task_id: must be at least 1 character");
-        co_return r;
-    }
-    call_outcome c;
-    co_await impl->call("GET", path, {}, ro, nullptr, c);
-    if (c.ec) {
-        fail_from(c, r);
-        co_return r;
-    }
-    parse_body(c, r.value, r);
+    auto r = co_await task_call<task_with_turns>(impl, "GET", id, {}, ro);
     if (r.ec || r.value.has_turns)
         co_return r;
     // A newer service answers {task} alone: the turns come from /turns.
@@ -205,21 +205,7 @@ asio::awaitable<op_result<task_with_turns>> retrieve_op(impl_ptr impl, std::stri
 
 asio::awaitable<op_result<delete_task_response>> archive_op(impl_ptr impl, std::string id, request_options ro)
 {
-    co_await op_prologue();
-    op_result<delete_task_response> r;
-    auto path = impl->task_path(id);
-    if (id.empty()) {
-        invalid_argument(r, "DELETE", path, "task_id: must be at least 1 character");
-        co_return r;
-    }
-    call_outcome c;
-    co_await impl->call("DELETE", path, {}, ro, nullptr, c);
-    if (c.ec) {
-        fail_from(c, r);
-        co_return r;
-    }
-    parse_body(c, r.value, r);
-    co_return r;
+    return task_call<delete_task_response>(std::move(impl), "DELETE", std::move(id), {}, std::move(ro));
 }
 
 asio::awaitable<create_result> create_throwing(impl_ptr i, create_task_params p, request_options ro)
