@@ -1,7 +1,7 @@
 // Creates a task, retrieves it until it ends, and prints each turn and the
 // final status. Configuration comes from the environment:
 //   HANDINGER_API_KEY, HANDINGER_BASE_URL (default https://handinger.com)
-//   HANDINGER_CA_FILE  extra trusted CA (e.g. the simulator's --ca-out file)
+//   HANDINGER_CA_FILE  an extra trusted CA (e.g. the simulator's --ca-out file)
 // Usage: 01_create_and_wait [input text]
 #include <handinger/client.hpp>
 
@@ -50,9 +50,7 @@ asio::awaitable<int> create_and_wait(handinger::client& c, std::string input)
 int main(int argc, char** argv)
 {
     asio::io_context ioc;
-    handinger::client_options opts;
-    if (const char* ca = std::getenv("HANDINGER_CA_FILE"))
-        opts.tls.ca_file = ca;
+    handinger::client_options opts; // everything from the environment
     std::string input = argc > 1 ? argv[1] : "Write a haiku about connection pools";
     try {
         handinger::client c(ioc, opts);
