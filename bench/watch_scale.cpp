@@ -338,11 +338,11 @@ int main(int argc, char** argv)
         a.watchers, scale.wall_s, static_cast<unsigned long long>(scale.gets),
         static_cast<unsigned long long>(scale.shared), static_cast<unsigned long long>(scale.events),
         static_cast<unsigned long long>(scale.failures));
-    std::printf(
-        "       %.0f bytes RSS per watcher mid-run (state estimate %.0f), %.1f us CPU per poll, p50 %.0f ms, p99 %.0f "
-        "ms\n",
-        scale.bytes_per_watcher, scale.estimate_per_watcher, cpu_us_per_poll,
-        percentile(scale.latency_ms, 0.5), percentile(scale.latency_ms, 0.99));
+    std::printf("       %.0f bytes RSS per watcher mid-run (state estimate %.0f), %.1f us CPU per poll, p50 "
+                "%.0f ms, p99 %.0f "
+                "ms\n",
+                scale.bytes_per_watcher, scale.estimate_per_watcher, cpu_us_per_poll,
+                percentile(scale.latency_ms, 0.5), percentile(scale.latency_ms, 0.99));
 
     // 2. Idle watchers: memory per watcher.
     auto idle = measure_idle(a, a.watchers);
