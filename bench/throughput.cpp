@@ -3,6 +3,8 @@
 // HTTPS with keep-alive, and wrk -t1 -cC against the same nginx in the same
 // run. scripts/bench.sh throughput starts the servers and passes their URLs.
 // Last line: one JSON object with the figures.
+#include "bench_util.hpp"
+
 #include <handinger/client.hpp>
 
 #include <boost/asio/as_tuple.hpp>
@@ -47,19 +49,6 @@ struct args {
     int server_pid = 0; // nginx worker: its CPU is read from /proc around each run
     std::string sim_url, sim_ca, nginx_url, nginx_ca, nginx_status, key = "sk-bench";
 };
-
-double cpu_seconds(const rusage& r)
-{
-    return static_cast<double>(r.ru_utime.tv_sec + r.ru_stime.tv_sec) +
-           static_cast<double>(r.ru_utime.tv_usec + r.ru_stime.tv_usec) / 1e6;
-}
-
-double self_cpu()
-{
-    rusage r{};
-    getrusage(RUSAGE_SELF, &r);
-    return cpu_seconds(r);
-}
 
 // CPU seconds a process has used (utime + stime from /proc/PID/stat), or -1.
 double proc_cpu(int pid)
@@ -119,7 +108,7 @@ run_figures run_client(const std::string& url, const std::string& ca, const std:
             }
         }
     };
-    double cpu0 = self_cpu();
+    double cpu0 = bench::self_cpu();
     auto t0 = clock_type::now();
     for (int i = 0; i < c; ++i)
         asio::co_spawn(ioc, worker(), asio::detached);
@@ -127,7 +116,7 @@ run_figures run_client(const std::string& url, const std::string& ca, const std:
     run_figures f;
     f.seconds = std::chrono::duration<double>(clock_type::now() - t0).count();
     f.rps = n / f.seconds;
-    f.cpu_s_per_1k = (self_cpu() - cpu0) / n * 1000.0;
+    f.cpu_s_per_1k = (bench::self_cpu() - cpu0) / n * 1000.0;
     auto st = cl.stats();
     f.handshakes = static_cast<long long>(st.connections_created);
     f.resumed = static_cast<long long>(st.tls_resumed);
@@ -220,7 +209,7 @@ wrk_figures run_wrk(const std::string& url, int c, int seconds, const std::strin
         w.requests = std::atoll(w.output.c_str() + (b == std::string::npos ? 0 : b + 1));
     }
     if (w.requests > 0)
-        w.cpu_s_per_1k = cpu_seconds(ru) / static_cast<double>(w.requests) * 1000.0;
+        w.cpu_s_per_1k = bench::cpu_seconds(ru) / static_cast<double>(w.requests) * 1000.0;
     w.peak_rss_mb = hwm_kb / 1024.0;
     std::remove(out.c_str());
     std::remove(lua.c_str());
@@ -231,39 +220,30 @@ wrk_figures run_wrk(const std::string& url, int c, int seconds, const std::strin
 args parse(int argc, char** argv)
 {
     args a;
-    for (int i = 1; i < argc; ++i) {
-        std::string k = argv[i];
-        auto v = [&]() -> std::string {
-            if (i + 1 >= argc) {
-                std::cerr << "missing value for " << k << "\n";
-                std::exit(2);
-            }
-            return argv[++i];
-        };
+    bench::arg_reader r(argc, argv);
+    for (auto k = r.next(); !k.empty(); k = r.next()) {
         if (k == "--requests")
-            a.requests = std::stoi(v());
+            a.requests = std::stoi(r.value());
         else if (k == "--in-flight")
-            a.in_flight = std::stoi(v());
+            a.in_flight = std::stoi(r.value());
         else if (k == "--wrk-seconds")
-            a.wrk_seconds = std::stoi(v());
+            a.wrk_seconds = std::stoi(r.value());
         else if (k == "--sim-url")
-            a.sim_url = v();
+            a.sim_url = r.value();
         else if (k == "--sim-ca")
-            a.sim_ca = v();
+            a.sim_ca = r.value();
         else if (k == "--nginx-url")
-            a.nginx_url = v();
+            a.nginx_url = r.value();
         else if (k == "--nginx-ca")
-            a.nginx_ca = v();
+            a.nginx_ca = r.value();
         else if (k == "--nginx-status")
-            a.nginx_status = v();
+            a.nginx_status = r.value();
         else if (k == "--key")
-            a.key = v();
+            a.key = r.value();
         else if (k == "--server-pid")
-            a.server_pid = std::stoi(v());
-        else {
-            std::cerr << "unknown option " << k << "\n";
-            std::exit(2);
-        }
+            a.server_pid = std::stoi(r.value());
+        else
+            r.unknown();
     }
     return a;
 }

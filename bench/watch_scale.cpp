@@ -6,6 +6,8 @@
 // Latency of a turn = when its event reached the caller minus when the
 // simulator made that state visible: a turn_added against the turn's
 // startedAt, its completion (turn_updated to completed) against completedAt.
+#include "bench_util.hpp"
+
 #include <handinger/client.hpp>
 
 #include <boost/asio/as_tuple.hpp>
@@ -41,14 +43,6 @@ struct args {
     int curve_watchers = 1000; // each run of the schedule comparison
     std::vector<int> fixed = {250, 500, 1000, 2000};
 };
-
-double cpu_seconds()
-{
-    rusage r{};
-    getrusage(RUSAGE_SELF, &r);
-    return static_cast<double>(r.ru_utime.tv_sec + r.ru_stime.tv_sec) +
-           static_cast<double>(r.ru_utime.tv_usec + r.ru_stime.tv_usec) / 1e6;
-}
 
 long rss_bytes()
 {
@@ -183,13 +177,13 @@ run_result watch_all(const args& a, const std::vector<std::string>& ids, const h
             }
         }
     };
-    double cpu0 = cpu_seconds();
+    double cpu0 = bench::self_cpu();
     auto t0 = std::chrono::steady_clock::now();
     for (auto& w : watchers)
         asio::co_spawn(ioc, follow(w), asio::detached);
     ioc.run();
     rr.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    rr.cpu_s = cpu_seconds() - cpu0;
+    rr.cpu_s = bench::self_cpu() - cpu0;
     auto st = c.stats();
     rr.gets = st.watch_gets;
     rr.shared = st.watch_gets_shared;
@@ -283,36 +277,28 @@ hd::watch_options fixed_schedule(int ms)
 args parse(int argc, char** argv)
 {
     args a;
-    for (int i = 1; i < argc; ++i) {
-        std::string k = argv[i];
-        auto v = [&]() -> std::string {
-            if (i + 1 >= argc) {
-                std::cerr << "missing value for " << k << "\n";
-                std::exit(2);
-            }
-            return argv[++i];
-        };
+    bench::arg_reader r(argc, argv);
+    for (auto k = r.next(); !k.empty(); k = r.next()) {
         if (k == "--url")
-            a.url = v();
+            a.url = r.value();
         else if (k == "--ca")
-            a.ca = v();
+            a.ca = r.value();
         else if (k == "--key")
-            a.key = v();
+            a.key = r.value();
         else if (k == "--watchers")
-            a.watchers = std::stoi(v());
+            a.watchers = std::stoi(r.value());
         else if (k == "--curve-watchers")
-            a.curve_watchers = std::stoi(v());
+            a.curve_watchers = std::stoi(r.value());
         else if (k == "--fixed") {
             a.fixed.clear();
-            std::string s = v();
+            std::string s = r.value();
             for (std::size_t p = 0; p < s.size();) {
                 auto q = s.find(',', p);
                 a.fixed.push_back(std::stoi(s.substr(p, q - p)));
                 p = q == std::string::npos ? s.size() : q + 1;
             }
         } else {
-            std::cerr << "unknown option " << k << "\n";
-            std::exit(2);
+            r.unknown();
         }
     }
     if (a.url.empty()) {
