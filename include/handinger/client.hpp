@@ -2,6 +2,7 @@
 // retries and deadlines.
 #pragma once
 
+#include <handinger/batch.hpp>
 #include <handinger/detail/spawn.hpp>
 #include <handinger/error.hpp>
 #include <handinger/models.hpp>
@@ -13,6 +14,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include <memory>
+#include <ranges>
 #include <string>
 
 namespace handinger {
@@ -251,6 +253,34 @@ public:
                                                  detail::wait_op(impl_, std::move(task_id), std::move(opts)),
                                                  diag, std::forward<Token>(token));
     }
+
+    /// Submits every input (creates, in parallel under an adaptive in-flight
+    /// limit) and completes with one result per input, in input order. A
+    /// failed input is a result with its error, not a failure of the batch;
+    /// invalid inputs fail alone, before any I/O. Signature
+    /// void(std::exception_ptr, std::vector<batch_item_result>). Terminal
+    /// cancellation stops new submissions at once, cancels those in flight and
+    /// still completes with a result for every input (error::cancelled).
+    /// Shares the client's connection pool.
+    template <std::ranges::input_range Inputs,
+              detail::completion_token Token = boost::asio::use_awaitable_t<>>
+    requires std::convertible_to < std::ranges::range_reference_t<Inputs>,
+    const create_task_params& >
+        auto async_submit_batch(Inputs&& inputs, batch_options opts, Token&& token = {})
+    {
+        std::vector<create_task_params> v;
+        for (auto&& p : inputs)
+            v.push_back(p);
+        return boost::asio::co_spawn(detail::op_executor(impl_),
+                                     detail::batch_collect_throwing(impl_, std::move(v), std::move(opts)),
+                                     std::forward<Token>(token));
+    }
+
+    /// A batch fed by `source` (called for the next input; an empty optional
+    /// ends the inputs), whose results are read one by one in completion
+    /// order (see batch_stream). Nothing starts before the first async_next.
+    batch_stream stream_batch(std::function<std::optional<create_task_params>()> source,
+                              batch_options opts = {});
 
     /// Closes idle connections now. Calls in flight are not affected.
     void close_idle();

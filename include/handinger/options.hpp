@@ -1,6 +1,8 @@
 // Options of a client and of a single call.
 #pragma once
 
+#include <boost/system/error_code.hpp>
+
 #include <chrono>
 #include <cstddef>
 #include <functional>
@@ -93,6 +95,21 @@ struct client_options {
     log_level level = log_level::info;
 };
 
+/// What one attempt of a call met, for observers (metrics, adaptive limits).
+struct attempt_info {
+    std::string_view method;
+    std::string_view path;
+    int attempt = 1;                                      ///< 1 for the first, 2 for the first retry...
+    int status = 0;                                       ///< HTTP status, 0 when no response arrived
+    boost::system::error_code ec;                         ///< the error kind (success for a 2xx)
+    std::optional<std::chrono::milliseconds> retry_after; ///< the server's hint, if any
+    std::chrono::microseconds duration{0};
+};
+
+/// Called after each attempt of a call, on the call's executor (a strand of
+/// the call's own). It must not block; the key is never in it.
+using attempt_observer = std::function<void(const attempt_info&)>;
+
 /// Per-call overrides; an unset field takes the client's setting.
 struct request_options {
     std::optional<std::chrono::milliseconds> timeout;
@@ -100,6 +117,8 @@ struct request_options {
     std::optional<int> max_retries;
     /// Added to the client's headers for this call (these win).
     header_list headers;
+    /// Observes every attempt of this call (optional).
+    attempt_observer on_attempt;
 };
 
 } // namespace handinger

@@ -218,9 +218,23 @@ asio::awaitable<void> client_impl::call(std::string_view method, std::string tar
 
         attempt_facts facts;
         out.diag.retry_after.reset();
+        auto report = [&](const boost::system::error_code& kind) {
+            if (!ro.on_attempt)
+                return;
+            attempt_info a;
+            a.method = method;
+            a.path = target;
+            a.attempt = attempts;
+            a.status = ex.ec ? 0 : ex.res.status;
+            a.ec = kind;
+            a.retry_after = out.diag.retry_after;
+            a.duration = std::chrono::duration_cast<std::chrono::microseconds>(clock::now() - now);
+            ro.on_attempt(a);
+        };
         if (!ex.ec && (!ex.res.retry_after.empty() || !ex.res.retry_after_ms.empty()))
             out.diag.retry_after = retry_after_delay(ex.res.retry_after_ms, ex.res.retry_after,
                                                      std::chrono::system_clock::now());
+        report(ex.ec ? ex.ec : error_from_status(ex.res.status));
         if (!ex.ec) {
             if (ex.res.status >= 200 && ex.res.status < 300) {
                 out.status = ex.res.status;

@@ -1,0 +1,135 @@
+// Batch submission: many creates, as fast as the service allows, a result
+// for every input.
+#pragma once
+
+#include <handinger/detail/spawn.hpp>
+#include <handinger/models.hpp>
+#include <handinger/watch_events.hpp>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace handinger {
+
+/// Counts of a batch, as handed to batch_options::on_progress.
+struct batch_progress {
+    std::size_t submitted = 0; ///< creates started (invalid inputs not counted)
+    std::size_t in_flight = 0; ///< creates (and, with wait, watches) under way
+    std::size_t done = 0;      ///< results handed over (successes and failures)
+    std::size_t failed = 0;    ///< of those, failures (invalid inputs included)
+    std::size_t limit = 0;     ///< the in-flight limit now
+};
+
+/// Settings of a batch. Defaults as documented per field.
+struct batch_options {
+    /// In-flight limit at the start. Default 16.
+    std::size_t initial_in_flight = 16;
+    /// The limit never goes above this. Default 256. (The client's pool size
+    /// bounds the connections whatever the limit.)
+    std::size_t max_in_flight = 256;
+    /// Adapt the limit (AIMD): +1 per window of successes while the limit is
+    /// in use, halved on 429/503; new submissions pause for the longer of the
+    /// server's retry-after and 1 s after a 429. Off: the limit stays at
+    /// initial_in_flight (429 pauses still apply). Default on.
+    bool adaptive = true;
+    /// Stop submitting at the first failure; inputs not yet submitted then
+    /// get error::cancelled. Default off (every input is tried).
+    bool stop_on_first_error = false;
+    /// Time limit of each create, retries included; zero: the client's
+    /// total_timeout. Default zero.
+    std::chrono::milliseconds item_deadline{0};
+    /// Also watch each created task to its end: the result then carries the
+    /// final snapshot. Default off.
+    bool wait = false;
+    /// How those watches poll (with wait).
+    watch_options watch;
+    /// Called with the counts at most every progress_interval, and once at
+    /// the end; on the batch's executor. Optional.
+    std::function<void(const batch_progress&)> on_progress;
+    std::chrono::milliseconds progress_interval{250};
+};
+
+/// The outcome of one input.
+struct batch_item_result {
+    std::size_t index = 0; ///< the input's position (0-based)
+    /// The task id sent (the input's, or a generated one); empty when the
+    /// input was never submitted (invalid, or the batch stopped first).
+    std::string task_id;
+    boost::system::error_code ec; ///< success, or why this input failed
+    diagnostics diag;
+    /// The create response (absent on failure, and when `recovered`).
+    std::optional<run_result> run;
+    /// The create's response was lost and the client found the task
+    /// created (see create_result::recovered).
+    bool recovered = false;
+    /// With batch_options::wait: the final snapshot.
+    std::optional<task_with_turns> final_state;
+};
+
+namespace detail {
+class client_impl;
+struct batch_state;
+using batch_ptr = std::shared_ptr<batch_state>;
+using input_source = std::function<std::optional<create_task_params>()>;
+
+boost::asio::awaitable<op_result<std::vector<batch_item_result>>>
+batch_collect_op(std::shared_ptr<client_impl> impl, std::vector<create_task_params> inputs,
+                 batch_options opts);
+boost::asio::awaitable<std::vector<batch_item_result>>
+batch_collect_throwing(std::shared_ptr<client_impl> impl, std::vector<create_task_params> inputs,
+                       batch_options opts);
+
+boost::asio::any_io_executor batch_executor(const batch_ptr& b);
+boost::asio::awaitable<op_result<std::optional<batch_item_result>>> batch_next_op(batch_ptr b);
+boost::asio::awaitable<std::optional<batch_item_result>> batch_next_throwing(batch_ptr b);
+void batch_cancel(const batch_ptr& b);
+batch_progress batch_counts(const batch_ptr& b);
+} // namespace detail
+
+/// A batch whose results are handed over one by one, in completion order,
+/// with bounded memory: inputs are pulled from the source only as the
+/// in-flight limit and the unread results allow (at most max_in_flight
+/// results wait to be read), so an endless source works.
+///
+/// Thread safety: one async_next at a time. Destroying the stream (or
+/// cancel()) stops new submissions, cancels those in flight, and ends the
+/// stream after their (cancelled) results.
+class batch_stream {
+public:
+    batch_stream(batch_stream&&) noexcept;
+    batch_stream& operator=(batch_stream&&) noexcept;
+    ~batch_stream();
+
+    /// The next result, or an empty optional once the source is exhausted
+    /// and every result was handed over. Signature
+    /// void(std::exception_ptr, std::optional<batch_item_result>); a failed
+    /// input is a result with its `ec`, not an exception.
+    template <detail::completion_token Token = boost::asio::use_awaitable_t<>>
+    auto async_next(Token&& token = {})
+    {
+        return boost::asio::co_spawn(detail::batch_executor(st_), detail::batch_next_throwing(st_),
+                                     std::forward<Token>(token));
+    }
+
+    /// Stops new submissions and cancels those in flight.
+    void cancel();
+
+    /// The counts now.
+    batch_progress progress() const;
+
+private:
+    friend class client;
+    explicit batch_stream(detail::batch_ptr st) noexcept;
+    detail::batch_ptr st_;
+};
+
+} // namespace handinger
