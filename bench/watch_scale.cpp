@@ -42,6 +42,8 @@ struct args {
     int watchers = 10000;      // the scale run
     int curve_watchers = 1000; // each run of the schedule comparison
     std::vector<int> fixed = {250, 500, 1000, 2000};
+    std::string long_url, long_ca; // a second simulator with longer timings (optional)
+    int long_watchers = 300;
 };
 
 long rss_bytes()
@@ -289,6 +291,12 @@ args parse(int argc, char** argv)
             a.watchers = std::stoi(r.value());
         else if (k == "--curve-watchers")
             a.curve_watchers = std::stoi(r.value());
+        else if (k == "--long-url")
+            a.long_url = r.value();
+        else if (k == "--long-ca")
+            a.long_ca = r.value();
+        else if (k == "--long-watchers")
+            a.long_watchers = std::stoi(r.value());
         else if (k == "--fixed") {
             a.fixed.clear();
             std::string s = r.value();
@@ -359,6 +367,39 @@ int main(int argc, char** argv)
                                             {"p99_ms", percentile(f.latency_ms, 0.99)}});
     }
 
+    // 4. The same comparison on longer timings (pending 3 s, turns of 4 s, text
+    //    in 2 steps), where polls that see nothing new are common.
+    boost::json::object long_curve;
+    if (!a.long_url.empty()) {
+        args la = a;
+        la.url = a.long_url;
+        la.ca = a.long_ca;
+        auto long_run = [&](const hd::watch_options& wo) {
+            auto cids = create_tasks(la, la.long_watchers);
+            return watch_all(la, cids, wo, false);
+        };
+        auto ad = long_run(hd::watch_options{});
+        std::printf("long timings, adaptive:      %6llu GETs, p50 %4.0f ms, p99 %4.0f ms\n",
+                    static_cast<unsigned long long>(ad.gets), percentile(ad.latency_ms, 0.5),
+                    percentile(ad.latency_ms, 0.99));
+        boost::json::array lf;
+        for (int ms : a.fixed) {
+            auto f = long_run(fixed_schedule(ms));
+            std::printf("long timings, fixed %4d ms: %6llu GETs, p50 %4.0f ms, p99 %4.0f ms\n", ms,
+                        static_cast<unsigned long long>(f.gets), percentile(f.latency_ms, 0.5),
+                        percentile(f.latency_ms, 0.99));
+            lf.push_back(boost::json::object{{"interval_ms", ms},
+                                             {"gets", f.gets},
+                                             {"p50_ms", percentile(f.latency_ms, 0.5)},
+                                             {"p99_ms", percentile(f.latency_ms, 0.99)}});
+        }
+        long_curve["watchers"] = la.long_watchers;
+        long_curve["adaptive"] = boost::json::object{{"gets", ad.gets},
+                                                     {"p50_ms", percentile(ad.latency_ms, 0.5)},
+                                                     {"p99_ms", percentile(ad.latency_ms, 0.99)}};
+        long_curve["fixed"] = std::move(lf);
+    }
+
     out["watchers"] = a.watchers;
     out["bytes_per_watcher"] = idle.rss_per_watcher;
     out["heap_bytes_per_watcher"] = idle.heap_per_watcher;
@@ -375,6 +416,8 @@ int main(int argc, char** argv)
                                           {"p50_ms", percentile(adaptive.latency_ms, 0.5)},
                                           {"p99_ms", percentile(adaptive.latency_ms, 0.99)}};
     out["fixed"] = std::move(fixed);
+    if (!long_curve.empty())
+        out["long_timings"] = std::move(long_curve);
     std::cout << boost::json::serialize(out) << std::endl;
     return scale.failures == 0 ? 0 : 1;
 }

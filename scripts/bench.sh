@@ -27,6 +27,7 @@ trap cleanup EXIT
 
 # Starts the simulator with the given options; sets sim_url.
 start_sim() {
+  rm -f "$work/sim.out" # a second simulator must not read the first one's URL
   "$build/sim/handinger-sim" --port 0 --ca-out "$work/sim-ca.pem" --api-key sk-bench "$@" \
     >"$work/sim.out" 2>"$work/sim.err" &
   pids+=($!)
@@ -101,9 +102,14 @@ case "$name" in
       --nginx-url "$nginx_url" --nginx-ca "$work/ca.pem" --nginx-status "$nginx_status" --server-pid "${nginx_worker:-0}" --key sk-bench "$@"
     ;;
   watch_scale)
-    # The simulator's default timings (pending 300 ms, turns of 400 ms, text in 4 steps).
+    # The simulator's default timings (pending 300 ms, turns of 400 ms, text in 4 steps),
+    # and a second one with longer timings (pending 3 s, turns of 4 s, text in 2 steps).
     start_sim --create-mode immediate
-    ${BENCH_WRAP:-} "$build/bench/bench_watch_scale" --url "$sim_url" --ca "$work/sim-ca.pem" --key sk-bench "$@"
+    default_url=$sim_url
+    cp "$work/sim-ca.pem" "$work/default-ca.pem"
+    start_sim --create-mode immediate --pending-ms 3000 --turn-ms 4000 --text-steps 2
+    ${BENCH_WRAP:-} "$build/bench/bench_watch_scale" --url "$default_url" --ca "$work/default-ca.pem" \
+      --long-url "$sim_url" --long-ca "$work/sim-ca.pem" --key sk-bench "$@"
     ;;
   *)
     echo "bench.sh: unknown benchmark '$name'" >&2; exit 2 ;;
