@@ -14,6 +14,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
@@ -28,6 +29,7 @@
 #include <ctime>
 #include <fstream>
 #include <iostream>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -150,7 +152,12 @@ run_result watch_all(const args& a, const std::vector<std::string>& ids, const h
             est += w.memory_estimate();
         rr.estimate_per_watcher = static_cast<double>(est) / static_cast<double>(watchers.size());
     };
-    auto follow = [&](hd::task_watcher& w) -> asio::awaitable<void> {
+    // Each watcher starts at a random moment within a second, so that no
+    // schedule polls in step with the tasks' lifecycles (all created at once).
+    std::minstd_rand rng(42);
+    auto follow = [&](hd::task_watcher& w, std::chrono::milliseconds offset) -> asio::awaitable<void> {
+        asio::steady_timer start(co_await asio::this_coro::executor, offset);
+        co_await start.async_wait(asio::use_awaitable);
         bool first = true;
         std::string completed_seen;
         hd::diagnostics d;
@@ -182,7 +189,7 @@ run_result watch_all(const args& a, const std::vector<std::string>& ids, const h
     double cpu0 = bench::self_cpu();
     auto t0 = std::chrono::steady_clock::now();
     for (auto& w : watchers)
-        asio::co_spawn(ioc, follow(w), asio::detached);
+        asio::co_spawn(ioc, follow(w, std::chrono::milliseconds(rng() % 1000)), asio::detached);
     ioc.run();
     rr.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     rr.cpu_s = bench::self_cpu() - cpu0;
