@@ -7,6 +7,8 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <list>
+#include <ranges>
 #include <set>
 
 using namespace test_support;
@@ -160,4 +162,206 @@ TEST_CASE("batch: cancelling the whole batch still gives a result for every inpu
     }
     CHECK(cancelled + ok == 40);
     CHECK(cancelled >= 30);
+}
+
+TEST_CASE("batch: wait gives a failed run its final snapshot, with status error and no error code")
+{
+    sim_fixture f;
+    asio::io_context ioc;
+    auto o2 = f.copts;
+    o2.watch_rate = 0;
+    hd::client c(ioc, o2);
+    auto in = inputs(6);
+    in[1].input += " #fail";
+    in[4].input += " #abort";
+    std::vector<hd::batch_item_result> results;
+    auto body = [&]() -> asio::awaitable<void> {
+        hd::batch_options o;
+        o.wait = true;
+        o.watch.first_interval = o.watch.min_interval = 20ms;
+        results = co_await c.async_submit_batch(in, o);
+    };
+    run(ioc, body(), 10s);
+    REQUIRE(results.size() == 6);
+    for (std::size_t i = 0; i < results.size(); ++i) {
+        CAPTURE(i);
+        const auto& r = results[i];
+        CHECK_FALSE(r.ec); // the batch did its part: the task ran to its end
+        CHECK(r.run);
+        REQUIRE(r.final_state);
+        CHECK(r.final_state->task.id == r.task_id);
+        auto want = i == 1   ? hd::task_status::error
+                    : i == 4 ? hd::task_status::aborted
+                             : hd::task_status::completed;
+        CHECK(r.final_state->task.status == want);
+        REQUIRE_FALSE(r.final_state->turns.empty());
+        if (i == 1)
+            CHECK(r.final_state->turns.back().status == hd::turn_status::error);
+    }
+}
+
+TEST_CASE("batch: the collecting form takes a std::list and a transform view")
+{
+    sim_fixture f;
+    asio::io_context ioc;
+    hd::client c(ioc, f.copts);
+    SUBCASE("std::list")
+    {
+        std::list<hd::create_task_params> in;
+        for (int i = 0; i < 7; ++i) {
+            hd::create_task_params p;
+            p.input = i == 3 ? "" : "from a list " + std::to_string(i);
+            in.push_back(p);
+        }
+        std::vector<hd::batch_item_result> results;
+        auto body = [&]() -> asio::awaitable<void> { results = co_await c.async_submit_batch(in, {}); };
+        run(ioc, body(), 10s);
+        REQUIRE(results.size() == 7);
+        for (std::size_t i = 0; i < 7; ++i) {
+            CHECK(results[i].index == i);
+            CHECK(bool(results[i].ec) == (i == 3));
+        }
+        CHECK(in.size() == 7); // the caller's range is left alone
+        CHECK(in.front().input == "from a list 0");
+        CHECK(f.stat("tasks_created") == 6);
+    }
+    SUBCASE("transform view over ints")
+    {
+        auto view = std::views::iota(0, 9) | std::views::transform([](int i) {
+                        hd::create_task_params p;
+                        p.input = "from a view " + std::to_string(i);
+                        if (i % 2)
+                            p.budget = hd::task_budget::high;
+                        return p;
+                    });
+        std::vector<hd::batch_item_result> results;
+        auto body = [&]() -> asio::awaitable<void> { results = co_await c.async_submit_batch(view, {}); };
+        run(ioc, body(), 10s);
+        REQUIRE(results.size() == 9);
+        std::set<std::string> ids;
+        for (std::size_t i = 0; i < 9; ++i) {
+            CHECK(results[i].index == i);
+            CHECK_FALSE(results[i].ec);
+            CHECK(ids.insert(results[i].task_id).second);
+        }
+        CHECK(f.stat("tasks_created") == 9);
+    }
+}
+
+TEST_CASE("batch: cancelling while paused by a 429 window ends at once with a result for every input")
+{
+    auto so = fast_sim();
+    so.p429 = 100; // the window: every request gets a 429 asking for 3 s
+    so.retry_after = hd::sim::retry_after_form::ms;
+    so.retry_after_value = 3000ms;
+    sim_fixture f(so);
+    asio::io_context ioc;
+    hd::client c(ioc, f.copts);
+    std::vector<hd::batch_item_result> results;
+    bool done = false;
+    asio::cancellation_signal sig;
+    hd::batch_options o;
+    o.initial_in_flight = 4;
+    o.adaptive = false;
+    std::vector<hd::batch_progress> seen;
+    o.progress_interval = 0ms;
+    o.on_progress = [&](const hd::batch_progress& p) { seen.push_back(p); };
+    c.async_submit_batch(inputs(20), o,
+                         asio::bind_cancellation_slot(
+                             sig.slot(), [&](std::exception_ptr e, std::vector<hd::batch_item_result> r) {
+                                 CHECK_FALSE(e);
+                                 results = std::move(r);
+                                 done = true;
+                             }));
+    ioc.run_for(150ms);
+    f.sim.set_faults({}); // the window closes; the pause (3 s) goes on
+    ioc.run_for(250ms);
+    REQUIRE_FALSE(done);
+    CHECK(f.faults("429") == 4);
+    REQUIRE_FALSE(seen.empty());
+    CHECK(seen.back().submitted == 4); // paused: nothing new
+    sig.emit(asio::cancellation_type::terminal);
+    stopwatch sw;
+    run_until(
+        ioc, [&] { return done; }, 2s);
+    CHECK(sw.elapsed() < 500ms);
+    REQUIRE(results.size() == 20);
+    std::size_t in_flight = 0;
+    for (std::size_t i = 0; i < results.size(); ++i) {
+        CAPTURE(i);
+        const auto& r = results[i];
+        CHECK(r.index == i);
+        CHECK(r.ec == hd::error::cancelled);
+        if (!r.task_id.empty()) {
+            ++in_flight; // waiting out its own 429's retry-after
+            CHECK(r.diag.client_message == "cancelled while waiting to retry");
+        } else {
+            CHECK(r.diag.client_message == "not submitted: the batch was cancelled");
+        }
+    }
+    CHECK(in_flight == 4);
+    CHECK(f.stat("tasks_created") == 0);
+    CHECK(f.requests("POST /api/tasks") == 4);
+}
+
+TEST_CASE("batch: no inputs completes at once with no results, in both forms")
+{
+    sim_fixture f;
+    asio::io_context ioc;
+    hd::client c(ioc, f.copts);
+    std::vector<hd::batch_progress> seen;
+    auto body = [&]() -> asio::awaitable<void> {
+        hd::batch_options o;
+        o.on_progress = [&](const hd::batch_progress& p) { seen.push_back(p); };
+        std::vector<hd::create_task_params> none;
+        auto results = co_await c.async_submit_batch(none, o);
+        CHECK(results.empty());
+        auto s = c.stream_batch([]() -> std::optional<hd::create_task_params> { return std::nullopt; }, o);
+        auto r = co_await s.async_next();
+        CHECK_FALSE(r);
+        r = co_await s.async_next(); // and again: still the end
+        CHECK_FALSE(r);
+    };
+    run(ioc, body(), 5s);
+    REQUIRE_FALSE(seen.empty()); // the final report
+    CHECK(seen.back().done == 0);
+    CHECK(f.api_requests() == 0);
+}
+
+TEST_CASE("batch: a collecting batch on an io_context run by two threads")
+{
+    auto so = fast_sim();
+    so.p5xx = 3;
+    so.p_reset_after = 3;
+    sim_fixture f(so);
+    asio::io_context ioc;
+    auto co = f.copts;
+    co.max_retries = 8;
+    hd::client c(ioc, co);
+    std::atomic<int> progress_calls{0};
+    hd::batch_options o;
+    o.initial_in_flight = 8;
+    o.max_in_flight = 32;
+    o.progress_interval = 0ms;
+    o.on_progress = [&](const hd::batch_progress&) { ++progress_calls; };
+    auto fut = c.async_submit_batch(inputs(300, 25), o, asio::use_future);
+    REQUIRE(run_threads(ioc, 2, fut, 20s));
+    auto results = fut.get();
+    REQUIRE(results.size() == 300);
+    std::size_t ok = 0;
+    for (std::size_t i = 0; i < results.size(); ++i) {
+        CAPTURE(i);
+        CHECK(results[i].index == i);
+        if (i % 25 == 0)
+            CHECK(results[i].ec == hd::error::invalid_argument);
+        else {
+            CAPTURE(results[i].diag.to_string(results[i].ec));
+            CHECK_FALSE(results[i].ec);
+            ok += !results[i].ec;
+        }
+    }
+    CHECK(ok == 288);
+    CHECK(progress_calls > 0);
+    CHECK(f.stat("tasks_created") == 288);
+    CHECK(f.stat("duplicate_posts") == 0);
 }

@@ -420,3 +420,47 @@ TEST_CASE("batch stream: destroying the stream cancels what is in flight and pul
     CHECK(c.stats().waiting_calls == 0);
     CHECK(f.requests("POST /api/tasks") == static_cast<long long>(pulled_at_destroy));
 }
+
+TEST_CASE("batch stream: stop_on_first_error ends the stream after the failure without pulling further")
+{
+    sim_fixture f;
+    asio::io_context ioc;
+    hd::client c(ioc, f.copts);
+    list_source src;
+    for (std::size_t i = 0; i < 50; ++i)
+        src.inputs->push_back("stream stop " + std::to_string(i) + (i == 4 ? " #fault:no-retry" : ""));
+    std::vector<hd::batch_item_result> got;
+    auto body = [&]() -> asio::awaitable<void> {
+        hd::batch_options o;
+        o.initial_in_flight = 2;
+        o.adaptive = false;
+        o.stop_on_first_error = true;
+        auto s = c.stream_batch(src, o);
+        for (int guard = 0; guard < 100; ++guard) {
+            auto r = co_await s.async_next();
+            if (!r)
+                break;
+            got.push_back(std::move(*r));
+        }
+    };
+    run(ioc, body(), 10s);
+    // The streaming form does not drain the source (it may be endless): the
+    // inputs never pulled get no result; every pulled one gets exactly one.
+    CHECK(got.size() == *src.pulled);
+    CHECK(*src.pulled <= 4 + 2 + 1);
+    std::set<std::size_t> idx;
+    std::size_t failures = 0;
+    for (auto& r : got) {
+        CAPTURE(r.index);
+        CHECK(idx.insert(r.index).second);
+        CHECK(r.ec != hd::error::cancelled);
+        if (r.ec) {
+            ++failures;
+            CHECK(r.index == 4);
+            CHECK(r.ec == hd::error::server_error);
+        }
+    }
+    CHECK(failures == 1);
+    for (std::size_t i = 0; i < 4; ++i)
+        CHECK(idx.count(i) == 1);
+}
