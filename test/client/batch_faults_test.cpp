@@ -100,8 +100,10 @@ TEST_CASE("batch faults: 2000 inputs with invalid ones, 5xx, resets, lost respon
     bool window_opened = false;
     std::vector<hd::batch_item_result> results;
     stopwatch sw;
-    // The 429 window: 30% of /api requests get a 429 (retry-after-ms 150)
-    // for 250 ms, once a quarter of the batch is done.
+    // The 429 window: 30% of /api requests get a 429 (retry-after-ms 150),
+    // opened once a quarter of the batch is done, for at least 100 ms and
+    // until it produced a few 429s (the batch goes in bursts: when every slot
+    // waits out a 5xx backoff, no request is sent for a while).
     auto window = [&]() -> asio::awaitable<void> {
         for (int i = 0; i < 2000 && done.load() < n / 4; ++i)
             co_await sleep_for(2ms);
@@ -109,7 +111,9 @@ TEST_CASE("batch faults: 2000 inputs with invalid ones, 5xx, resets, lost respon
         w.p429 = 30;
         f.sim.set_faults(w);
         window_opened = true;
-        co_await sleep_for(250ms);
+        stopwatch open;
+        while (open.elapsed() < 100ms || (f.faults("429") < 3 && open.elapsed() < 3s))
+            co_await sleep_for(5ms);
         f.sim.set_faults(base);
     };
     auto body = [&]() -> asio::awaitable<void> {
