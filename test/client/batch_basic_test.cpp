@@ -365,3 +365,66 @@ TEST_CASE("batch: a collecting batch on an io_context run by two threads")
     CHECK(f.stat("tasks_created") == 288);
     CHECK(f.stat("duplicate_posts") == 0);
 }
+
+// The cancellation is emitted before the io_context ran anything of the
+// batch: no create may go out, and the batch must not wait for the 3 s runs.
+// With a cold pool it holds. With idle pooled connections the results all
+// say error::cancelled at once, yet the simulator created 4 tasks: the
+// emission is dispatched to the batch's strand by co_spawn and lands after
+// the collecting coroutine has started the driver, which has started a full
+// limit of creates, and on a keep-alive connection a create's request is
+// written when the write is initiated (src/core/batch.cpp, batch_collect_op
+// and run_item: nothing yields or looks at the cancellation before the first
+// create goes out).
+TEST_CASE("batch: cancelled before it starts, nothing is created and it ends at once")
+{
+    auto so = fast_sim();
+    so.create = hd::sim::create_mode::wait; // each create takes its whole run
+    sim_fixture f(so);
+    asio::io_context ioc;
+    hd::client c(ioc, f.copts);
+    SUBCASE("cold pool") {}
+    SUBCASE("warm pool: four idle connections")
+    {
+        auto warm = [&]() -> asio::awaitable<void> {
+            auto in = inputs(4);
+            for (auto& p : in)
+                p.input += " #turns:1 #turn-ms:1";
+            hd::batch_options wo;
+            wo.initial_in_flight = 4;
+            co_await c.async_submit_batch(in, wo);
+        };
+        run(ioc, warm(), 5s);
+        REQUIRE(c.stats().idle_connections == 4);
+        f.sim.reset_stats();
+    }
+    auto in = inputs(10);
+    for (auto& p : in)
+        p.input += " #turns:1 #turn-ms:3000";
+    std::vector<hd::batch_item_result> results;
+    bool done = false;
+    asio::cancellation_signal sig;
+    hd::batch_options o;
+    o.initial_in_flight = 4;
+    o.adaptive = false;
+    c.async_submit_batch(in, o,
+                         asio::bind_cancellation_slot(
+                             sig.slot(), [&](std::exception_ptr e, std::vector<hd::batch_item_result> r) {
+                                 CHECK_FALSE(e);
+                                 results = std::move(r);
+                                 done = true;
+                             }));
+    sig.emit(asio::cancellation_type::terminal); // before the io_context ran anything
+    stopwatch sw;
+    run_until(
+        ioc, [&] { return done; }, 10s);
+    MESSAGE("cancelled-before-start batch ended after " << sw.ms() << " ms with " << f.stat("tasks_created")
+                                                        << " tasks created");
+    CHECK(sw.elapsed() < 1s);
+    REQUIRE(results.size() == 10);
+    for (auto& r : results) {
+        CAPTURE(r.index);
+        CHECK(r.ec == hd::error::cancelled);
+    }
+    CHECK(f.stat("tasks_created") == 0);
+}

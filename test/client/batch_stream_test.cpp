@@ -225,10 +225,13 @@ TEST_CASE("batch stream: a million-item source read for 3000 results keeps memor
     // more that was handed over but not yet received by its coroutine.
     CHECK(worst_ahead <= max_in_flight + 1);
     CHECK(after == pulled - read);
-    // cancel() is posted to the batch's strand: a refill already queued (and,
-    // seen about one run in eight, one more) may still pull before it runs.
-    CHECK(pulled - pulled_at_cancel <= 2);
-    CHECK(after <= max_in_flight + 2);
+    // (cancel() is posted to the batch's strand, and a refill already queued
+    // may still pull and submit inputs before it runs: see the test "no input
+    // is pulled or created after cancel() returned" below. Not checked here,
+    // where it depends on timing: 0 to 11 inputs were seen pulled after
+    // cancel() returned.)
+    INFO("pulled after cancel(): " << pulled - pulled_at_cancel);
+    CHECK(after <= 2 * max_in_flight);
     CHECK(rss_1000 > 0);
     CHECK(rss_3000 - rss_1000 < 2L * 1024 * 1024); // observed: a few KiB at most
 }
@@ -463,4 +466,165 @@ TEST_CASE("batch stream: stop_on_first_error ends the stream after the failure w
     CHECK(failures == 1);
     for (std::size_t i = 0; i < 4; ++i)
         CHECK(idx.count(i) == 1);
+}
+
+// batch_options::max_in_flight = 0: the limit itself reads it as 1 (the AIMD
+// policy sanitises "maximum 0 reads as 1: a batch always makes progress"),
+// but the stream's room check compares the unread results with the raw
+// option, so nothing is ever submitted and async_next never completes.
+TEST_CASE("batch stream: max_in_flight zero still makes progress")
+{
+    sim_fixture f;
+    asio::io_context ioc;
+    hd::client c(ioc, f.copts);
+    list_source src;
+    for (std::size_t i = 0; i < 3; ++i)
+        src.inputs->push_back("zero limit " + std::to_string(i));
+    hd::batch_options o;
+    o.max_in_flight = 0;
+    auto s = c.stream_batch(src, o);
+    std::size_t got = 0;
+    bool ended = false;
+    std::function<void()> next = [&] {
+        s.async_next([&](std::exception_ptr e, std::optional<hd::batch_item_result> r) {
+            CHECK_FALSE(e);
+            if (!r) {
+                ended = true;
+                return;
+            }
+            CHECK_FALSE(r->ec);
+            ++got;
+            next();
+        });
+    };
+    next();
+    ioc.run_for(2s);
+    CHECK(got == 3);
+    CHECK(ended);
+    CHECK(f.stat("tasks_created") == 3);
+    s.cancel();
+    ioc.restart();
+    ioc.run_for(200ms);
+}
+
+// A source that throws: the driver coroutine is spawned detached
+// (src/core/batch.cpp, asio::detached), so its exception is dropped, the
+// driver never reports done and the reader waits for ever. The exception
+// should reach the reader (async_next's exception_ptr), or at least end the
+// stream.
+TEST_CASE("batch stream: a source that throws does not leave the reader waiting for ever")
+{
+    sim_fixture f;
+    asio::io_context ioc;
+    hd::client c(ioc, f.copts);
+    std::size_t pulled = 0;
+    auto source = [&]() -> std::optional<hd::create_task_params> {
+        if (pulled == 3)
+            throw std::runtime_error("the source broke");
+        return params("throwing source " + std::to_string(pulled++));
+    };
+    auto s = c.stream_batch(source, {});
+    std::size_t got = 0;
+    bool finished = false;
+    std::string error_text;
+    std::function<void()> next = [&] {
+        s.async_next([&](std::exception_ptr e, std::optional<hd::batch_item_result> r) {
+            if (e) {
+                try {
+                    std::rethrow_exception(e);
+                } catch (const std::exception& x) {
+                    error_text = x.what();
+                }
+                finished = true;
+                return;
+            }
+            if (!r) {
+                finished = true;
+                return;
+            }
+            ++got;
+            next();
+        });
+    };
+    next();
+    ioc.run_for(2s);
+    CHECK(finished);
+    CHECK(got <= 3);
+    MESSAGE("results before the end: " << got << ", error: '" << error_text << "'");
+    s.cancel();
+    ioc.restart();
+    ioc.run_for(200ms);
+}
+
+// cancel() only posts the cancellation to the batch's strand
+// (src/core/batch.cpp, batch_cancel -> cancel_all), and the driver pulls and
+// submits in a loop without looking at anything else: a driver run under way
+// (or already queued on the strand) fills every free slot after cancel()
+// returned. And cancel_all's emission does not stop those fresh creates when
+// they go out on pooled connections: they run to completion and create their
+// tasks (here they take the full 800 ms of their runs; with a cold pool the
+// same creates are cancelled at once). Calling cancel() from the source makes
+// the window deterministic; it also shows when cancel() is called from
+// on_progress or by the reader right after a result (the million-item test
+// saw up to 11 inputs pulled after cancel() returned; cancelling from
+// on_progress once four results were done created 3-4 tasks after the cancel
+// in 9 runs out of 12).
+TEST_CASE("batch stream: no input is pulled or created after cancel() returned")
+{
+    sim_fixture f(waiting_sim());
+    asio::io_context ioc;
+    hd::client c(ioc, f.copts);
+    // Warm the pool: four idle connections.
+    auto warm = [&]() -> asio::awaitable<void> {
+        hd::batch_options wo;
+        wo.initial_in_flight = 4;
+        std::vector<hd::create_task_params> in;
+        for (int i = 0; i < 4; ++i)
+            in.push_back(params("warm " + std::to_string(i) + " #turns:1 #turn-ms:1"));
+        auto r = co_await c.async_submit_batch(in, wo);
+        for (auto& x : r)
+            CHECK_FALSE(x.ec);
+    };
+    run(ioc, warm(), 5s);
+    REQUIRE(c.stats().idle_connections == 4);
+
+    hd::batch_stream* sp = nullptr;
+    std::size_t pulled = 0, calls = 0;
+    std::optional<std::size_t> pulled_at_cancel;
+    auto source = [&]() -> std::optional<hd::create_task_params> {
+        if (++calls == 1 && sp) {
+            pulled_at_cancel = pulled;
+            sp->cancel(); // the caller stops the stream...
+        }
+        if (pulled >= 20)
+            return std::nullopt;
+        // ...and the driver goes on pulling.
+        return params("after cancel " + std::to_string(pulled++) + " #turns:1 #turn-ms:800");
+    };
+    hd::batch_options o;
+    o.initial_in_flight = 4;
+    o.adaptive = false;
+    auto s = c.stream_batch(source, o);
+    sp = &s;
+    std::size_t results = 0, created = 0;
+    stopwatch sw;
+    auto body = [&]() -> asio::awaitable<void> {
+        while (auto r = co_await s.async_next()) {
+            ++results;
+            if (!r->ec)
+                ++created;
+            else
+                CHECK(r->ec == hd::error::cancelled);
+        }
+    };
+    run(ioc, body(), 10s);
+    auto took = sw.ms();
+    REQUIRE(pulled_at_cancel);
+    MESSAGE("cancel() during the first pull: " << pulled << " inputs pulled, " << created
+                                               << " tasks created, stream over after " << took << " ms");
+    CHECK(results == pulled);
+    CHECK(pulled <= 1); // the input being pulled at most
+    CHECK(created == 0);
+    CHECK(f.stat("tasks_created") == 4); // the warm-up's
+    CHECK(took < 500);                   // not the 800 ms of the runs
 }
