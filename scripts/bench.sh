@@ -3,11 +3,14 @@
 # and stopped here (by pid). The last line printed is the benchmark's JSON.
 #   scripts/bench.sh throughput [--requests N] [--in-flight C] [--wrk-seconds S]
 #   scripts/bench.sh watch_scale [--watchers N] [--curve-watchers M] [--fixed 250,500,1000,2000]
+#   scripts/bench.sh batch [--n N] [--rate-limit RPS] [--retry-after-form ms|seconds] [--max-retries R]
+#                          [--repeats K] [--throughput-repeats K] [--fixed 8,64,256] [--initial I]
+#                          [--max-in-flight M] [--no-ts]
 # BENCH_WRAP="perf record -g -o FILE" (say) prefixes the benchmark program.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 name=${1:-}
-[ -n "$name" ] || { echo "usage: scripts/bench.sh NAME [options]   (NAME: throughput, watch_scale)" >&2; exit 2; }
+[ -n "$name" ] || { echo "usage: scripts/bench.sh NAME [options]   (NAME: throughput, watch_scale, batch)" >&2; exit 2; }
 shift
 
 scripts/deps.sh --bench
@@ -110,6 +113,57 @@ case "$name" in
     start_sim --create-mode immediate --pending-ms 3000 --turn-ms 4000 --text-steps 2
     ${BENCH_WRAP:-} "$build/bench/bench_watch_scale" --url "$default_url" --ca "$work/default-ca.pem" \
       --long-url "$sim_url" --long-ca "$work/sim-ca.pem" --key sk-bench "$@"
+    ;;
+  batch)
+    # Two rate-limited simulators (429 beyond RPS POSTs/s, a token bucket
+    # with a burst of RPS; the 429's hint is the bucket's own wait, in the
+    # given form): one answering creates at once, one answering each create
+    # after its run of one 10 ms turn (so that an in-flight limit matters).
+    # Two without a limit (HTTPS, plain HTTP) for the comparison with the
+    # TypeScript SDK.
+    rps=2000 form=seconds ts=1 fwd=()
+    while [ $# -gt 0 ]; do
+      case "$1" in
+        --rate-limit) rps=$2; shift 2 ;;
+        --retry-after-form) form=$2; shift 2 ;;
+        --no-ts) ts=0; shift ;;
+        *) fwd+=("$1"); shift ;;
+      esac
+    done
+    start_sim --create-mode immediate --rate-limit "$rps" --retry-after-form "$form"
+    limited_url=$sim_url
+    cp "$work/sim-ca.pem" "$work/limited-ca.pem"
+    start_sim --create-mode wait --pending-ms 0 --turns 1 --turn-ms 10 --rate-limit "$rps" --retry-after-form "$form"
+    latency_url=$sim_url
+    cp "$work/sim-ca.pem" "$work/latency-ca.pem"
+    start_sim --create-mode immediate
+    open_url=$sim_url
+    cp "$work/sim-ca.pem" "$work/open-ca.pem"
+    start_sim --create-mode immediate --plain-http
+    plain_url=$sim_url
+    # The official TypeScript SDK, installed for this run only into the
+    # temporary directory (no lock file, nothing left in the tree).
+    ts_dir=
+    if [ "$ts" = 1 ]; then
+      if command -v node >/dev/null && command -v npm >/dev/null; then
+        mkdir -p "$work/ts"
+        cp bench/ts_sdk/package.json bench/ts_sdk/create_many.mjs "$work/ts/"
+        if (cd "$work/ts" && timeout 300 npm install --no-save --no-package-lock --no-audit --no-fund \
+              --loglevel=error >"$work/npm.log" 2>&1); then
+          ts_dir="$work/ts"
+          echo "TypeScript SDK: @ramensoft/handinger $(node -p "require('$work/ts/node_modules/@ramensoft/handinger/package.json').version"), node $(node --version)"
+        else
+          echo "bench.sh: npm install of the TypeScript SDK failed; its part is skipped:" >&2
+          tail -n 20 "$work/npm.log" >&2
+        fi
+      else
+        echo "bench.sh: node/npm not found; the TypeScript SDK part is skipped" >&2
+      fi
+    fi
+    timeout 1800 ${BENCH_WRAP:-} "$build/bench/bench_batch" --url "$limited_url" --ca "$work/limited-ca.pem" \
+      --latency-url "$latency_url" --latency-ca "$work/latency-ca.pem" \
+      --rate-limit "$rps" --retry-after-form "$form" --open-url "$open_url" --open-ca "$work/open-ca.pem" \
+      --plain-url "$plain_url" ${ts_dir:+--ts-dir "$ts_dir"} --key sk-bench "${fwd[@]}"
     ;;
   *)
     echo "bench.sh: unknown benchmark '$name'" >&2; exit 2 ;;
