@@ -15,6 +15,7 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <deque>
 #include <list>
@@ -27,11 +28,19 @@ using clock = std::chrono::steady_clock;
 
 struct batch_state : std::enable_shared_from_this<batch_state> {
     batch_state(impl_ptr c, input_source src, batch_options o, bool stream, asio::any_io_executor ex)
-        : client(std::move(c)), source(std::move(src)), opts(std::move(o)), streaming(stream),
+        : client(std::move(c)), source(std::move(src)), opts(sanitise(std::move(o))), streaming(stream),
           strand(std::move(ex)), limit(aimd_options{opts.initial_in_flight, opts.max_in_flight, opts.adaptive,
                                                     std::chrono::milliseconds(1000)}),
           driver_wake(strand), reader_wake(strand)
     {}
+
+    static batch_options sanitise(batch_options o)
+    {
+        // A limit of zero would never admit anything: it reads as one.
+        o.max_in_flight = std::max<std::size_t>(o.max_in_flight, 1);
+        o.initial_in_flight = std::clamp<std::size_t>(o.initial_in_flight, 1, o.max_in_flight);
+        return o;
+    }
 
     impl_ptr client;
     input_source source;
@@ -44,6 +53,13 @@ struct batch_state : std::enable_shared_from_this<batch_state> {
     std::mutex limit_mu;
     aimd_limit limit;
     std::atomic<std::size_t> in_flight{0};
+    // Set by batch_stream::cancel() at once (the rest of the cancellation is
+    // posted to the strand): the driver pulls and submits nothing after it.
+    std::atomic<bool> cancel_requested{false};
+    std::exception_ptr source_error; // the source threw: submissions stopped
+    // The collecting form's cancellation state (while it runs), so that an
+    // item starting after a cancellation sends nothing.
+    const asio::cancellation_state* caller = nullptr;
 
     // The rest only on `strand`.
     std::size_t next_index = 0;
@@ -133,16 +149,13 @@ struct batch_state : std::enable_shared_from_this<batch_state> {
 
 namespace {
 
-attempt_signal classify(const attempt_info& a)
-{
-    if (a.status >= 200 && a.status < 300)
-        return attempt_signal::success;
-    if (a.status == 429)
-        return attempt_signal::rate_limited;
-    if (a.status == 503)
-        return attempt_signal::overloaded;
-    return attempt_signal::other;
-}
+// What one create met over all its attempts (the limit is told once per
+// create, when it is over: a burst of creates is one window, whatever their
+// retries).
+struct create_signals {
+    bool rate_limited = false;
+    bool overloaded = false;
+};
 
 asio::awaitable<void> run_item(batch_ptr b, std::size_t index, create_task_params p)
 {
@@ -150,19 +163,41 @@ asio::awaitable<void> run_item(batch_ptr b, std::size_t index, create_task_param
     request_options ro;
     if (b->opts.item_deadline.count() > 0)
         ro.total_timeout = b->opts.item_deadline;
-    std::weak_ptr<batch_state> weak = b;
-    ro.on_attempt = [weak](const attempt_info& a) {
-        auto s = classify(a);
-        if (s == attempt_signal::other)
-            return;
-        if (auto st = weak.lock()) {
-            std::lock_guard lk(st->limit_mu);
-            st->limit.record(s, st->in_flight.load(), clock::now(), a.retry_after);
-        }
-    };
     batch_item_result r;
     r.index = index;
+    if (b->cancel_requested || (b->caller && b->caller->cancelled() != asio::cancellation_type::none)) {
+        // Cancelled before this create started: nothing is sent.
+        --b->submitted;
+        b->in_flight.fetch_sub(1);
+        b->deliver(b->not_submitted(index, error::cancelled, "not submitted: the batch was cancelled"));
+        co_return;
+    }
+    // Only the POST's own attempts count (not the GETs a lost response
+    // makes it send). A 429 pauses new submissions at once; the limit itself
+    // learns the create's outcome when it is over.
+    auto seen = std::make_shared<create_signals>();
+    std::weak_ptr<batch_state> weak = b;
+    ro.on_attempt = [weak, seen](const attempt_info& a) {
+        if (a.method != "POST")
+            return;
+        if (a.status == 429) {
+            seen->rate_limited = true;
+            if (auto st = weak.lock()) {
+                std::lock_guard lk(st->limit_mu);
+                st->limit.pause(clock::now(), a.retry_after);
+            }
+        } else if (a.status == 503) {
+            seen->overloaded = true;
+        }
+    };
     auto c = co_await create_op(b->client, std::move(p), std::move(ro));
+    {
+        auto s = seen->rate_limited || seen->overloaded ? attempt_signal::overloaded
+                 : c.ec                                 ? attempt_signal::other
+                                                        : attempt_signal::success;
+        std::lock_guard lk(b->limit_mu);
+        b->limit.record(s, b->in_flight.load(), clock::now());
+    }
     r.task_id = std::move(c.value.task_id);
     r.ec = c.ec;
     r.diag = std::move(c.diag);
@@ -185,11 +220,17 @@ asio::awaitable<void> run_item(batch_ptr b, std::size_t index, create_task_param
 
 // Admits inputs while the limit, the pause and (streaming) the unread results
 // allow; ends when the inputs are exhausted (or the batch stopped) and
-// nothing is in flight.
-asio::awaitable<void> run_driver(batch_ptr b)
+// nothing is in flight. `caller` is the collecting form's cancellation state
+// (the streaming form is cancelled through cancel_requested).
+asio::awaitable<void> run_driver(batch_ptr b, const asio::cancellation_state* caller)
 {
     co_await asio::this_coro::throw_if_cancelled(false);
+    auto cancel_seen = [&] {
+        return b->cancel_requested.load() || (caller && caller->cancelled() != asio::cancellation_type::none);
+    };
     for (;;) {
+        if (cancel_seen())
+            b->cancel_all();
         b->progress(false);
         if (b->stopping && !b->source_done) {
             if (b->streaming) {
@@ -214,18 +255,32 @@ asio::awaitable<void> run_driver(batch_ptr b)
         if (b->source_done || running >= limit || now < paused || !room) {
             if (b->source_done && running == 0)
                 break;
-            // Wait for an item to finish (it cancels the timer), or the pause to end.
+            // Wait for an item to finish (it cancels the timer), the pause to
+            // end, or the caller to cancel.
             b->driver_wake.expires_at(!b->source_done && now < paused ? paused : clock::time_point::max());
             boost::system::error_code ec;
             co_await b->driver_wake.async_wait(asio::redirect_error(asio::use_awaitable, ec));
             continue;
         }
-        auto in = b->source();
+        std::optional<create_task_params> in;
+        try {
+            in = b->source();
+        } catch (...) {
+            // A broken source ends the submissions; the reader learns why.
+            b->source_error = std::current_exception();
+            b->stopping = b->source_done = true;
+            continue;
+        }
         if (!in) {
             b->source_done = true;
             continue;
         }
         auto index = b->next_index++;
+        if (cancel_seen()) { // cancelled while the source ran: this input is not sent
+            b->cancel_all();
+            b->deliver(b->not_submitted(index, error::cancelled, b->stop_reason));
+            continue;
+        }
         if (auto what = validate(*in); !what.empty()) {
             b->deliver(b->not_submitted(index, error::invalid_argument, what)); // fails alone, before any I/O
             continue;
@@ -265,15 +320,16 @@ batch_collect_op(impl_ptr impl, std::vector<create_task_params> inputs, batch_op
     auto b = std::make_shared<batch_state>(std::move(impl), std::move(source), std::move(opts), false, ex);
     b->collected = &r.value;
     b->started = true;
-    asio::co_spawn(b->strand, run_driver(b), asio::detached);
+    // The driver runs in this coroutine: a cancellation of the call (even one
+    // that came before it started) reaches it before any input is admitted,
+    // and every input still gets its (cancelled) result.
     auto cs = co_await asio::this_coro::cancellation_state;
-    while (!b->driver_done) {
-        b->reader_wake.expires_at(clock::time_point::max());
-        boost::system::error_code ec;
-        co_await b->reader_wake.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-        if (cs.cancelled() != asio::cancellation_type::none)
-            b->cancel_all(); // every input still gets its (cancelled) result
-    }
+    b->caller = &cs;
+    // One turn of the executor first: a cancellation already on its way (one
+    // emitted before this operation ran) lands before anything is admitted.
+    co_await asio::post(b->strand, asio::use_awaitable);
+    co_await run_driver(b, &cs);
+    b->caller = nullptr;
     b->collected = nullptr;
     co_return r;
 }
@@ -298,7 +354,7 @@ asio::awaitable<op_result<std::optional<batch_item_result>>> batch_next_op(batch
     op_result<std::optional<batch_item_result>> r;
     if (!b->started) {
         b->started = true;
-        asio::co_spawn(b->strand, run_driver(b), asio::detached);
+        asio::co_spawn(b->strand, run_driver(b, nullptr), asio::detached);
     }
     auto cs = co_await asio::this_coro::cancellation_state;
     for (;;) {
@@ -308,8 +364,14 @@ asio::awaitable<op_result<std::optional<batch_item_result>>> batch_next_op(batch
             b->driver_wake.cancel(); // room for one more
             co_return r;
         }
-        if (b->driver_done)
+        if (b->driver_done) {
+            if (b->source_error) {
+                r.ec = error::invalid_argument;
+                r.diag.client_message = "the input source threw";
+                std::rethrow_exception(b->source_error); // the throwing form hands it over as it is
+            }
             co_return r; // empty: the stream is over
+        }
         b->reader_wake.expires_at(clock::time_point::max());
         boost::system::error_code ec;
         co_await b->reader_wake.async_wait(asio::redirect_error(asio::use_awaitable, ec));
@@ -331,6 +393,7 @@ asio::awaitable<std::optional<batch_item_result>> batch_next_throwing(batch_ptr 
 
 void batch_cancel(const batch_ptr& b)
 {
+    b->cancel_requested = true; // nothing is pulled or submitted from now on
     asio::post(b->strand, [b] { b->cancel_all(); });
 }
 

@@ -90,9 +90,12 @@ public:
         return now >= paused_until_ && in_flight < limit_;
     }
 
-private:
+    /// Pauses new submissions until now + max(retry_after, min_pause)
+    /// (extending only), without touching the limit: for a 429 seen before
+    /// the submission it belongs to is over (its outcome is recorded then).
     void pause(clock::time_point now, std::optional<std::chrono::milliseconds> retry_after) noexcept;
 
+private:
     std::size_t maximum_;
     bool adaptive_;
     clock::duration min_pause_;
