@@ -41,6 +41,13 @@ struct batch_options {
     /// server's retry-after and 1 s after a 429. Off: the limit stays at
     /// initial_in_flight (429 pauses still apply). Default on.
     bool adaptive = true;
+    /// After a 429, no new submission (and no retry of one in flight) starts
+    /// before max(the server's retry-after, this). Default 1 s.
+    std::chrono::milliseconds min_pause{1000};
+    /// Keep each run result's `raw` JSON (the whole response object). Off by
+    /// default: a large batch keeps a result per input, and the typed fields
+    /// carry everything the API documents.
+    bool keep_raw = false;
     /// Stop submitting at the first failure; inputs not yet submitted then
     /// get error::cancelled. Default off (every input is tried).
     bool stop_on_first_error = false;

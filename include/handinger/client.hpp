@@ -269,8 +269,12 @@ public:
         auto async_submit_batch(Inputs&& inputs, batch_options opts, Token&& token = {})
     {
         std::vector<create_task_params> v;
-        for (auto&& p : inputs)
-            v.push_back(p);
+        if constexpr (std::is_same_v<std::remove_cvref_t<Inputs>, std::vector<create_task_params>> &&
+                      !std::is_lvalue_reference_v<Inputs>)
+            v = std::move(inputs); // a vector handed over is not copied
+        else
+            for (auto&& p : inputs)
+                v.push_back(p);
         return boost::asio::co_spawn(detail::op_executor(impl_),
                                      detail::batch_collect_throwing(impl_, std::move(v), std::move(opts)),
                                      std::forward<Token>(token));

@@ -119,6 +119,11 @@ struct request_options {
     header_list headers;
     /// Observes every attempt of this call (optional).
     attempt_observer on_attempt;
+    /// When set, a retry waits at least until the time it returns (asked
+    /// before each retry): a pause shared by several calls, such as a batch's
+    /// after a 429, so that calls in flight do not retry into it together.
+    /// The call's deadline still applies.
+    std::function<std::chrono::steady_clock::time_point()> not_before;
 };
 
 } // namespace handinger

@@ -29,8 +29,8 @@ using clock = std::chrono::steady_clock;
 struct batch_state : std::enable_shared_from_this<batch_state> {
     batch_state(impl_ptr c, input_source src, batch_options o, bool stream, asio::any_io_executor ex)
         : client(std::move(c)), source(std::move(src)), opts(sanitise(std::move(o))), streaming(stream),
-          strand(std::move(ex)), limit(aimd_options{opts.initial_in_flight, opts.max_in_flight, opts.adaptive,
-                                                    std::chrono::milliseconds(1000)}),
+          strand(std::move(ex)),
+          limit(aimd_options{opts.initial_in_flight, opts.max_in_flight, opts.adaptive, opts.min_pause}),
           driver_wake(strand), reader_wake(strand)
     {}
 
@@ -190,6 +190,14 @@ asio::awaitable<void> run_item(batch_ptr b, std::size_t index, create_task_param
             seen->overloaded = true;
         }
     };
+    // Retries of this create also wait out the batch's pause.
+    ro.not_before = [weak]() {
+        auto st = weak.lock();
+        if (!st)
+            return clock::time_point{};
+        std::lock_guard lk(st->limit_mu);
+        return st->limit.paused_until();
+    };
     auto c = co_await create_op(b->client, std::move(p), std::move(ro));
     {
         auto s = seen->rate_limited || seen->overloaded ? attempt_signal::overloaded
@@ -203,8 +211,11 @@ asio::awaitable<void> run_item(batch_ptr b, std::size_t index, create_task_param
     r.diag = std::move(c.diag);
     if (!c.ec) {
         r.recovered = c.value.recovered;
-        if (!r.recovered)
+        if (!r.recovered) {
             r.run = std::move(c.value.run);
+            if (!b->opts.keep_raw)
+                r.run->raw = boost::json::object(); // (and its arena with it)
+        }
         if (b->opts.wait) {
             auto w = co_await wait_op(b->client, r.task_id, b->opts.watch);
             r.final_state = std::move(w.value);

@@ -316,6 +316,21 @@ asio::awaitable<void> client_impl::call(std::string_view method, std::string tar
             log(log_level::debug, "stale pooled connection; resending on a new connection");
             continue;
         }
+        if (ro.not_before) {
+            // A shared pause (a batch's): wait for it too, within the deadline.
+            auto until = ro.not_before();
+            auto now2 = clock::now();
+            // (compared before subtracting: "no pause" may be time_point::min())
+            auto extra = until > now2 ? std::chrono::ceil<milliseconds>(until - now2) : milliseconds(0);
+            if (extra > d.delay) {
+                if (overall != clock::time_point::max() && clock::now() + extra >= overall) {
+                    fail();
+                    out.diag.client_message += " (no time left to retry after the shared pause)";
+                    co_return;
+                }
+                d.delay = extra;
+            }
+        }
         log(log_level::debug, "retrying " + std::string(method) + " " + target + " in " +
                                   std::to_string(d.delay.count()) + " ms");
         if (d.delay.count() > 0) {
