@@ -209,9 +209,9 @@ struct idle_figures {
 };
 
 // Idle watchers: tasks that stay pending for a minute; each watcher has had
-// its first events and waits in its next async_next (the schedule backs off
-// towards 15 s). Measured once the GETs in flight have settled; then the
-// pending async_next are cancelled and the watchers' own state measured.
+// its first events and waits in its next async_next (its next poll 30 s
+// away). Measured once the GETs have settled; then the pending async_next
+// are cancelled and the watchers' own state measured.
 idle_figures measure_idle(const args& a, int n)
 {
     args slow = a;
@@ -241,10 +241,14 @@ idle_figures measure_idle(const args& a, int n)
     ioc.restart();
     malloc_trim(0);
     long rss0 = rss_bytes(), heap0 = heap_bytes();
+    // After its first poll a watcher sleeps 30 s: nothing is in flight
+    // while the memory is read, only what a waiting watcher holds.
+    hd::watch_options idle_opts;
+    idle_opts.first_interval = idle_opts.min_interval = std::chrono::seconds(30);
     std::vector<hd::task_watcher> ws;
     ws.reserve(ids.size());
     for (auto& id : ids)
-        ws.push_back(c.watch(id));
+        ws.push_back(c.watch(id, idle_opts));
     std::size_t ready = 0;
     auto follow = [&](hd::task_watcher& w) -> asio::awaitable<void> {
         hd::diagnostics d;
