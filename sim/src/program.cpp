@@ -1,5 +1,7 @@
-// handinger-sim: the simulator as a program. Prints its URL as the first line
-// of stdout, serves until SIGINT or SIGTERM, then stops cleanly.
+// The simulator as a program (handinger-sim, and `handinger sim`): prints its
+// URL as the first line of stdout, serves until SIGINT or SIGTERM, then stops
+// cleanly.
+#include <handinger/sim/program.hpp>
 #include <handinger/sim/simulator.hpp>
 
 #include <csignal>
@@ -16,7 +18,7 @@ namespace {
 
 using handinger::sim::options;
 
-constexpr const char* usage = R"(usage: handinger-sim [options]
+constexpr const char* usage = R"(usage: %s [options]
 A local imitation of the Handinger Tasks API (see sim/include/handinger/sim/simulator.hpp).
 Prints its URL as the first line of stdout; stops on SIGINT/SIGTERM.
 
@@ -186,18 +188,18 @@ options parse_args(int argc, char** argv, bool& help)
 
 } // namespace
 
-int main(int argc, char** argv)
+int handinger::sim::run_program(int argc, char** argv, const char* name)
 {
     bool help = false;
     options opts;
     try {
         opts = parse_args(argc, argv, help);
     } catch (const bad_args& e) {
-        std::fprintf(stderr, "handinger-sim: %s\n", e.message.c_str());
+        std::fprintf(stderr, "%s: %s\n", name, e.message.c_str());
         return 2;
     }
     if (help) {
-        std::fputs(usage, stdout);
+        std::printf(usage, name);
         return 0;
     }
 
@@ -219,7 +221,7 @@ int main(int argc, char** argv)
         sigwait(&stop_signals, &sig);
         sim.stop();
     } catch (const std::exception& e) {
-        std::fprintf(stderr, "handinger-sim: %s\n", e.what());
+        std::fprintf(stderr, "%s: %s\n", name, e.what());
         return 1;
     }
     return 0;
