@@ -178,7 +178,8 @@ private:
             return;
         done_[t.seq] = true;
         if (tty_ && open_ == t.seq) {
-            line("turn " + std::to_string(t.seq) + " " + std::string(t.status.str()) + "\n");
+            line("turn " + std::to_string(t.seq) + " " + std::string(t.status.str()) + " (" +
+                 std::to_string(t.credits) + " credits, " + std::to_string(t.duration_ms) + " ms)\n");
             return;
         }
         line(describe(t));
