@@ -1,30 +1,27 @@
-// The README's quick start, built and run against the simulator by ctest.
+// The README's quick start (test/readme_check.sh keeps the two the same).
 #include <handinger/client.hpp>
 
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/use_future.hpp>
 #include <iostream>
 
-namespace asio = boost::asio;
-
-asio::awaitable<void> run(handinger::client& c)
+boost::asio::awaitable<void> run(handinger::client& c)
 {
-    handinger::create_task_params p;
-    p.input = "Summarise this week's filings";
-    auto created = co_await c.async_create(p);              // POST /api/tasks (taskId generated)
-    auto task = co_await c.async_retrieve(created.task_id); // GET /api/tasks/{id}
-    std::cout << task.task.status << ", " << task.turns.size() << " turns\n";
+    auto w = c.submit({.input = "Summarise this week's filings"}); // POST /api/tasks, and follow it
+    while (auto ev = co_await w.async_next())                      // status, turns, growing text
+        if (auto* added = std::get_if<handinger::events::turn_added>(&*ev))
+            std::cout << "turn " << added->turn.seq << "\n";
+    std::cout << w.snapshot()->task.status << "\n"; // completed, error or aborted
 }
 
 int main()
 try {
-    asio::io_context ioc;
-    handinger::client c(ioc, {}); // HANDINGER_API_KEY, HANDINGER_BASE_URL from the environment
-    asio::co_spawn(ioc, run(c), [](std::exception_ptr e) {
-        if (e)
-            std::rethrow_exception(e);
-    });
+    boost::asio::io_context ioc;
+    handinger::client c(ioc); // HANDINGER_API_KEY, HANDINGER_BASE_URL from the environment
+    auto done = boost::asio::co_spawn(ioc, run(c), boost::asio::use_future);
     ioc.run();
-} catch (const handinger::api_error& e) {
+    done.get(); // rethrows a failure: handinger::api_error
+} catch (const std::exception& e) {
     std::cerr << "error: " << e.what() << "\n"; // e.g. "GET /api/tasks/tsk_...: 404 not found: ..."
     return 1;
 }
