@@ -7,8 +7,10 @@
 
 boost::asio::awaitable<void> run(handinger::client& c)
 {
-    auto w = c.submit({.input = "Summarise this week's filings"}); // POST /api/tasks, and follow it
-    while (auto ev = co_await w.async_next())                      // status, turns, growing text
+    handinger::create_task_params task;
+    task.input = "Summarise this week's filings";
+    auto w = c.submit(task);                  // POST /api/tasks, and follow the task at once
+    while (auto ev = co_await w.async_next()) // status changes, turns, growing text, the end
         if (auto* added = std::get_if<handinger::events::turn_added>(&*ev))
             std::cout << "turn " << added->turn.seq << "\n";
     std::cout << w.snapshot()->task.status << "\n"; // completed, error or aborted
