@@ -207,6 +207,17 @@ asio::awaitable<void> client_impl::call(std::string_view method, std::string tar
         attempts_.fetch_add(1, std::memory_order_relaxed);
         co_await transport_.exchange(req, attempt_deadline, force_new, ex);
         force_new = false;
+        if (ex.ec == error::timeout) {
+            // Say which limit ran out: the call's, the attempt's, or connecting's.
+            auto ms = [](milliseconds d) { return std::to_string(d.count()) + " ms"; };
+            bool connecting = ex.failed_at == http::stage::connect || ex.failed_at == http::stage::tls;
+            if (attempt_deadline == overall)
+                ex.detail += " (total_timeout " + ms(total) + ")";
+            else if (connecting && opts_.opts.connect_timeout < timeout)
+                ex.detail += " (connect_timeout " + ms(opts_.opts.connect_timeout) + ")";
+            else
+                ex.detail += " (timeout " + ms(timeout) + ")";
+        }
 
         if (logs(log_level::info)) {
             std::string line = std::string(method) + " " + target + " -> ";

@@ -256,7 +256,7 @@ void store_cancelled(watch_state& st)
 {
     watch_result r;
     r.ec = error::cancelled;
-    r.diag = watch_diag(st, st.stopped ? "the watch was stopped" : "cancelled");
+    r.diag = watch_diag(st, st.stopped ? "the watch was stopped" : "async_next was cancelled");
     if (st.stopped)
         st.finish(r.ec, r.diag);
     store(st, std::move(r));

@@ -129,6 +129,22 @@ TEST_CASE("fault stall (GET) on every attempt: error::timeout within the deadlin
     CHECK(r.ms >= 400);
     CHECK(r.ms < 1500); // 2 x 200 ms + one backoff of <= 500 ms
     CHECK(f.faults("stall") == 2);
+    CHECK(r.d.client_message == "receive: timed out (timeout 200 ms)"); // the attempt's limit ran out
+}
+
+TEST_CASE(
+    "fault stall (GET) under a total_timeout shorter than the attempt's: the message names total_timeout")
+{
+    sim_fixture f(sim_with_stall());
+    hd::request_options ro;
+    ro.timeout = 10s;
+    ro.total_timeout = 300ms;
+    auto r = retrieve_with(f, "#get-fault:stall:5", ro);
+    CHECK(r.ec == hd::error::timeout);
+    CHECK(r.d.attempts == 1);
+    CHECK(r.ms >= 300);
+    CHECK(r.ms < 2000);
+    CHECK(r.d.client_message == "receive: timed out (total_timeout 300 ms)");
 }
 
 TEST_CASE("fault truncate (GET): retried, success")
