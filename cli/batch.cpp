@@ -15,6 +15,7 @@
 #include <fstream>
 #include <iostream>
 #include <memory>
+#include <optional>
 
 namespace handinger::cli {
 
@@ -30,11 +31,13 @@ struct input_line {
 };
 
 /// Reads the JSON Lines; blank lines are skipped. A line that is not a
-/// CreateTask object (bad JSON, a wrong type, an unknown key) is reported on
-/// stderr and as a failed result, and only that line fails.
+/// valid CreateTask object (bad JSON, a wrong type, an unknown key, a value
+/// the API refuses such as an empty input) is reported on stderr and as a
+/// failed result, and only that line fails.
 struct read_inputs {
     std::vector<input_line> valid;
     std::size_t malformed = 0;
+    bool read_error = false; ///< the input could not be read to its end
 
     explicit read_inputs(std::istream& in)
     {
@@ -62,6 +65,7 @@ struct read_inputs {
             }
             valid.push_back(std::move(l));
         }
+        read_error = !in.eof(); // getline stops on an error (EISDIR, EIO) as on the end
     }
 
     static std::string parse(const std::string& text, create_task_params& p)
@@ -81,7 +85,7 @@ struct read_inputs {
             if (k != "input" && k != "budget" && k != "taskId" && k != "workerId")
                 return "unknown key \"" + std::string(k) + "\" (expected input, budget, taskId, workerId)";
         }
-        return {};
+        return validate(p);
     }
 };
 
@@ -95,15 +99,28 @@ std::string clock_text(double seconds)
 
 /// The live progress bar (stderr on a TTY) and the closing summary.
 struct progress_view {
+    progress_view(std::size_t total, std::size_t malformed, bool tty)
+        : total(total), malformed(malformed), tty(tty)
+    {}
+
     std::size_t total;
     std::size_t malformed;
     bool tty;
     steady::time_point start = steady::now();
+    std::optional<batch_progress> last;
+    bool drawn = false;
 
-    void draw(const batch_progress& p) const
+    void update(const batch_progress& p)
     {
-        if (!tty)
+        last = p;
+        draw();
+    }
+
+    void draw()
+    {
+        if (!tty || !last)
             return;
+        const auto& p = *last;
         std::size_t done = p.done + malformed;
         double secs = std::chrono::duration<double>(steady::now() - start).count();
         double rate = secs > 0 ? p.done / secs : 0;
@@ -115,13 +132,24 @@ struct progress_view {
         std::fprintf(stderr, "\r\033[K[%s] %zu/%zu done, %zu failed, %zu in flight, %.1f/s, ETA %s",
                      bar.c_str(), done, total, p.failed + malformed, p.in_flight, rate, eta.c_str());
         std::fflush(stderr);
+        drawn = true;
     }
 
-    void summary(std::size_t ok, std::size_t failed) const
+    /// Takes the bar off its line, so that a result printed on the same
+    /// terminal starts a line of its own.
+    void clear()
     {
-        double secs = std::chrono::duration<double>(steady::now() - start).count();
-        if (tty)
+        if (drawn) {
             std::fputs("\r\033[K", stderr);
+            std::fflush(stderr);
+            drawn = false;
+        }
+    }
+
+    void summary(std::size_t ok, std::size_t failed)
+    {
+        clear();
+        double secs = std::chrono::duration<double>(steady::now() - start).count();
         std::fprintf(stderr,
                      "batch: %zu inputs, %zu succeeded, %zu failed (%zu malformed) in %.2f s (%.1f/s)\n",
                      total, ok, failed + malformed, malformed, secs, secs > 0 ? (ok + failed) / secs : 0.0);
@@ -172,49 +200,67 @@ int run_batch(const global_args& g, const batch_args& a)
         }
         in = file.get();
     }
-    if (a.concurrency == 0 || (a.adaptive && a.max_concurrency < a.concurrency)) {
-        print_error("--concurrency must be at least 1 and at most --max-concurrency");
+    if (a.adaptive && a.max_concurrency < a.concurrency) {
+        print_error("--concurrency must not be above --max-concurrency");
         return exit_usage;
     }
-    auto inputs = std::make_shared<read_inputs>(*in);
-    progress_view view{inputs->valid.size() + inputs->malformed, inputs->malformed, stderr_is_tty()};
-
     batch_options o;
     o.initial_in_flight = a.concurrency;
     o.max_in_flight = a.adaptive ? a.max_concurrency : a.concurrency;
     o.adaptive = a.adaptive;
     o.wait = a.wait;
     if (a.deadline_s)
-        o.watch.deadline = std::chrono::milliseconds(static_cast<long long>(*a.deadline_s * 1000));
-    o.on_progress = [&view](const batch_progress& p) { view.draw(p); };
+        o.watch.deadline = to_ms(*a.deadline_s);
 
-    std::optional<batch_stream> stream;
-    std::size_t ok = 0, failed = 0;
+    batch_stream* active = nullptr; // for the signal handler, while the batch runs
     bool interrupted = false;
+    // The input is read once the client exists (a missing key is said before
+    // any line), and whole before the first create (a slow writer on stdin
+    // then never stalls the creates in flight).
     auto body = [&](client& c) -> asio::awaitable<int> {
+        auto inputs = std::make_shared<read_inputs>(*in);
+        if (inputs->read_error) {
+            print_error("cannot read " + (a.file == "-" ? std::string("standard input") : a.file));
+            co_return exit_usage;
+        }
+        progress_view view{inputs->valid.size() + inputs->malformed, inputs->malformed, stderr_is_tty()};
+        auto opts = o;
+        opts.on_progress = [&view](const batch_progress& p) { view.update(p); };
         std::size_t next = 0;
         auto source = [inputs, next]() mutable -> std::optional<create_task_params> {
             if (next == inputs->valid.size())
                 return std::nullopt;
             return std::move(inputs->valid[next++].params);
         };
-        stream.emplace(c.stream_batch(source, o));
-        while (auto r = co_await stream->async_next()) {
+        // The stream lives in this coroutine, so it ends before the client
+        // and its io_context do.
+        auto stream = c.stream_batch(source, std::move(opts));
+        active = &stream;
+        std::size_t ok = 0, failed = 0;
+        while (auto r = co_await stream.async_next()) {
+            view.clear();
             print_json(result_json(*r, inputs->valid[r->index].line), output_format::jsonl);
+            view.draw();
             ++(succeeded(*r) ? ok : failed);
+            if (output_failed()) {
+                stream.cancel(); // nobody reads the results: stop submitting
+                break;
+            }
         }
+        active = nullptr;
         view.summary(ok, failed);
         co_return interrupted ? exit_interrupted
+        : output_failed()     ? exit_failed
         : inputs->malformed   ? exit_usage
         : failed              ? exit_failed
                               : exit_ok;
     };
     auto on_signal = [&] {
         interrupted = true;
-        if (stream)
-            stream->cancel(); // every input still gets its (cancelled) result
+        if (active)
+            active->cancel(); // every input still gets its (cancelled) result
     };
-    return run_with_client(g, body, o.max_in_flight, on_signal);
+    return finish_output(run_with_client(g, body, o.max_in_flight, on_signal));
 }
 
 } // namespace handinger::cli

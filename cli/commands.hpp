@@ -4,6 +4,7 @@
 #include <handinger/models.hpp>
 #include <handinger/options.hpp>
 
+#include <chrono>
 #include <optional>
 #include <string>
 
@@ -53,6 +54,13 @@ struct batch_args {
     bool wait = false;
     std::optional<double> deadline_s; ///< per watch, with --wait
 };
+
+/// Largest number of seconds a duration flag takes (about 31 years).
+constexpr double max_seconds = 1e9;
+
+/// A duration flag's value (checked: finite, in (0, max_seconds]) in whole
+/// milliseconds, rounded up so that a tiny positive value stays positive.
+std::chrono::milliseconds to_ms(double seconds);
 
 /// Client options from the global arguments (environment filled in by the
 /// client itself).

@@ -8,6 +8,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include <cmath>
 #include <csignal>
 #include <string>
 #include <vector>
@@ -37,10 +38,26 @@ int run_sim(std::vector<std::string> args)
     return handinger::sim::run_program(static_cast<int>(argv.size() - 1), argv.data(), "handinger sim");
 }
 
+// A number of seconds: finite, positive, at most max_seconds.
+const CLI::Validator seconds_value(
+    [](std::string& text) -> std::string {
+        double d = 0;
+        std::size_t used = 0;
+        try {
+            d = std::stod(text, &used);
+        } catch (const std::exception&) {
+            used = 0;
+        }
+        if (used == 0 || used != text.size() || !std::isfinite(d) || d <= 0 || d > max_seconds)
+            return "expected a number of seconds, more than 0 and at most 1e9, got '" + text + "'";
+        return {};
+    },
+    "", "SECONDS");
+
 void add_deadline(CLI::App* cmd, std::optional<double>& deadline)
 {
     cmd->add_option("--deadline", deadline, "Give up watching after SECONDS (default 1800)")
-        ->check(CLI::PositiveNumber.description(""))
+        ->check(seconds_value)
         ->type_name("SECONDS");
 }
 
@@ -66,7 +83,7 @@ int main(int argc, char** argv)
     app.add_option("--ca-file", g.ca_file, "PEM file of extra trusted CAs (default $HANDINGER_CA_FILE)")
         ->type_name("FILE");
     app.add_option("--timeout", g.timeout_s, "Time limit of one attempt (default 60)")
-        ->check(CLI::PositiveNumber.description(""))
+        ->check(seconds_value)
         ->type_name("SECONDS");
     app.add_option("--max-retries", g.max_retries, "Retries after the first attempt (default 2)")
         ->check(CLI::Range(0, 100).description(""))

@@ -7,7 +7,9 @@
 
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <iostream>
 #include <sstream>
 
@@ -86,12 +88,38 @@ std::string pretty_json(const json::value& v)
     return out;
 }
 
+namespace {
+int output_errno = 0;
+} // namespace
+
+void emit(std::string_view text)
+{
+    if (output_errno)
+        return;
+    errno = 0;
+    if (std::fwrite(text.data(), 1, text.size(), stdout) != text.size() || std::fflush(stdout) != 0)
+        output_errno = errno ? errno : EIO;
+}
+
+bool output_failed()
+{
+    return output_errno != 0;
+}
+
+int finish_output(int rc)
+{
+    if (!output_errno)
+        return rc;
+    if (output_errno != EPIPE) // a reader that went away needs no word
+        print_error(std::string("cannot write the output: ") + std::strerror(output_errno));
+    return exit_failed;
+}
+
 void print_json(const json::value& v, output_format f)
 {
     std::string text = f == output_format::json ? pretty_json(v) : json::serialize(v);
     text += '\n';
-    std::fwrite(text.data(), 1, text.size(), stdout);
-    std::fflush(stdout);
+    emit(text);
 }
 
 std::string describe(const turn& t)

@@ -17,6 +17,17 @@ namespace handinger::cli {
 /// JSON text indented by two spaces per level.
 std::string pretty_json(const boost::json::value& v);
 
+/// Writes text to stdout and flushes it. A failed write (a closed pipe, a
+/// full disk) is remembered: see output_failed.
+void emit(std::string_view text);
+
+/// True once a write to stdout failed; the command then stops and fails.
+bool output_failed();
+
+/// exit_failed after a failed write (said on stderr, except for a reader
+/// that went away), else rc.
+int finish_output(int rc);
+
 /// Writes v to stdout: indented for json, one line for jsonl (and pretty,
 /// where a command has no human form).
 void print_json(const boost::json::value& v, output_format f);

@@ -7,6 +7,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 
+#include <cmath>
 #include <csignal>
 #include <cstdio>
 #include <exception>
@@ -16,6 +17,11 @@ namespace handinger::cli {
 
 namespace asio = boost::asio;
 
+std::chrono::milliseconds to_ms(double seconds)
+{
+    return std::chrono::milliseconds(static_cast<long long>(std::ceil(seconds * 1000)));
+}
+
 client_options make_client_options(const global_args& g)
 {
     client_options o;
@@ -23,7 +29,7 @@ client_options make_client_options(const global_args& g)
     o.base_url = g.base_url;
     o.tls.ca_file = g.ca_file;
     if (g.timeout_s)
-        o.timeout = std::chrono::milliseconds(static_cast<long long>(*g.timeout_s * 1000));
+        o.timeout = to_ms(*g.timeout_s);
     if (g.max_retries)
         o.max_retries = *g.max_retries;
     if (g.debug) {

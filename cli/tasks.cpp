@@ -27,7 +27,7 @@ watch_options make_watch_options(const std::optional<double>& deadline_s)
     watch_options w;
     w.report_retrying = true;
     if (deadline_s)
-        w.deadline = std::chrono::milliseconds(static_cast<long long>(*deadline_s * 1000));
+        w.deadline = to_ms(*deadline_s);
     return w;
 }
 
@@ -53,18 +53,20 @@ public:
 
     void operator()(const watch_event& ev)
     {
-        if (json_)
+        if (json_) {
             print_json(to_json(ev), output_format::jsonl);
-        else
-            std::visit([this](const auto& e) { human(e); }, ev);
-        std::fflush(stdout);
+            return;
+        }
+        std::visit([this](const auto& e) { human(e); }, ev);
+        emit(buf_);
+        buf_.clear();
     }
 
     /// Ends a line left open by growing text.
     void close_line()
     {
         if (open_) {
-            std::fputc('\n', stdout);
+            emit("\n");
             open_.reset();
         }
     }
@@ -103,8 +105,16 @@ private:
 
     void line(const std::string& s)
     {
-        close_line();
-        std::fputs(s.c_str(), stdout);
+        end_open_line();
+        buf_ += s;
+    }
+
+    void end_open_line()
+    {
+        if (open_) {
+            buf_ += '\n';
+            open_.reset();
+        }
     }
 
     void human(const events::status_changed& e)
@@ -133,7 +143,7 @@ private:
         const auto& t = e.turn;
         if (tty_ && (e.replaced || !e.text.empty())) {
             if (e.replaced && open_ == t.seq)
-                close_line();
+                end_open_line();
             grow(t.seq, e.replaced ? t.output_text : e.text);
         }
         if (!turn_live(t))
@@ -150,8 +160,9 @@ private:
 
     void human(const events::retrying& e)
     {
-        close_line();
-        std::fflush(stdout);
+        end_open_line();
+        emit(buf_);
+        buf_.clear();
         std::cerr << "handinger: retrying in " << e.delay.count() << " ms: " << e.diag.to_string(e.ec)
                   << std::endl;
     }
@@ -160,14 +171,14 @@ private:
     void grow(std::int64_t seq, const std::string& text)
     {
         if (open_ != seq) {
-            close_line();
-            std::fputs("  ", stdout);
+            end_open_line();
+            buf_ += "  ";
             open_ = seq;
         }
         for (char ch : text) {
-            std::fputc(ch, stdout);
+            buf_ += ch;
             if (ch == '\n')
-                std::fputs("  ", stdout);
+                buf_ += "  ";
         }
     }
 
@@ -188,6 +199,7 @@ private:
     bool json_;
     bool tty_;
     std::optional<std::int64_t> open_;
+    std::string buf_; // what one event prints
     std::map<std::int64_t, bool> done_;
 };
 
@@ -201,7 +213,6 @@ asio::awaitable<int> follow(task_watcher& w, event_printer* print, output_format
         if (ec) {
             if (print)
                 print->close_line();
-            std::fflush(stdout);
             if (ec == error::cancelled)
                 co_return exit_interrupted;
             print_error(diag.to_string(ec));
@@ -211,6 +222,8 @@ asio::awaitable<int> follow(task_watcher& w, event_printer* print, output_format
             break;
         if (print)
             (*print)(*ev);
+        if (output_failed())
+            co_return exit_failed; // nobody reads: stop watching
         if (auto* t = std::get_if<events::terminal>(&*ev))
             last = std::move(*t);
     }
@@ -218,7 +231,7 @@ asio::awaitable<int> follow(task_watcher& w, event_printer* print, output_format
         co_return exit_failed;
     if (!print) {
         if (f == output_format::pretty)
-            std::fputs(describe(last->snapshot).c_str(), stdout);
+            emit(describe(last->snapshot));
         else
             print_json(json::value_from(last->snapshot), f);
     }
@@ -245,10 +258,11 @@ int run_create(const global_args& g, const create_args& a)
         }
         auto r = co_await c.async_create(a.params);
         if (g.format == output_format::pretty) {
-            std::cout << "created " << r.task_id << " (" << r.run.status << ")"
-                      << (r.recovered ? ", found after a lost response" : "") << "\n";
+            std::string text = "created " + r.task_id + " (" + std::string(r.run.status.str()) + ")" +
+                               (r.recovered ? ", found after a lost response" : "") + "\n";
             if (!r.run.output_text.empty())
-                std::cout << r.run.output_text << "\n";
+                text += r.run.output_text + "\n";
+            emit(text);
         } else {
             json::object o;
             o["taskId"] = r.task_id;
@@ -258,7 +272,7 @@ int run_create(const global_args& g, const create_args& a)
         }
         co_return exit_ok;
     };
-    return run_with_client(g, body);
+    return finish_output(run_with_client(g, body));
 }
 
 int run_get(const global_args& g, const std::string& task_id)
@@ -266,12 +280,12 @@ int run_get(const global_args& g, const std::string& task_id)
     auto body = [&](client& c) -> asio::awaitable<int> {
         auto t = co_await c.async_retrieve(task_id);
         if (g.format == output_format::pretty)
-            std::cout << describe(t);
+            emit(describe(t));
         else
             print_json(json::value_from(t), g.format);
         co_return exit_ok;
     };
-    return run_with_client(g, body);
+    return finish_output(run_with_client(g, body));
 }
 
 int run_archive(const global_args& g, const std::string& task_id)
@@ -279,12 +293,12 @@ int run_archive(const global_args& g, const std::string& task_id)
     auto body = [&](client& c) -> asio::awaitable<int> {
         auto r = co_await c.async_archive(task_id);
         if (g.format == output_format::pretty)
-            std::cout << task_id << (r.archived ? " archived" : " not archived") << "\n";
+            emit(task_id + (r.archived ? " archived\n" : " not archived\n"));
         else
             print_json(json::value_from(r), g.format);
         co_return r.archived ? exit_ok : exit_failed;
     };
-    return run_with_client(g, body);
+    return finish_output(run_with_client(g, body));
 }
 
 int run_turns(const global_args& g, const std::string& task_id)
@@ -293,12 +307,12 @@ int run_turns(const global_args& g, const std::string& task_id)
         auto r = co_await c.async_list_turns(task_id);
         if (g.format == output_format::pretty)
             for (const auto& t : r.items)
-                std::cout << describe(t);
+                emit(describe(t));
         else
             print_json(json::value_from(r), g.format);
         co_return exit_ok;
     };
-    return run_with_client(g, body);
+    return finish_output(run_with_client(g, body));
 }
 
 int run_watch(const global_args& g, const watch_args& a)
@@ -308,7 +322,7 @@ int run_watch(const global_args& g, const watch_args& a)
         event_printer p(g.format, stdout_is_tty());
         co_return co_await follow(w, &p, g.format);
     };
-    return run_with_client(g, body);
+    return finish_output(run_with_client(g, body));
 }
 
 } // namespace handinger::cli

@@ -90,12 +90,16 @@ auto async_watch_next(const watch_ptr& w, diagnostics* diag, Token&& token)
 /// Watches one task: polls it (only while an async_next is waiting and no
 /// event is buffered) and turns what changed into events.
 ///
-/// Events, in order: status_changed (first one has no `from`), turn_added
-/// (each turn once, in seq order), turn_updated (each change of a turn once:
-/// the appended text, or the whole text when it was rewritten), and finally
-/// terminal (the final status and snapshot). After terminal, async_next
-/// completes with an empty optional ("done"). With watch_options
-/// ::report_retrying, transient errors being ridden out appear as retrying.
+/// Events: status_changed (the first one has no `from`), turn_added (each
+/// turn once, in seq order, with the text it has when first seen),
+/// turn_updated (each later change of a turn once: the appended text, or the
+/// whole text when it was rewritten), and finally terminal (the final status
+/// and snapshot). Within one poll, a change to a live status comes before
+/// that poll's turn events, a change to a terminal status after them (so a
+/// task first seen finished gives its turns, then its status, then
+/// terminal). After terminal, async_next completes with an empty optional
+/// ("done"). With watch_options::report_retrying, transient errors being
+/// ridden out appear as retrying.
 ///
 /// Poll schedule: the first poll at once, then first_interval, growing by
 /// `backoff` on each poll that saw nothing new up to the cap for the task's

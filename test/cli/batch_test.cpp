@@ -143,13 +143,14 @@ TEST_CASE("tasks batch: malformed lines fail alone with invalid_input, the other
         }
         CHECK(contains(str_at(results[4].at("error"), "message"), "colour"));
         {
-            // Valid JSON, invalid task: failed, never sent.
+            // Valid JSON, invalid task: bad input like a malformed line
+            // (as `tasks create --input ''` is), never sent.
             const auto& v = results[6];
             CHECK_FALSE(ok_of(v));
             CHECK_FALSE(v.as_object().contains("taskId"));
-            auto kind = str_at(v.at("error"), "kind");
-            CHECK((kind == "invalid_input" || kind == "invalid_argument"));
-            CHECK(contains(str_at(v.at("error"), "message"), "input"));
+            CHECK(str_at(v.at("error"), "kind") == "invalid_input");
+            CHECK(contains(str_at(v.at("error"), "message"), "line 6: input: must be at least 1 character"));
+            CHECK(err_lines_with(r, "handinger: line 6: ").size() == 1);
         }
         std::set<std::string> ids;
         for (auto line : {1, 7, 9}) {
@@ -161,10 +162,10 @@ TEST_CASE("tasks batch: malformed lines fail alone with invalid_input, the other
         CHECK(g.fx.stat("tasks_created") == 3);
         CHECK(g.fx.stat("duplicate_posts") == 0);
         CHECK(g.fx.requests("POST /api/tasks") == 3);
-        CHECK(err_lines_with(r, "handinger: line ").size() == 3);
+        CHECK(err_lines_with(r, "handinger: line ").size() == 4);
         auto summary = err_lines_with(r, "batch: ");
         REQUIRE(summary.size() == 1);
-        CHECK(starts_with(summary[0], "batch: 7 inputs, 3 succeeded, 4 failed (3 malformed) in "));
+        CHECK(starts_with(summary[0], "batch: 7 inputs, 3 succeeded, 4 failed (4 malformed) in "));
     }
 }
 
