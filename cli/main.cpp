@@ -127,7 +127,9 @@ int main(int argc, char** argv)
     auto* archive = add_id_command("archive", "Archive a task (hides it from listings; does not stop it)");
     auto* turns = add_id_command("turns", "Print a task's turns (GET /api/tasks/{id}/turns)");
     watch_args wa;
-    auto* watch = add_id_command("watch", "Print each turn as it appears, until the task's end");
+    auto* watch =
+        add_id_command("watch", "Print each turn as it appears, until the task's end (an unknown id "
+                                "fails at once)");
     add_deadline(watch, wa.deadline_s);
 
     batch_args ba;

@@ -318,7 +318,9 @@ int run_turns(const global_args& g, const std::string& task_id)
 int run_watch(const global_args& g, const watch_args& a)
 {
     auto body = [&](client& c) -> asio::awaitable<int> {
-        auto w = c.watch(a.task_id, make_watch_options(a.deadline_s));
+        auto opts = make_watch_options(a.deadline_s);
+        opts.not_found_grace = std::chrono::milliseconds(0); // an id given by hand exists, or is a mistake
+        auto w = c.watch(a.task_id, opts);
         event_printer p(g.format, stdout_is_tty());
         co_return co_await follow(w, &p, g.format);
     };

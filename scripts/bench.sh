@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs one benchmark in a Release build, with the servers it needs started
 # and stopped here (by pid). The last line printed is the benchmark's JSON.
+#   scripts/bench.sh sim [SECONDS]      wrk -t1 -c64 against the simulator (one server thread)
 #   scripts/bench.sh throughput [--requests N] [--in-flight C] [--wrk-seconds S]
 #   scripts/bench.sh watch_scale [--watchers N] [--curve-watchers M] [--fixed 250,500,1000,2000]
 #   scripts/bench.sh batch [--n N] [--rate-limit RPS] [--retry-after-form ms|seconds] [--max-retries R]
@@ -17,7 +18,9 @@ scripts/deps.sh --bench
 export CCACHE_BASEDIR="$PWD"
 build=build-release
 cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DHANDINGER_BUILD_TESTS=OFF >/dev/null
-cmake --build "$build" --target "bench_$name" handinger-sim >/dev/null
+targets=(handinger-sim)
+[ "$name" = sim ] || targets+=("bench_$name")
+cmake --build "$build" --target "${targets[@]}" >/dev/null
 
 work=$(mktemp -d)
 pids=()
@@ -98,6 +101,24 @@ CONF
 }
 
 case "$name" in
+  sim)
+    # The simulator must never be what a client benchmark measures: wrk's
+    # requests/s against one server thread, GET of a task with 3 turns and
+    # POST of a follow-up turn, keep-alive HTTPS.
+    secs=${1:-10}
+    start_sim --create-mode immediate --threads 1
+    auth="Authorization: Bearer sk-bench"
+    curl -s --cacert "$work/sim-ca.pem" -H "$auth" -H 'content-type: application/json' \
+      -d '{"input":"wrk target","taskId":"tsk_wrk"}' "$sim_url/api/tasks" >/dev/null
+    sleep 2 # its turns are done
+    bytes=$(curl -s --cacert "$work/sim-ca.pem" -H "$auth" "$sim_url/api/tasks/tsk_wrk" | wc -c)
+    get=$(wrk -t1 -c64 -d"${secs}s" -H "$auth" "$sim_url/api/tasks/tsk_wrk" | tee /dev/stderr |
+      awk '/Requests\/sec/ { print $2 }')
+    printf 'wrk.method = "POST"\nwrk.body = "{\\"input\\":\\"wrk create\\"}"\nwrk.headers["Content-Type"] = "application/json"\n' >"$work/post.lua"
+    post=$(wrk -t1 -c64 -d"${secs}s" -H "$auth" -s "$work/post.lua" "$sim_url/api/tasks" | tee /dev/stderr |
+      awk '/Requests\/sec/ { print $2 }')
+    echo "{\"sim_threads\":1,\"connections\":64,\"get_rps\":$get,\"get_body_bytes\":$bytes,\"create_rps\":$post}"
+    ;;
   throughput)
     start_sim --create-mode immediate
     start_nginx

@@ -36,6 +36,7 @@ struct create_result {
 /// Connection and call statistics of a client.
 struct client_stats {
     std::size_t open_connections = 0;
+    std::size_t peak_open_connections = 0; ///< the most open at once (never above pool_size)
     std::size_t idle_connections = 0;
     std::size_t waiting_calls = 0;
     std::uint64_t connections_created = 0;

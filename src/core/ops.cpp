@@ -261,6 +261,7 @@ client_stats client::stats() const
     auto t = impl_->transport().stats();
     client_stats s;
     s.open_connections = t.open;
+    s.peak_open_connections = t.peak_open;
     s.idle_connections = t.idle;
     s.waiting_calls = t.waiting;
     s.connections_created = t.connections_created;

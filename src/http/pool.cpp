@@ -145,7 +145,7 @@ asio::awaitable<pool::grant> pool::acquire(clock::time_point deadline, bool forc
                     co_return grant{std::move(c), false, {}};
                 }
             if (open_ < size_) {
-                ++open_;
+                peak_ = std::max(peak_, ++open_);
                 for (auto& d : to_close)
                     d->close();
                 co_return grant{nullptr, true, {}};
@@ -305,6 +305,7 @@ void pool::stats(transport_stats& s)
     for (auto& c : to_close)
         c->close();
     s.open = open_;
+    s.peak_open = peak_;
     s.idle = idle_.size();
     s.waiting = waiters_.size();
 }

@@ -168,7 +168,11 @@ TEST_CASE("batch faults: 2000 inputs with invalid ones, 5xx, resets, lost respon
     CHECK(f.stat("tasks_created") == static_cast<long long>(valid));
     CHECK(f.stat("posts") == static_cast<long long>(valid));
     CHECK(f.stat("duplicate_posts") == 0);
-    CHECK(f.stat("connections_peak") <= 8);
+    // The pool's own count is exact; the simulator's may run one over when it
+    // accepts a new connection before it has read the FIN of one the client
+    // already closed (seen once: a peak of 9, in a CI run of this test).
+    CHECK(c.stats().peak_open_connections == 8);
+    CHECK(f.stat("connections_peak") <= 8 + 1);
     CHECK(f.faults("429") > 0);
     CHECK(f.faults("reset") > 0);
     CHECK(f.faults("lost") > 0);

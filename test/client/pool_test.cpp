@@ -314,6 +314,7 @@ TEST_CASE("pool: 500 concurrent calls through pool_size 8")
         20s);
     CHECK(ok == 500);
     CHECK(max_open <= 8);
+    CHECK(c.stats().peak_open_connections == 8);
     CHECK(max_waiting > 0);
     CHECK(f.stat("connections_peak") <= 8);
     CHECK(f.stat("connections_accepted") <= 8);
