@@ -395,6 +395,12 @@ asio::awaitable<void> transport_impl::exchange(const request& req, clock::time_p
                               strand);
             co_await open(c, deadline, out, ec);
         }
+        if (!ec && c.timed_out()) {
+            // The deadline fired as the handshake completed: it closed the
+            // socket, and the next guard would forget that it did.
+            ec = asio::error::timed_out;
+            out.failed_at = c.tls() ? stage::tls : stage::connect;
+        }
         if (ec) {
             classify(out, out.failed_at, ec, c, cs.cancelled() != asio::cancellation_type::none);
             co_return; // the lease closes the connection and passes its slot on
