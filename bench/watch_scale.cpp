@@ -210,8 +210,8 @@ struct idle_figures {
 
 // Idle watchers: tasks that stay pending for a minute; each watcher has had
 // its first events and waits in its next async_next (its next poll 30 s
-// away; the caller waits through a plain callback). Measured once the GETs have settled; then the pending async_next
-// are cancelled and the watchers' own state measured.
+// away; the caller waits through a plain callback). Measured once the GETs have settled; then the pending
+// async_next are cancelled and the watchers' own state measured.
 idle_figures measure_idle(const args& a, int n)
 {
     args slow = a;
