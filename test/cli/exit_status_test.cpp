@@ -112,6 +112,14 @@ TEST_CASE("exit 2 without any API key")
         CHECK(r.status == 2);
         CHECK(contains(r.err, "HANDINGER_API_KEY"));
     }
+    // A batch without a key reads no line: one error, no result for any line
+    // (not results for the malformed lines only).
+    auto batch =
+        f.run_with_env({"tasks", "batch", "-"}, no_key, std::string("{\"input\":\"a\"}\nnot json\n"));
+    INFO(batch.dump());
+    CHECK(batch.status == 2);
+    CHECK(batch.out.empty());
+    CHECK(batch.err_lines().size() == 1);
     // An empty variable is no key either.
     auto empty = f.run({"tasks", "get", "tsk_x"}, std::nullopt, {{"HANDINGER_API_KEY", ""}});
     INFO(empty.dump());
