@@ -181,9 +181,9 @@ int main(int argc, char** argv)
                                    : output_format::pretty;
     if (!budget.empty())
         ca.params.budget = handinger::open_enum<handinger::task_budget>::from_string(budget);
-    if (!task_id.empty() || create->count("--task-id"))
+    if (create->count("--task-id")) // given, even empty: validation then says why it is refused
         ca.params.task_id = task_id;
-    if (!worker_id.empty() || create->count("--worker-id"))
+    if (create->count("--worker-id"))
         ca.params.worker_id = worker_id;
 
     if (*create)

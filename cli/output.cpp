@@ -25,42 +25,37 @@ void indent_to(std::string& out, int depth)
     out.append(static_cast<std::size_t>(depth) * 2, ' ');
 }
 
+void write_pretty(std::string& out, const json::value& v, int depth);
+
+// An object's or an array's elements, one per line, one level deeper.
+template <class Container, class WriteOne>
+void write_elements(std::string& out, const Container& c, char open, char close, int depth, WriteOne one)
+{
+    out += open;
+    bool first = true;
+    for (const auto& e : c) {
+        if (!first)
+            out += ',';
+        first = false;
+        indent_to(out, depth + 1);
+        one(e);
+    }
+    if (!c.empty())
+        indent_to(out, depth);
+    out += close;
+}
+
 void write_pretty(std::string& out, const json::value& v, int depth)
 {
     if (const auto* o = v.if_object()) {
-        if (o->empty()) {
-            out += "{}";
-            return;
-        }
-        out += '{';
-        bool first = true;
-        for (const auto& kv : *o) {
-            if (!first)
-                out += ',';
-            first = false;
-            indent_to(out, depth + 1);
+        write_elements(out, *o, '{', '}', depth, [&](const json::key_value_pair& kv) {
             out += json::serialize(json::string_view(kv.key()));
             out += ": ";
             write_pretty(out, kv.value(), depth + 1);
-        }
-        indent_to(out, depth);
-        out += '}';
+        });
     } else if (const auto* a = v.if_array()) {
-        if (a->empty()) {
-            out += "[]";
-            return;
-        }
-        out += '[';
-        bool first = true;
-        for (const auto& e : *a) {
-            if (!first)
-                out += ',';
-            first = false;
-            indent_to(out, depth + 1);
-            write_pretty(out, e, depth + 1);
-        }
-        indent_to(out, depth);
-        out += ']';
+        write_elements(out, *a, '[', ']', depth,
+                       [&](const json::value& e) { write_pretty(out, e, depth + 1); });
     } else {
         out += json::serialize(v);
     }

@@ -256,6 +256,17 @@ public:
                contains(out(), text);
     }
 
+    /// Sends `sig` and waits for the child's end; `took` is from the signal
+    /// to the end (or to the kill after `limit`).
+    result interrupt(int sig, std::chrono::milliseconds limit, steady::duration& took)
+    {
+        auto sent = steady::now();
+        signal(sig);
+        auto r = wait(limit);
+        took = steady::now() - sent;
+        return r;
+    }
+
     /// Waits for the child's end; after `limit` it is killed (status -1).
     result wait(std::chrono::milliseconds limit = 60s)
     {
