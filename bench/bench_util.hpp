@@ -16,6 +16,20 @@ inline double cpu_seconds(const rusage& r)
            static_cast<double>(r.ru_utime.tv_usec + r.ru_stime.tv_usec) / 1e6;
 }
 
+/// User-mode CPU seconds in `r`.
+inline double user_seconds(const rusage& r)
+{
+    return static_cast<double>(r.ru_utime.tv_sec) + static_cast<double>(r.ru_utime.tv_usec) / 1e6;
+}
+
+/// User-mode CPU seconds this process has used.
+inline double self_user_cpu()
+{
+    rusage r{};
+    getrusage(RUSAGE_SELF, &r);
+    return user_seconds(r);
+}
+
 /// CPU seconds this process has used.
 inline double self_cpu()
 {

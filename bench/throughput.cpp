@@ -80,7 +80,7 @@ double peak_rss_mb()
 }
 
 struct run_figures {
-    double seconds = 0, rps = 0, cpu_s_per_1k = 0;
+    double seconds = 0, rps = 0, cpu_s_per_1k = 0, user_s_per_1k = 0;
     long long handshakes = 0, failures = 0, resumed = 0;
 };
 
@@ -109,6 +109,7 @@ run_figures run_client(const std::string& url, const std::string& ca, const std:
         }
     };
     double cpu0 = bench::self_cpu();
+    double user0 = bench::self_user_cpu();
     auto t0 = clock_type::now();
     for (int i = 0; i < c; ++i)
         asio::co_spawn(ioc, worker(), asio::detached);
@@ -117,6 +118,7 @@ run_figures run_client(const std::string& url, const std::string& ca, const std:
     f.seconds = std::chrono::duration<double>(clock_type::now() - t0).count();
     f.rps = n / f.seconds;
     f.cpu_s_per_1k = (bench::self_cpu() - cpu0) / n * 1000.0;
+    f.user_s_per_1k = (bench::self_user_cpu() - user0) / n * 1000.0;
     auto st = cl.stats();
     f.handshakes = static_cast<long long>(st.connections_created);
     f.resumed = static_cast<long long>(st.tls_resumed);
@@ -149,7 +151,7 @@ long long nginx_accepts(const std::string& status_url)
 }
 
 struct wrk_figures {
-    double rps = 0, cpu_s_per_1k = 0, peak_rss_mb = 0;
+    double rps = 0, cpu_s_per_1k = 0, user_s_per_1k = 0, peak_rss_mb = 0;
     long long requests = 0;
     std::string output;
 };
@@ -210,6 +212,7 @@ wrk_figures run_wrk(const std::string& url, int c, int seconds, const std::strin
     }
     if (w.requests > 0)
         w.cpu_s_per_1k = bench::cpu_seconds(ru) / static_cast<double>(w.requests) * 1000.0;
+        w.user_s_per_1k = bench::user_seconds(ru) / static_cast<double>(w.requests) * 1000.0;
     w.peak_rss_mb = hwm_kb / 1024.0;
     std::remove(out.c_str());
     std::remove(lua.c_str());
@@ -297,6 +300,8 @@ int main(int argc, char** argv)
     out["ratio_vs_wrk"] = wrk.rps > 0 ? ng.rps / wrk.rps : 0.0;
     out["client_cpu_s_per_1k"] = ng.cpu_s_per_1k;
     out["wrk_cpu_s_per_1k"] = wrk.cpu_s_per_1k;
+    out["client_user_cpu_s_per_1k"] = ng.user_s_per_1k;
+    out["wrk_user_cpu_s_per_1k"] = wrk.user_s_per_1k;
     out["client_peak_rss_mb"] = peak_rss_mb();
     out["wrk_peak_rss_mb"] = wrk.peak_rss_mb;
     out["handshakes"] = ng.handshakes;

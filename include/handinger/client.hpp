@@ -39,11 +39,13 @@ struct client_stats {
     std::size_t peak_open_connections = 0; ///< the most open at once (never above pool_size)
     std::size_t idle_connections = 0;
     std::size_t waiting_calls = 0;
+    std::size_t peak_waiting_calls = 0; ///< the most calls queued for a connection at once
     std::uint64_t connections_created = 0;
     std::uint64_t tls_resumed = 0;
     std::uint64_t attempts = 0;
     std::uint64_t watch_gets = 0;        ///< GETs the watchers sent
     std::uint64_t watch_gets_shared = 0; ///< watcher polls served by another watcher's GET
+    std::size_t watch_polls_waiting = 0; ///< watchers queued for a poll slot (at most pool_size poll at once)
 };
 
 namespace detail {

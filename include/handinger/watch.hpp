@@ -6,10 +6,15 @@
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
-#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/associated_cancellation_slot.hpp>
+#include <boost/asio/associated_executor.hpp>
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/execution/outstanding_work.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/prefer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -24,44 +29,80 @@ using watch_ptr = std::shared_ptr<watch_state>;
 using watch_result = op_result<std::optional<watch_event>>;
 
 boost::asio::any_io_executor watch_executor(const watch_ptr& w);
-/// Marks the watcher busy; false when an async_next already runs.
-bool watch_try_begin(const watch_ptr& w) noexcept;
+/// Marks the watcher busy and numbers the new async_next; false when one
+/// already runs.
+bool watch_try_begin(const watch_ptr& w, std::uint64_t& seq) noexcept;
 /// The error of an async_next refused because another one runs.
 watch_result watch_busy_result(const watch_ptr& w);
-/// Runs one async_next (the watcher is marked busy) and leaves its result in
-/// the watcher, for watch_take_result. The coroutine returns nothing, so
-/// that a pending async_next costs as little as possible.
-boost::asio::awaitable<void> watch_next_run(watch_ptr w);
-watch_result watch_take_result(const watch_ptr& w);
 
-/// Completion adapter of async_next: co_spawn's (exception_ptr) becomes the
-/// caller's (exception_ptr | error_code, std::optional<watch_event>), taking
-/// the result from the watcher. Forwards every association of the handler.
+/// A pending async_next, its handler type erased: the library keeps it in
+/// the watcher while it waits (no coroutine frame), and completes it once.
+struct next_op_base {
+    virtual ~next_op_base() = default;
+    /// Delivers `r` and frees the op; call on a released pointer.
+    virtual void complete(watch_result r) = 0;
+};
+
+/// Starts async_next number `seq` (see watch_try_begin) with `op`.
+void watch_next_start(watch_ptr w, std::unique_ptr<next_op_base> op, std::uint64_t seq);
+/// The caller's cancellation of async_next number `seq`; from any thread.
+void watch_next_cancel(const watch_ptr& w, std::uint64_t seq);
+
+/// The caller's handler, with outstanding work on its executor while the
+/// operation is pending. On completion the handler runs through its
+/// associated executor (the watcher's strand by default); its cancellation
+/// slot, when connected, cancels the operation.
 template <class Handler, bool ec_form>
-struct watch_completion {
+class next_op final : public next_op_base {
+public:
+    using executor_type = decltype(boost::asio::prefer(
+        boost::asio::get_associated_executor(std::declval<Handler&>(), std::declval<boost::asio::any_io_executor>()),
+        boost::asio::execution::outstanding_work.tracked));
+
+    next_op(Handler h, const boost::asio::any_io_executor& fallback, diagnostics* diag)
+        : handler_(std::move(h)),
+          work_(boost::asio::prefer(boost::asio::get_associated_executor(handler_, fallback),
+                                    boost::asio::execution::outstanding_work.tracked)),
+          diag_(diag)
+    {}
+
+    /// Hooks the handler's cancellation slot, when it has one.
+    void hook_cancellation(const watch_ptr& w, std::uint64_t seq)
+    {
+        auto slot = boost::asio::get_associated_cancellation_slot(handler_);
+        if (slot.is_connected())
+            slot.assign([w, seq](boost::asio::cancellation_type) { watch_next_cancel(w, seq); });
+    }
+
+    void complete(watch_result r) override
+    {
+        std::unique_ptr<next_op> self(this);
+        auto slot = boost::asio::get_associated_cancellation_slot(handler_);
+        if (slot.is_connected())
+            slot.clear();
+        // The op's memory is freed before the handler runs.
+        auto h = std::move(handler_);
+        auto work = std::move(work_);
+        auto* diag = diag_;
+        self.reset();
+        auto call = [h = std::move(h), r = std::move(r), diag]() mutable {
+            if constexpr (ec_form) {
+                *diag = std::move(r.diag);
+                std::move(h)(r.ec, std::move(r.value));
+            } else {
+                std::exception_ptr ex;
+                if (r.ec)
+                    ex = std::make_exception_ptr(api_error(r.ec, std::move(r.diag)));
+                std::move(h)(ex, std::move(r.value));
+            }
+        };
+        boost::asio::dispatch(work, std::move(call));
+    }
+
+private:
     Handler handler_;
-    watch_ptr w_;
+    executor_type work_;
     diagnostics* diag_;
-
-    void operator()(std::exception_ptr e)
-    {
-        if (e) // only resource exhaustion escapes the coroutine
-            std::rethrow_exception(e);
-        deliver(watch_take_result(w_));
-    }
-
-    void deliver(watch_result r)
-    {
-        if constexpr (ec_form) {
-            *diag_ = std::move(r.diag);
-            std::move(handler_)(r.ec, std::move(r.value));
-        } else {
-            std::exception_ptr ex;
-            if (r.ec)
-                ex = std::make_exception_ptr(api_error(r.ec, std::move(r.diag)));
-            std::move(handler_)(ex, std::move(r.value));
-        }
-    }
 };
 
 template <bool ec_form, class Token>
@@ -71,17 +112,18 @@ auto async_watch_next(const watch_ptr& w, diagnostics* diag, Token&& token)
     using signature = std::conditional_t<ec_form, void(boost::system::error_code, value_t),
                                          void(std::exception_ptr, value_t)>;
     auto init = [](auto handler, watch_ptr w, diagnostics* diag) {
-        using completion_t = watch_completion<std::decay_t<decltype(handler)>, ec_form>;
-        completion_t c{std::move(handler), w, diag};
-        auto ex = watch_executor(w);
-        if (!watch_try_begin(w)) {
+        using op_t = next_op<std::decay_t<decltype(handler)>, ec_form>;
+        auto op = std::make_unique<op_t>(std::move(handler), watch_executor(w), diag);
+        std::uint64_t seq = 0;
+        if (!watch_try_begin(w, seq)) {
             // Refused without touching the running one.
             auto r = watch_busy_result(w);
-            auto refuse = [c = std::move(c), r = std::move(r)]() mutable { c.deliver(std::move(r)); };
-            boost::asio::post(ex, std::move(refuse));
+            auto refuse = [op = std::move(op), r = std::move(r)]() mutable { op.release()->complete(std::move(r)); };
+            boost::asio::post(watch_executor(w), std::move(refuse));
             return;
         }
-        boost::asio::co_spawn(ex, watch_next_run(std::move(w)), std::move(c));
+        op->hook_cancellation(w, seq);
+        watch_next_start(std::move(w), std::move(op), seq);
     };
     return boost::asio::async_initiate<Token, signature>(init, token, w, diag);
 }
@@ -106,7 +148,11 @@ auto async_watch_next(const watch_ptr& w, diagnostics* diag, Token&& token)
 /// phase, back to first_interval on any change; jittered; never below
 /// min_interval; a server's retry-after(-ms) is honoured. All the watchers of
 /// a client share its request budget (client_options::watch_rate) and share
-/// GETs of the same task.
+/// GETs of the same task. At most client_options::pool_size of them poll at
+/// once; the others queue (FIFO) for a poll slot, at a few bytes each.
+///
+/// Cost: a pending async_next that waits for its next poll holds no
+/// coroutine, only its handler and a timer wait; a poll runs as a coroutine.
 ///
 /// Errors end the watch: error::not_found once the task was seen (or after
 /// not_found_grace), error::timeout past the deadline or the stall timeout,
@@ -127,7 +173,10 @@ public:
 
     /// The next event, or an empty optional once the watch is over.
     /// Completion signature: void(std::exception_ptr, std::optional<watch_event>);
-    /// failures are api_error. Supports terminal cancellation.
+    /// failures are api_error. Supports terminal, partial and total
+    /// cancellation (a cancelled async_next has no effect: events not yet
+    /// handed over stay for the next one); the handler then gets
+    /// error::cancelled, and the watch goes on with the next async_next.
     template <detail::completion_token Token = boost::asio::use_awaitable_t<>>
     auto async_next(Token&& token = {})
     {
@@ -162,18 +211,3 @@ private:
 };
 
 } // namespace handinger
-
-template <template <class, class> class Associator, class Handler, bool ec_form, class Default>
-struct boost::asio::associator<Associator, handinger::detail::watch_completion<Handler, ec_form>, Default> {
-    using type = typename Associator<Handler, Default>::type;
-
-    static type get(const handinger::detail::watch_completion<Handler, ec_form>& h) noexcept
-    {
-        return Associator<Handler, Default>::get(h.handler_);
-    }
-    static auto get(const handinger::detail::watch_completion<Handler, ec_form>& h, const Default& d) noexcept
-        -> decltype(Associator<Handler, Default>::get(h.handler_, d))
-    {
-        return Associator<Handler, Default>::get(h.handler_, d);
-    }
-};

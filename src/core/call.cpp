@@ -44,7 +44,7 @@ client_impl::client_impl(asio::any_io_executor ex, client_options o)
                  http::transport_options{opts_.opts.pool_size, opts_.opts.idle_timeout,
                                          opts_.opts.connect_timeout, opts_.opts.max_body_size, opts_.opts.tls,
                                          "handinger-cpp/0.1"}),
-      hub_(std::make_unique<watch_hub>(opts_.opts.watch_rate, opts_.opts.watch_burst))
+      hub_(std::make_unique<watch_hub>(opts_.opts.watch_rate, opts_.opts.watch_burst, opts_.opts.pool_size))
 {
     opts_.api_key.clear(); // from here on only the transport holds it
 }

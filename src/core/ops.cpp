@@ -262,6 +262,8 @@ client_stats client::stats() const
     client_stats s;
     s.open_connections = t.open;
     s.peak_open_connections = t.peak_open;
+    s.peak_waiting_calls = t.peak_waiting;
+    s.watch_polls_waiting = impl_->hub().polls_waiting();
     s.idle_connections = t.idle;
     s.waiting_calls = t.waiting;
     s.connections_created = t.connections_created;

@@ -9,7 +9,9 @@
 
 #include <handinger/task_id.hpp>
 
+#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
@@ -54,7 +56,7 @@ std::string format_duration(milliseconds d)
 struct watch_state : std::enable_shared_from_this<watch_state> {
     watch_state(impl_ptr c, std::string id, watch_options o)
         : client(std::move(c)), task_id(std::move(id)), opts(o),
-          strand(asio::make_strand(client->executor())), schedule(o)
+          strand(asio::make_strand(client->executor())), timer(strand), schedule(o)
     {
         client->hub().add_watcher(task_id);
     }
@@ -72,8 +74,23 @@ struct watch_state : std::enable_shared_from_this<watch_state> {
     bool seen = false;
     bool finished = false;
     bool stopped = false;
-    std::atomic<bool> busy{false}; // an async_next runs (set at its initiation)
     int consecutive_errors = 0;
+
+    // The pending async_next. It holds no coroutine while it waits: its
+    // handler sits in `pending` and `timer` waits for the next poll (or, in
+    // the hub's queue for a poll slot, for the watch's deadline). Only a
+    // poll runs as a coroutine.
+    enum class step : std::uint8_t { idle, sleeping, queued, polling };
+    asio::steady_timer timer;
+    std::atomic<bool> busy{false};              // an async_next runs (set at its initiation)
+    std::atomic<std::uint64_t> next_seq{0};     // numbers the async_next calls
+    std::atomic<std::uint64_t> cancel_seq{0};   // the last one the caller cancelled
+    std::unique_ptr<next_op_base> pending;      // its handler
+    std::uint64_t active_seq = 0;               // its number
+    std::uint64_t ticket = 0;                   // names the current wait: older callbacks do nothing
+    step at_step = step::idle;
+    bool next_cancelled = false;                // the caller cancelled the pending one
+    asio::cancellation_signal poll_cancel;      // reaches the poll in progress
 
     poll_schedule schedule;
     turn_tracker tracker;            // keeps the turns as last seen
@@ -163,8 +180,11 @@ poll_phase watch_phase(const watch_state& st)
 
 // One poll: budget, shared GET, then either events or a decision about the
 // error. Returns false when the caller was cancelled.
-asio::awaitable<bool> poll_once(watch_state& st, asio::steady_timer& timer)
+asio::awaitable<bool> poll_once(watch_ptr w)
 {
+    co_await asio::this_coro::throw_if_cancelled(false);
+    auto& st = *w;
+    auto& timer = st.timer;
     auto cs = co_await asio::this_coro::cancellation_state;
     auto& hub = st.client->hub();
     const auto limit = next_timeout(st.started, st.last_change, st.opts);
@@ -311,6 +331,122 @@ bool settle(watch_state& st, clock::time_point& at)
     }
 }
 
+// ---- the pending async_next: callbacks on the watcher's strand ------------
+
+void drive(const watch_ptr& w);
+
+watch_result take_result(const watch_ptr& w)
+{
+    auto p = std::move(w->out);
+    return p ? std::move(*p) : watch_result{};
+}
+
+
+// Hands the result over: the handler runs through its own executor.
+void complete(const watch_ptr& w)
+{
+    auto& st = *w;
+    st.at_step = watch_state::step::idle;
+    ++st.ticket;
+    auto op = std::move(st.pending);
+    auto r = take_result(w);
+    st.busy = false; // before the caller's handler runs: it may call async_next again
+    if (op)
+        op.release()->complete(std::move(r));
+}
+
+// A wait of `ticket` ended (its time came, or something cancelled it).
+void on_wake(const watch_ptr& w, std::uint64_t ticket)
+{
+    auto& st = *w;
+    if (st.ticket != ticket)
+        return; // a wait that was already over (its slot came, say)
+    st.interrupt = nullptr;
+    ++st.ticket; // a slot granted to this wait from now on is given back
+    st.at_step = watch_state::step::idle;
+    drive(w);
+}
+
+void wait_until(const watch_ptr& w, clock::time_point at, watch_state::step step, std::uint64_t ticket)
+{
+    auto& st = *w;
+    st.at_step = step;
+    st.timer.expires_at(at);
+    st.interrupt = [t = &st.timer] { t->cancel(); };
+    auto woke = [w, ticket](boost::system::error_code) { on_wake(w, ticket); };
+    st.timer.async_wait(std::move(woke));
+}
+
+void start_poll(const watch_ptr& w)
+{
+    auto& st = *w;
+    st.at_step = watch_state::step::polling;
+    ++st.ticket;
+    auto done = [w](std::exception_ptr e, bool ok) {
+        auto& st = *w;
+        st.client->hub().end_poll();
+        st.at_step = watch_state::step::idle;
+        if (e) { // only resource exhaustion escapes the poll
+            st.pending.reset();
+            st.busy = false;
+            std::rethrow_exception(e);
+        }
+        if (!ok || st.next_cancelled) {
+            store_cancelled(st);
+            complete(w);
+            return;
+        }
+        drive(w);
+    };
+    asio::co_spawn(st.strand, poll_once(w), asio::bind_cancellation_slot(st.poll_cancel.slot(), std::move(done)));
+}
+
+// The hub's poll slot for a queued watcher (any thread).
+void on_poll_slot(std::shared_ptr<void> who, std::uint64_t ticket)
+{
+    auto w = std::static_pointer_cast<watch_state>(std::move(who));
+    auto go = [w, ticket] {
+        auto& st = *w;
+        if (st.at_step != watch_state::step::queued || st.ticket != ticket) {
+            st.client->hub().end_poll(); // not wanted any more: to the next one
+            return;
+        }
+        st.interrupt = nullptr;
+        st.timer.cancel(); // its callback finds the ticket changed
+        start_poll(w);
+    };
+    auto ex = w->strand;
+    asio::post(ex, std::move(go));
+}
+
+// One step of the pending async_next: complete it, wait for the next poll,
+// queue for a poll slot, or poll.
+void drive(const watch_ptr& w)
+{
+    auto& st = *w;
+    if (st.next_cancelled) {
+        store_cancelled(st);
+        complete(w);
+        return;
+    }
+    clock::time_point at;
+    if (settle(st, at)) {
+        complete(w);
+        return;
+    }
+    auto ticket = ++st.ticket;
+    if (at > clock::now()) {
+        wait_until(w, at, watch_state::step::sleeping, ticket);
+        return;
+    }
+    if (!st.client->hub().begin_poll(w, ticket, &on_poll_slot)) {
+        // In the queue; the watch's deadline still holds there.
+        wait_until(w, next_timeout(st.started, st.last_change, st.opts), watch_state::step::queued, ticket);
+        return;
+    }
+    start_poll(w);
+}
+
 } // namespace
 
 asio::any_io_executor watch_executor(const watch_ptr& w)
@@ -318,9 +454,12 @@ asio::any_io_executor watch_executor(const watch_ptr& w)
     return w->strand;
 }
 
-bool watch_try_begin(const watch_ptr& w) noexcept
+bool watch_try_begin(const watch_ptr& w, std::uint64_t& seq) noexcept
 {
-    return !w->busy.exchange(true);
+    if (w->busy.exchange(true))
+        return false;
+    seq = w->next_seq.fetch_add(1) + 1;
+    return true;
 }
 
 watch_result watch_busy_result(const watch_ptr& w)
@@ -331,48 +470,40 @@ watch_result watch_busy_result(const watch_ptr& w)
     return r;
 }
 
-watch_result watch_take_result(const watch_ptr& w)
+void watch_next_start(watch_ptr w, std::unique_ptr<next_op_base> op, std::uint64_t seq)
 {
-    auto p = std::move(w->out);
-    return p ? std::move(*p) : watch_result{};
+    auto begin = [w, op = std::move(op), seq]() mutable {
+        auto& st = *w;
+        st.pending = std::move(op);
+        st.active_seq = seq;
+        st.next_cancelled = st.cancel_seq.load() == seq;
+        if (!st.begun) {
+            st.begun = true;
+            st.started = st.last_change = st.next_poll = clock::now();
+        }
+        drive(w);
+    };
+    auto ex = w->strand;
+    asio::post(ex, std::move(begin));
 }
 
-asio::awaitable<void> watch_next_run(watch_ptr w)
+void watch_next_cancel(const watch_ptr& w, std::uint64_t seq)
 {
-    co_await asio::this_coro::throw_if_cancelled(false);
-    auto& st = *w;
-    struct done_guard {
-        watch_state& st;
-        ~done_guard() { st.busy = false; } // before the caller's handler runs
-    } guard{st};
-    auto cs = co_await asio::this_coro::cancellation_state;
-    asio::steady_timer timer(st.strand);
-    if (!st.begun) {
-        st.begun = true;
-        st.started = st.last_change = st.next_poll = clock::now();
-    }
-    for (;;) {
-        clock::time_point at;
-        if (settle(st, at))
-            co_return;
-        if (at > clock::now()) {
-            boost::system::error_code ec;
-            st.interrupt = [&timer] { timer.cancel(); };
-            co_await sleep_until(timer, at, ec);
-            st.interrupt = nullptr;
-            if (st.stopped || st.submit_ec)
-                continue; // settle() reports it
-            if (cancelled(cs, ec)) {
-                store_cancelled(st);
-                co_return;
-            }
-            continue; // re-check the deadlines
+    w->cancel_seq.store(seq); // for a cancellation that comes before the start
+    auto cancel = [w, seq] {
+        auto& st = *w;
+        if (!st.pending || st.active_seq != seq || st.next_cancelled)
+            return;
+        st.next_cancelled = true;
+        switch (st.at_step) {
+        case watch_state::step::sleeping:
+        case watch_state::step::queued: st.timer.cancel(); break;
+        case watch_state::step::polling: st.poll_cancel.emit(asio::cancellation_type::terminal); break;
+        case watch_state::step::idle: break;
         }
-        if (!co_await poll_once(st, timer)) {
-            store_cancelled(st);
-            co_return;
-        }
-    }
+    };
+    auto ex = w->strand;
+    asio::post(ex, std::move(cancel));
 }
 
 asio::awaitable<op_result<task_with_turns>> wait_op(impl_ptr impl, std::string id, watch_options opts)
@@ -380,17 +511,16 @@ asio::awaitable<op_result<task_with_turns>> wait_op(impl_ptr impl, std::string i
     auto w = std::make_shared<watch_state>(std::move(impl), std::move(id), opts);
     op_result<task_with_turns> r;
     for (;;) {
-        w->busy = true; // this coroutine alone drives the watch
-        co_await watch_next_run(w);
-        auto ev = watch_take_result(w);
-        if (ev.ec || !ev.value) { // (done without a terminal event cannot happen)
-            r.ec = ev.ec;
-            r.diag = std::move(ev.diag);
+        diagnostics d;
+        auto [ec, ev] = co_await async_watch_next<true>(w, &d, asio::as_tuple(asio::use_awaitable));
+        if (ec || !ev) { // (done without a terminal event cannot happen)
+            r.ec = ec;
+            r.diag = std::move(d);
             if (auto* s = w->snapshot())
                 r.value = *s;
             co_return r;
         }
-        if (auto* t = std::get_if<events::terminal>(&*ev.value)) {
+        if (auto* t = std::get_if<events::terminal>(&*ev)) {
             r.value = std::move(t->snapshot);
             co_return r;
         }

@@ -23,7 +23,47 @@ const std::string shared_cancel_marker = "the shared GET was cancelled by its ow
 constexpr milliseconds keep_latest{2000};
 } // namespace
 
-watch_hub::watch_hub(double rate, double burst) : budget_(rate, burst > 0 ? burst : rate) {}
+watch_hub::watch_hub(double rate, double burst, std::size_t polls)
+    : budget_(rate, burst > 0 ? burst : rate), poll_limit_(polls)
+{}
+
+bool watch_hub::begin_poll(std::weak_ptr<void> who, std::uint64_t ticket, resume_fn resume)
+{
+    std::lock_guard lk(mu_);
+    if (poll_limit_ == 0 || polling_ < poll_limit_) {
+        ++polling_;
+        return true;
+    }
+    poll_queue_.push_back(poll_waiter{std::move(who), ticket, resume});
+    return false;
+}
+
+void watch_hub::end_poll()
+{
+    std::shared_ptr<void> who;
+    poll_waiter next;
+    {
+        std::lock_guard lk(mu_);
+        while (!who && !poll_queue_.empty()) {
+            next = std::move(poll_queue_.front()); // the slot passes to it
+            poll_queue_.pop_front();
+            who = next.who.lock();
+        }
+        if (next.resume && poll_queue_.empty())
+            std::deque<poll_waiter>().swap(poll_queue_); // a burst's blocks go back
+        if (!who) {
+            --polling_;
+            return;
+        }
+    }
+    next.resume(std::move(who), next.ticket);
+}
+
+std::size_t watch_hub::polls_waiting()
+{
+    std::lock_guard lk(mu_);
+    return poll_queue_.size();
+}
 
 void watch_hub::add_watcher(const std::string& task_id)
 {

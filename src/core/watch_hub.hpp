@@ -25,7 +25,22 @@ class watch_hub {
 public:
     using clock = std::chrono::steady_clock;
 
-    watch_hub(double rate, double burst);
+    /// `polls`: how many watchers may poll at once (0: no limit).
+    watch_hub(double rate, double burst, std::size_t polls);
+
+    /// Poll slots. A watcher takes one for each poll and gives it back when
+    /// the poll ends, so that at most `polls` watchers have a GET under way
+    /// (more would only queue in the connection pool, a coroutine frame and
+    /// a timer each). The others wait here in a FIFO at a few bytes each.
+    /// True: the slot is the caller's now. False: `resume(who, ticket)` is
+    /// called (from whichever thread frees a slot, outside any lock) when it
+    /// is; a caller that no longer wants it gives it back with end_poll(). A
+    /// waiter that no longer exists is skipped (the queue does not keep it
+    /// alive).
+    using resume_fn = void (*)(std::shared_ptr<void> who, std::uint64_t ticket);
+    bool begin_poll(std::weak_ptr<void> who, std::uint64_t ticket, resume_fn resume);
+    void end_poll();
+    std::size_t polls_waiting();
 
     /// Watchers register their task, so that results are kept for sharing
     /// only when a task has more than one watcher.
@@ -84,6 +99,14 @@ private:
     std::unordered_map<std::string, latest> latest_;
     std::unordered_map<std::string, int> watchers_; // tasks with more than one watcher
     std::deque<std::pair<clock::time_point, std::string>> order_;
+    struct poll_waiter {
+        std::weak_ptr<void> who;
+        std::uint64_t ticket = 0;
+        resume_fn resume = nullptr;
+    };
+    const std::size_t poll_limit_;
+    std::size_t polling_ = 0;
+    std::deque<poll_waiter> poll_queue_;
     std::atomic<std::uint64_t> gets_sent_{0}, gets_shared_{0};
 };
 

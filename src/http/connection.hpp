@@ -195,6 +195,7 @@ private:
     std::vector<connection_ptr> idle_; // back = most recently used
     std::size_t open_ = 0;             // lent + idle + being opened
     std::size_t peak_ = 0;             // the most open_ has been
+    std::size_t peak_waiting_ = 0;     // the most waiters_ has held
     std::deque<std::shared_ptr<waiter>> waiters_;
     bool shut_ = false;
 };

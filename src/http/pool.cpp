@@ -163,6 +163,7 @@ asio::awaitable<pool::grant> pool::acquire(clock::time_point deadline, bool forc
         w->force_new = force_new;
         w->timer.expires_at(deadline);
         waiters_.push_back(w);
+        peak_waiting_ = std::max(peak_waiting_, waiters_.size());
     }
     for (auto& d : to_close)
         d->close();
@@ -306,6 +307,7 @@ void pool::stats(transport_stats& s)
         c->close();
     s.open = open_;
     s.peak_open = peak_;
+    s.peak_waiting = peak_waiting_;
     s.idle = idle_.size();
     s.waiting = waiters_.size();
 }
