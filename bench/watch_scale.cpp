@@ -234,9 +234,12 @@ idle_figures measure_idle(const args& a, int n)
     }();
     asio::io_context ioc(1);
     hd::client c(ioc, client_opts(slow));
-    // One warm-up GET so the connection pool and TLS exist before the baseline.
+    // Warm-up GETs, as many at once as the pool has connections, so that the
+    // pool is open (TLS and all) before the baseline: the connections are the
+    // client's, not the watchers'.
     auto warm = [&]() -> asio::awaitable<void> { co_await c.async_retrieve(ids.front()); };
-    asio::co_spawn(ioc, warm(), asio::detached);
+    for (std::size_t i = 0; i < c.options().pool_size; ++i)
+        asio::co_spawn(ioc, warm(), asio::detached);
     ioc.run();
     ioc.restart();
     malloc_trim(0);

@@ -9,6 +9,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
@@ -50,6 +51,16 @@ client_impl::client_impl(asio::any_io_executor ex, client_options o)
 }
 
 client_impl::~client_impl() = default;
+
+asio::any_io_executor client_impl::watch_strand()
+{
+    std::lock_guard lk(strands_mu_);
+    if (strands_.size() < watch_strands) {
+        strands_.push_back(asio::make_strand(ex_));
+        return strands_.back();
+    }
+    return strands_[next_strand_++ % watch_strands];
+}
 
 bool client_impl::add_wait(const std::shared_ptr<wait_timer>& t)
 {

@@ -56,7 +56,7 @@ std::string format_duration(milliseconds d)
 struct watch_state : std::enable_shared_from_this<watch_state> {
     watch_state(impl_ptr c, std::string id, watch_options o)
         : client(std::move(c)), task_id(std::move(id)), opts(o),
-          strand(asio::make_strand(client->executor())), timer(strand), schedule(o)
+          strand(client->watch_strand()), timer(strand), schedule(o)
     {
         client->hub().add_watcher(task_id);
     }

@@ -68,16 +68,13 @@ std::size_t watch_hub::polls_waiting()
 void watch_hub::add_watcher(const std::string& task_id)
 {
     std::lock_guard lk(mu_);
-    if (auto it = watchers_.find(task_id); it != watchers_.end())
-        ++it->second;
-    else
-        watchers_.emplace(task_id, 1);
+    ++watchers_[std::hash<std::string>{}(task_id)];
 }
 
 void watch_hub::remove_watcher(const std::string& task_id)
 {
     std::lock_guard lk(mu_);
-    auto it = watchers_.find(task_id);
+    auto it = watchers_.find(std::hash<std::string>{}(task_id));
     if (it != watchers_.end() && --it->second == 0)
         watchers_.erase(it);
 }
@@ -115,7 +112,7 @@ void watch_hub::remember_locked(const std::string& task_id, const op_result<task
     }
     if (r.ec)
         return; // errors are not shared: each watcher decides about its own
-    auto w = watchers_.find(task_id);
+    auto w = watchers_.find(std::hash<std::string>{}(task_id));
     if (w == watchers_.end() || w->second < 2)
         return; // nobody else watches this task
     auto copy = r;

@@ -97,7 +97,9 @@ private:
     // from the front of `order_` (oldest first), so memory stays bounded by
     // what one sharing window sees.
     std::unordered_map<std::string, latest> latest_;
-    std::unordered_map<std::string, int> watchers_; // tasks with more than one watcher
+    // Watchers per task, by a hash of its id (a collision only keeps a result
+    // for sharing that nobody takes): a few bytes per watcher.
+    std::unordered_map<std::size_t, int> watchers_;
     std::deque<std::pair<clock::time_point, std::string>> order_;
     struct poll_waiter {
         std::weak_ptr<void> who;
