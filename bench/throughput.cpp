@@ -212,7 +212,7 @@ wrk_figures run_wrk(const std::string& url, int c, int seconds, const std::strin
     }
     if (w.requests > 0)
         w.cpu_s_per_1k = bench::cpu_seconds(ru) / static_cast<double>(w.requests) * 1000.0;
-        w.user_s_per_1k = bench::user_seconds(ru) / static_cast<double>(w.requests) * 1000.0;
+    w.user_s_per_1k = bench::user_seconds(ru) / static_cast<double>(w.requests) * 1000.0;
     w.peak_rss_mb = hwm_kb / 1024.0;
     std::remove(out.c_str());
     std::remove(lua.c_str());

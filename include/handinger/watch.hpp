@@ -5,9 +5,9 @@
 #include <handinger/watch_events.hpp>
 
 #include <boost/asio/any_io_executor.hpp>
-#include <boost/asio/awaitable.hpp>
 #include <boost/asio/associated_cancellation_slot.hpp>
 #include <boost/asio/associated_executor.hpp>
+#include <boost/asio/awaitable.hpp>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/execution/outstanding_work.hpp>
 #include <boost/asio/post.hpp>
@@ -55,9 +55,12 @@ void watch_next_cancel(const watch_ptr& w, std::uint64_t seq);
 template <class Handler, bool ec_form>
 class next_op final : public next_op_base {
 public:
-    using executor_type = decltype(boost::asio::prefer(
-        boost::asio::get_associated_executor(std::declval<Handler&>(), std::declval<boost::asio::any_io_executor>()),
-        boost::asio::execution::outstanding_work.tracked));
+    // (decayed: for an executor without the property, prefer() hands back
+    // its argument by reference)
+    using executor_type = std::decay_t<decltype(boost::asio::prefer(
+        boost::asio::get_associated_executor(std::declval<Handler&>(),
+                                             std::declval<boost::asio::any_io_executor>()),
+        boost::asio::execution::outstanding_work.tracked))>;
 
     next_op(Handler h, const boost::asio::any_io_executor& fallback, diagnostics* diag)
         : handler_(std::move(h)),
@@ -90,6 +93,7 @@ public:
                 *diag = std::move(r.diag);
                 std::move(h)(r.ec, std::move(r.value));
             } else {
+                (void)diag; // (the exception carries the diagnostics)
                 std::exception_ptr ex;
                 if (r.ec)
                     ex = std::make_exception_ptr(api_error(r.ec, std::move(r.diag)));
@@ -118,7 +122,9 @@ auto async_watch_next(const watch_ptr& w, diagnostics* diag, Token&& token)
         if (!watch_try_begin(w, seq)) {
             // Refused without touching the running one.
             auto r = watch_busy_result(w);
-            auto refuse = [op = std::move(op), r = std::move(r)]() mutable { op.release()->complete(std::move(r)); };
+            auto refuse = [op = std::move(op), r = std::move(r)]() mutable {
+                op.release()->complete(std::move(r));
+            };
             boost::asio::post(watch_executor(w), std::move(refuse));
             return;
         }

@@ -55,8 +55,8 @@ std::string format_duration(milliseconds d)
 /// background POST of submit() run there; cancel() posts there).
 struct watch_state : std::enable_shared_from_this<watch_state> {
     watch_state(impl_ptr c, std::string id, watch_options o)
-        : client(std::move(c)), task_id(std::move(id)), opts(o),
-          strand(client->watch_strand()), timer(strand), schedule(o)
+        : client(std::move(c)), task_id(std::move(id)), opts(o), strand(client->watch_strand()),
+          timer(strand), schedule(o)
     {
         client->hub().add_watcher(task_id);
     }
@@ -82,15 +82,15 @@ struct watch_state : std::enable_shared_from_this<watch_state> {
     // poll runs as a coroutine.
     enum class step : std::uint8_t { idle, sleeping, queued, polling };
     asio::steady_timer timer;
-    std::atomic<bool> busy{false};              // an async_next runs (set at its initiation)
-    std::atomic<std::uint64_t> next_seq{0};     // numbers the async_next calls
-    std::atomic<std::uint64_t> cancel_seq{0};   // the last one the caller cancelled
-    std::unique_ptr<next_op_base> pending;      // its handler
-    std::uint64_t active_seq = 0;               // its number
-    std::uint64_t ticket = 0;                   // names the current wait: older callbacks do nothing
+    std::atomic<bool> busy{false};            // an async_next runs (set at its initiation)
+    std::atomic<std::uint64_t> next_seq{0};   // numbers the async_next calls
+    std::atomic<std::uint64_t> cancel_seq{0}; // the last one the caller cancelled
+    std::unique_ptr<next_op_base> pending;    // its handler
+    std::uint64_t active_seq = 0;             // its number
+    std::uint64_t ticket = 0;                 // names the current wait: older callbacks do nothing
     step at_step = step::idle;
-    bool next_cancelled = false;                // the caller cancelled the pending one
-    asio::cancellation_signal poll_cancel;      // reaches the poll in progress
+    bool next_cancelled = false;           // the caller cancelled the pending one
+    asio::cancellation_signal poll_cancel; // reaches the poll in progress
 
     poll_schedule schedule;
     turn_tracker tracker;            // keeps the turns as last seen
@@ -341,7 +341,6 @@ watch_result take_result(const watch_ptr& w)
     return p ? std::move(*p) : watch_result{};
 }
 
-
 // Hands the result over: the handler runs through its own executor.
 void complete(const watch_ptr& w)
 {
@@ -398,7 +397,8 @@ void start_poll(const watch_ptr& w)
         }
         drive(w);
     };
-    asio::co_spawn(st.strand, poll_once(w), asio::bind_cancellation_slot(st.poll_cancel.slot(), std::move(done)));
+    asio::co_spawn(st.strand, poll_once(w),
+                   asio::bind_cancellation_slot(st.poll_cancel.slot(), std::move(done)));
 }
 
 // The hub's poll slot for a queued watcher (any thread).

@@ -83,10 +83,10 @@ struct exchange_result {
 };
 
 struct transport_stats {
-    std::size_t open = 0;      ///< connections open or being opened
-    std::size_t peak_open = 0; ///< the most `open` has been
-    std::size_t idle = 0;      ///< of those, idle in the pool
-    std::size_t waiting = 0;   ///< calls queued for a connection
+    std::size_t open = 0;         ///< connections open or being opened
+    std::size_t peak_open = 0;    ///< the most `open` has been
+    std::size_t idle = 0;         ///< of those, idle in the pool
+    std::size_t waiting = 0;      ///< calls queued for a connection
     std::size_t peak_waiting = 0; ///< the most `waiting` has been
     std::uint64_t connections_created = 0;
     std::uint64_t tls_resumed = 0;

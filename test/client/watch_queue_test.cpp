@@ -20,8 +20,8 @@ using namespace std::chrono_literals;
 
 namespace {
 
-asio::awaitable<void> emit_after(asio::cancellation_signal& sig, milliseconds after, asio::cancellation_type t,
-                                 clock::time_point& when)
+asio::awaitable<void> emit_after(asio::cancellation_signal& sig, milliseconds after,
+                                 asio::cancellation_type t, clock::time_point& when)
 {
     co_await sleep_for(after);
     when = clock::now();
@@ -93,7 +93,8 @@ TEST_CASE("watch queue: a watcher queued behind a hung GET still ends at its dea
         auto hung = co_await create(c, "hangs #pending-ms:60000 #get-fault:stall:1");
         auto other = co_await create(c, "waits #pending-ms:60000");
         auto a = c.watch(hung, fast_watch());
-        asio::co_spawn(ioc, [&a]() -> asio::awaitable<void> { co_await collect(a); }, asio::detached);
+        asio::co_spawn(
+            ioc, [&a]() -> asio::awaitable<void> { co_await collect(a); }, asio::detached);
         co_await sleep_for(100ms); // a's GET hangs and holds the only poll slot
         auto wo = fast_watch();
         wo.deadline = 400ms;
@@ -109,7 +110,8 @@ TEST_CASE("watch queue: a watcher queued behind a hung GET still ends at its dea
     run(ioc, body(), 20s);
 }
 
-TEST_CASE("watch queue: cancelling or stopping a queued watcher ends its async_next at once, and the slot passes on")
+TEST_CASE("watch queue: cancelling or stopping a queued watcher ends its async_next at once, and the slot "
+          "passes on")
 {
     auto so = fast_sim();
     so.stall = 1500ms;
