@@ -38,8 +38,14 @@ struct batch_options {
     std::size_t max_in_flight = 256;
     /// Adapt the limit (AIMD): +1 per window of successes while the limit is
     /// in use, halved on 429/503; new submissions pause for the longer of the
-    /// server's retry-after and 1 s after a 429. Off: the limit stays at
-    /// initial_in_flight (429 pauses still apply). Default on.
+    /// server's retry-after and 1 s after a 429. Also pace new submissions
+    /// once a 429 came: at the rate the service gave between the last two
+    /// waves of 429s, counting the pause (for a limit of N per second with
+    /// retry-after 1 s, that is N), with a second's burst after each pause,
+    /// and probing a higher rate now and then. An in-flight limit alone
+    /// cannot keep to a rate when creates are answered at once. Off: the
+    /// limit stays at initial_in_flight, nothing is paced (429 pauses still
+    /// apply). Default on.
     bool adaptive = true;
     /// After a 429, no new submission (and no retry of one in flight) starts
     /// before max(the server's retry-after, this). Default 1 s.

@@ -3,6 +3,7 @@
 // watch) of its own. Everything of a batch runs on one strand.
 #include "core/client_impl.hpp"
 #include "policy/aimd.hpp"
+#include "policy/rate_pacer.hpp"
 
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/cancellation_signal.hpp>
@@ -52,6 +53,7 @@ struct batch_state : std::enable_shared_from_this<batch_state> {
     // own strands: it has a lock of its own.
     std::mutex limit_mu;
     aimd_limit limit;
+    rate_pacer pacer; // adaptive only: the rate learnt from 429s
     std::atomic<std::size_t> in_flight{0};
     // Set by batch_stream::cancel() at once (the rest of the cancellation is
     // posted to the strand): the driver pulls and submits nothing after it.
@@ -184,10 +186,17 @@ asio::awaitable<void> run_item(batch_ptr b, std::size_t index, create_task_param
             seen->rate_limited = true;
             if (auto st = weak.lock()) {
                 std::lock_guard lk(st->limit_mu);
-                st->limit.pause(clock::now(), a.retry_after);
+                auto now = clock::now();
+                st->limit.pause(now, a.retry_after);
+                st->pacer.on_rate_limited(now, st->limit.paused_until());
             }
         } else if (a.status == 503) {
             seen->overloaded = true;
+        } else if (a.status >= 200 && a.status < 300) {
+            if (auto st = weak.lock()) {
+                std::lock_guard lk(st->limit_mu);
+                st->pacer.on_success(clock::now());
+            }
         }
     };
     // Retries of this create also wait out the batch's pause.
@@ -260,6 +269,8 @@ asio::awaitable<void> run_driver(batch_ptr b, const asio::cancellation_state* ca
             std::lock_guard lk(b->limit_mu);
             limit = b->limit.limit();
             paused = b->limit.paused_until();
+            if (b->opts.adaptive)
+                paused = std::max(paused, b->pacer.next_start(now));
         }
         auto running = b->in_flight.load();
         bool room = !b->streaming || b->ready.size() + running < b->opts.max_in_flight;
@@ -298,6 +309,10 @@ asio::awaitable<void> run_driver(batch_ptr b, const asio::cancellation_state* ca
         }
         ++b->submitted;
         b->in_flight.fetch_add(1);
+        if (b->opts.adaptive) {
+            std::lock_guard lk(b->limit_mu);
+            b->pacer.on_start(clock::now());
+        }
         auto sig = b->signals.emplace(b->signals.end());
         // The signal is dropped after the item's coroutine is over (posted, so
         // that co_spawn is done with it).

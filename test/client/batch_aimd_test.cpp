@@ -271,3 +271,23 @@ TEST_CASE("batch aimd: one burst of 429s halves the limit once, not once per ret
                                                                  << seen.back().limit);
     CHECK(lowest == 8); // halved once for the burst (observed: 2, halved three times)
 }
+
+TEST_CASE("batch aimd: creates answered at once under a rate limit: pacing keeps the adaptive batch to one "
+          "wave of 429s")
+{
+    // One create in flight already outruns 200/s here (in a sanitizer build
+    // too): an in-flight limit alone meets the limit once per pause, the
+    // pacer learns the rate from the first wave and keeps to it.
+    hd::batch_options adaptive;
+    auto a = run_batch(1000, 200, adaptive);
+    hd::batch_options fixed;
+    fixed.adaptive = false;
+    fixed.initial_in_flight = 8;
+    auto f8 = run_batch(1000, 200, fixed);
+    CAPTURE(a.rate_limited);
+    CAPTURE(f8.rate_limited);
+    CHECK(a.rate_limited > 0);
+    CHECK(a.rate_limited <= 20);  // the first wave: what was in flight (the limit starts at 16)
+    CHECK(f8.rate_limited >= 16); // a wave of about 8 per pause, at least two pauses
+    CHECK(a.rate_limited < f8.rate_limited);
+}
