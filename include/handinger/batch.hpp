@@ -47,6 +47,10 @@ struct batch_options {
     /// limit stays at initial_in_flight, nothing is paced (429 pauses still
     /// apply). Default on.
     bool adaptive = true;
+    /// The adaptive limit grows at most once per this interval (besides once
+    /// per window of successes), so that creates answered in a fraction of
+    /// a millisecond do not raise it by thousands per second. Default 50 ms.
+    std::chrono::milliseconds min_growth_interval{50};
     /// After a 429, no new submission (and no retry of one in flight) starts
     /// before max(the server's retry-after, this). Default 1 s.
     std::chrono::milliseconds min_pause{1000};

@@ -30,8 +30,8 @@ using clock = std::chrono::steady_clock;
 struct batch_state : std::enable_shared_from_this<batch_state> {
     batch_state(impl_ptr c, input_source src, batch_options o, bool stream, asio::any_io_executor ex)
         : client(std::move(c)), source(std::move(src)), opts(sanitise(std::move(o))), streaming(stream),
-          strand(std::move(ex)),
-          limit(aimd_options{opts.initial_in_flight, opts.max_in_flight, opts.adaptive, opts.min_pause}),
+          strand(std::move(ex)), limit(aimd_options{opts.initial_in_flight, opts.max_in_flight, opts.adaptive,
+                                                    opts.min_pause, opts.min_growth_interval}),
           driver_wake(strand), reader_wake(strand)
     {}
 

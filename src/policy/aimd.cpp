@@ -30,7 +30,8 @@ clock::duration to_duration(std::chrono::milliseconds ms) noexcept
 
 aimd_limit::aimd_limit(const aimd_options& o) noexcept
     : maximum_(std::max<std::size_t>(o.maximum, 1)), adaptive_(o.adaptive),
-      min_pause_(to_duration(o.min_pause)), limit_(std::clamp<std::size_t>(o.initial, 1, maximum_))
+      min_pause_(to_duration(o.min_pause)), limit_(std::clamp<std::size_t>(o.initial, 1, maximum_)),
+      min_window_(to_duration(o.min_window))
 {}
 
 void aimd_limit::pause(clock::time_point now, std::optional<std::chrono::milliseconds> retry_after) noexcept
@@ -63,9 +64,11 @@ void aimd_limit::record(attempt_signal s, std::size_t in_flight, clock::time_poi
             credits_ = 0;
             return;
         }
-        if (++credits_ >= limit_) {
+        if (++credits_ >= limit_ && (!grown_ || now - grown_at_ >= min_window_)) {
             ++limit_;
             credits_ = 0;
+            grown_ = true;
+            grown_at_ = now;
         }
         return;
     case attempt_signal::overloaded:

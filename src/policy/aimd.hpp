@@ -16,6 +16,12 @@ struct aimd_options {
     /// The least pause of new submissions after a 429 (the server's
     /// retry-after, when longer, wins). Negative reads as zero.
     std::chrono::milliseconds min_pause{1000};
+    /// The shortest window: the limit grows at most once per min_window,
+    /// however fast the round trip (creates answered in a fraction of a
+    /// millisecond would otherwise raise it by thousands per second, far
+    /// past any use, and the next 429 would meet all of it in flight).
+    /// Zero: a window is `limit` successes, however short. Default zero.
+    std::chrono::milliseconds min_window{0};
 };
 
 /// What one attempt of one submission met (reported per attempt, retries
@@ -66,9 +72,11 @@ public:
     /// limit reports in_flight == limit; 0 reads as 1). The limit is in use
     /// when in_flight >= limit. `retry_after` is the server's hint.
     ///  - success: while the limit is in use and outside recovery, one
-    ///    credit; once the credits reach the limit, the limit grows by 1
-    ///    (never above maximum) and the credits restart (about +1 per round
-    ///    trip). Successes while not in use neither earn nor reset credit.
+    ///    credit; once the credits reach the limit, and min_window has passed
+    ///    since the limit last grew, the limit grows by 1 (never above
+    ///    maximum) and the credits restart (about +1 per round trip, at most
+    ///    one per min_window). Successes while not in use neither earn nor
+    ///    reset credit.
     ///  - overloaded / rate_limited: outside recovery, the limit halves
     ///    (rounded down, at least 1), the credits restart and a recovery
     ///    opens (see Windows); during recovery, no change to the limit.
@@ -100,7 +108,10 @@ private:
     bool adaptive_;
     clock::duration min_pause_;
     std::size_t limit_;
-    std::size_t credits_ = 0;  // successes in use since the last change
+    std::size_t credits_ = 0; // successes in use since the last change
+    clock::duration min_window_{};
+    bool grown_ = false; // the limit grew once: grown_at_ is set
+    clock::time_point grown_at_{};
     std::size_t recovery_ = 0; // completions left of the burst before a decrease
     clock::time_point paused_until_ = clock::time_point::min();
 };

@@ -623,3 +623,43 @@ TEST_CASE("aimd: random sequences keep every invariant")
         }
     }
 }
+
+TEST_CASE("aimd: min_window lets the limit grow at most once per window of time, however fast the successes")
+{
+    auto o = opts(4, 100);
+    o.min_window = milliseconds(50);
+    aimd_limit l(o);
+    // A thousand successes at once, the limit in use: one growth (the first
+    // is not held back), not one per `limit` successes.
+    for (int i = 0; i < 1000; ++i)
+        l.record(ok, l.limit(), t0);
+    CHECK(l.limit() == 5);
+    for (int i = 0; i < 1000; ++i)
+        l.record(ok, l.limit(), t0 + milliseconds(49));
+    CHECK(l.limit() == 5);
+    // 50 ms after the last growth, the credits earned meanwhile count.
+    l.record(ok, l.limit(), t0 + milliseconds(50));
+    CHECK(l.limit() == 6);
+    for (int ms = 51; ms < 1050; ++ms)
+        for (int i = 0; i < 10; ++i)
+            l.record(ok, l.limit(), t0 + milliseconds(ms));
+    // One per 50 ms over the 999 ms that followed (at 100, 150, ..., 1000 ms).
+    CHECK(l.limit() == 6 + 19);
+    // A decrease is not held back by it.
+    l.record(limited, l.limit(), t0 + milliseconds(1050));
+    CHECK(l.limit() == 12);
+
+    // Without it, the same thousand successes at once grow the limit once
+    // per `limit` of them.
+    aimd_limit fast(opts(4, 100));
+    for (int i = 0; i < 1000; ++i)
+        fast.record(ok, fast.limit(), t0);
+    CHECK(fast.limit() > 40);
+    // A negative window reads as zero.
+    auto neg = opts(4, 100);
+    neg.min_window = milliseconds(-5);
+    aimd_limit n(neg);
+    for (int i = 0; i < 1000; ++i)
+        n.record(ok, n.limit(), t0);
+    CHECK(n.limit() == fast.limit());
+}
