@@ -75,6 +75,76 @@ struct batch_options {
     std::chrono::milliseconds progress_interval{250};
 };
 
+/// An optional value kept on the heap: the size of a pointer while empty, so
+/// that a result with nothing there costs nothing for it. Copies copy the
+/// value. Used like std::optional (has_value, bool, *, ->, value, emplace,
+/// reset, assignment of a T or std::nullopt).
+template <class T>
+class heap_optional {
+public:
+    heap_optional() noexcept = default;
+    heap_optional(std::nullopt_t) noexcept {}
+    heap_optional(T v) : p_(std::make_unique<T>(std::move(v))) {}
+    heap_optional(const heap_optional& o) : p_(o.p_ ? std::make_unique<T>(*o.p_) : nullptr) {}
+    heap_optional(heap_optional&&) noexcept = default;
+    heap_optional& operator=(const heap_optional& o)
+    {
+        if (this != &o)
+            p_ = o.p_ ? std::make_unique<T>(*o.p_) : nullptr;
+        return *this;
+    }
+    heap_optional& operator=(heap_optional&&) noexcept = default;
+    heap_optional& operator=(std::nullopt_t) noexcept
+    {
+        p_.reset();
+        return *this;
+    }
+    heap_optional& operator=(T v)
+    {
+        if (p_)
+            *p_ = std::move(v);
+        else
+            p_ = std::make_unique<T>(std::move(v));
+        return *this;
+    }
+    template <class... Args>
+    T& emplace(Args&&... args)
+    {
+        p_ = std::make_unique<T>(std::forward<Args>(args)...);
+        return *p_;
+    }
+    void reset() noexcept { p_.reset(); }
+
+    bool has_value() const noexcept { return p_ != nullptr; }
+    explicit operator bool() const noexcept { return has_value(); }
+    T& operator*() & noexcept { return *p_; }
+    const T& operator*() const& noexcept { return *p_; }
+    T&& operator*() && noexcept { return std::move(*p_); }
+    T* operator->() noexcept { return p_.get(); }
+    const T* operator->() const noexcept { return p_.get(); }
+    T& value() &
+    {
+        if (!p_)
+            throw std::bad_optional_access();
+        return *p_;
+    }
+    const T& value() const&
+    {
+        if (!p_)
+            throw std::bad_optional_access();
+        return *p_;
+    }
+
+    friend bool operator==(const heap_optional& a, std::nullopt_t) noexcept { return !a.p_; }
+    friend bool operator==(const heap_optional& a, const heap_optional& b)
+    {
+        return a.p_ && b.p_ ? *a.p_ == *b.p_ : !a.p_ && !b.p_;
+    }
+
+private:
+    std::unique_ptr<T> p_;
+};
+
 /// The outcome of one input.
 struct batch_item_result {
     std::size_t index = 0; ///< the input's position (0-based)
@@ -88,8 +158,9 @@ struct batch_item_result {
     /// The create's response was lost and the client found the task
     /// created (see create_result::recovered).
     bool recovered = false;
-    /// With batch_options::wait: the final snapshot.
-    std::optional<task_with_turns> final_state;
+    /// With batch_options::wait: the final snapshot (on the heap: a batch
+    /// without wait keeps 10,000 results 4 MB lighter).
+    heap_optional<task_with_turns> final_state;
 };
 
 namespace detail {

@@ -223,7 +223,7 @@ asio::awaitable<void> run_item(batch_ptr b, std::size_t index, create_task_param
         if (!r.recovered) {
             r.run = std::move(c.value.run);
             if (!b->opts.keep_raw)
-                r.run->raw = boost::json::object(); // (and its arena with it)
+                release_json(r.run->raw); // and the response's arena with it
         }
         if (b->opts.wait) {
             auto w = co_await wait_op(b->client, r.task_id, b->opts.watch);
@@ -338,8 +338,13 @@ batch_collect_op(impl_ptr impl, std::vector<create_task_params> inputs, batch_op
     auto next = std::make_shared<std::size_t>(0);
     auto shared_inputs = std::make_shared<std::vector<create_task_params>>(std::move(inputs));
     input_source source = [next, shared_inputs]() -> std::optional<create_task_params> {
-        if (*next >= shared_inputs->size())
+        if (*next >= shared_inputs->size()) {
+            // All handed out: the inputs' storage goes back before the last
+            // results arrive (when a batch holds the most).
+            std::vector<create_task_params>().swap(*shared_inputs);
+            *next = 0;
             return std::nullopt;
+        }
         return std::move((*shared_inputs)[(*next)++]);
     };
     auto ex = co_await asio::this_coro::executor;

@@ -67,6 +67,15 @@ std::size_t count_matching_turns(const task_with_turns& t, std::string_view inpu
 
 class watch_hub;
 
+/// Empties `o` and lets go of its memory resource. Assigning an empty object
+/// would not: it keeps `o`'s resource, which for a model's `raw` is the arena
+/// of the whole parsed response.
+inline void release_json(boost::json::object& o) noexcept
+{
+    std::destroy_at(&o);
+    std::construct_at(&o);
+}
+
 class client_impl : public std::enable_shared_from_this<client_impl> {
 public:
     client_impl(boost::asio::any_io_executor ex, client_options opts);

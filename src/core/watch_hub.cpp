@@ -116,7 +116,7 @@ void watch_hub::remember_locked(const std::string& task_id, const op_result<task
     if (w == watchers_.end() || w->second < 2)
         return; // nobody else watches this task
     auto copy = r;
-    copy.value.raw = boost::json::object(); // watchers do not keep it
+    release_json(copy.value.raw); // watchers do not keep it
     latest_[task_id] = latest{now, std::make_shared<const op_result<task_with_turns>>(std::move(copy))};
     order_.emplace_back(now, task_id);
 }

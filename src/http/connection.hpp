@@ -2,11 +2,11 @@
 // and Beast; never include it outside src/http.
 #pragma once
 
+#include "http/tls_stream.hpp"
 #include "http/transport.hpp"
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/context.hpp>
-#include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 
@@ -23,7 +23,6 @@ namespace handinger::detail::http {
 
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
-using tls_stream = asio::ssl::stream<tcp::socket>;
 
 /// One connection: the stream and its read buffer.
 ///

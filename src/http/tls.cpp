@@ -128,6 +128,9 @@ std::unique_ptr<asio::ssl::context> make_client_context(const tls_options& o, se
     auto ctx = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_client);
     SSL_CTX* native = ctx->native_handle();
     SSL_CTX_set_min_proto_version(native, TLS1_2_VERSION);
+    // OpenSSL's record buffers (some 34 KB a connection) are freed while a
+    // connection waits instead of kept: 64 pooled connections hold 2 MB less.
+    SSL_CTX_set_mode(native, SSL_MODE_RELEASE_BUFFERS);
     boost::system::error_code ec;
     if (o.insecure_skip_verify) {
         ctx->set_verify_mode(asio::ssl::verify_none);

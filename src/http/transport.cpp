@@ -328,8 +328,7 @@ asio::awaitable<void> transport_impl::open(connection& c, clock::time_point dead
         out.failed_at = stage::tls;
         prepare_connection(*t, ep_, !opts_.tls.insecure_skip_verify,
                            opts_.tls.session_resumption ? &sessions_ : nullptr);
-        co_await t->async_handshake(asio::ssl::stream_base::client,
-                                    asio::redirect_error(asio::use_awaitable, ec));
+        co_await t->async_handshake(asio::redirect_error(asio::use_awaitable, ec));
         if (!ec && SSL_session_reused(t->native_handle())) {
             c.resumed = true;
             resumed_.fetch_add(1, std::memory_order_relaxed);
