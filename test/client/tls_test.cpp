@@ -266,3 +266,30 @@ TEST_CASE("tls: session_resumption = false makes full handshakes")
     CHECK(f.stat("tls_resumed") == 0);
     CHECK(c.stats().tls_resumed == 0);
 }
+
+TEST_CASE(
+    "tls: a request and a response of many TLS records (a 300 KB input) go through whole, on one connection")
+{
+    // The TLS stream reads 4 KB at a time and writes at most 64 KB of
+    // plaintext per write_some: both directions need many rounds here.
+    sim_fixture f;
+    asio::io_context ioc;
+    hd::client c(ioc, f.copts);
+    std::string big;
+    big.reserve(300'000);
+    for (int i = 0; big.size() < 300'000; ++i)
+        big += "line " + std::to_string(i) + " of a long input; ";
+    auto body = [&]() -> asio::awaitable<void> {
+        hd::create_task_params p;
+        p.input = big + " #turns:1";
+        auto r = co_await c.async_create(p, asio::use_awaitable);
+        for (int i = 0; i < 3; ++i) { // the same connection each time
+            auto t = co_await c.async_retrieve(r.task_id, asio::use_awaitable);
+            REQUIRE_FALSE(t.turns.empty());
+            CHECK(t.turns.front().input == p.input);
+        }
+    };
+    run(ioc, body(), 20s);
+    CHECK(c.stats().connections_created == 1);
+    CHECK(f.stat("tls_handshakes") == 1);
+}
