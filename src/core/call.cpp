@@ -52,14 +52,14 @@ client_impl::client_impl(asio::any_io_executor ex, client_options o)
 
 client_impl::~client_impl() = default;
 
-asio::any_io_executor client_impl::watch_strand()
+asio::any_io_executor client_impl::strand()
 {
     std::lock_guard lk(strands_mu_);
-    if (strands_.size() < watch_strands) {
+    if (strands_.size() < strand_count) {
         strands_.push_back(asio::make_strand(ex_));
         return strands_.back();
     }
-    return strands_[next_strand_++ % watch_strands];
+    return strands_[next_strand_++ % strand_count];
 }
 
 bool client_impl::add_wait(const std::shared_ptr<wait_timer>& t)

@@ -100,10 +100,11 @@ public:
     void shutdown();
 
     boost::asio::any_io_executor executor() const { return ex_; }
-    /// A strand for a watcher: one of a few shared by all the watchers of
-    /// this client (a strand each would cost ~250 bytes per watcher; shared,
-    /// they still let up to watch_strands watchers run in parallel).
-    boost::asio::any_io_executor watch_strand();
+    /// A strand for an operation or a watcher: one of a few shared by all
+    /// the operations and watchers of this client, in turn. A new strand each
+    /// would cost an allocation per call and ~250 bytes per watcher; shared,
+    /// they still let up to `strand_count` of them run in parallel.
+    boost::asio::any_io_executor strand();
     const client_options& options() const { return opts_.opts; }
     http::transport& transport() { return transport_; }
     watch_hub& hub() { return *hub_; }
@@ -130,7 +131,7 @@ private:
     http::transport transport_;
     std::unique_ptr<watch_hub> hub_;
     std::atomic<std::uint64_t> attempts_{0};
-    static constexpr std::size_t watch_strands = 64;
+    static constexpr std::size_t strand_count = 64;
     std::mutex strands_mu_;
     std::vector<boost::asio::any_io_executor> strands_; // made as they are first needed
     std::size_t next_strand_ = 0;

@@ -83,7 +83,7 @@ asio::awaitable<T> throwing(asio::awaitable<op_result<T>> op)
 
 asio::any_io_executor op_executor(const impl_ptr& impl)
 {
-    return asio::make_strand(impl->executor());
+    return impl->strand();
 }
 
 asio::awaitable<op_result<create_result>> create_op(impl_ptr impl, create_task_params p, request_options ro)

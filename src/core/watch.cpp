@@ -55,8 +55,8 @@ std::string format_duration(milliseconds d)
 /// background POST of submit() run there; cancel() posts there).
 struct watch_state : std::enable_shared_from_this<watch_state> {
     watch_state(impl_ptr c, std::string id, watch_options o)
-        : client(std::move(c)), task_id(std::move(id)), opts(o), strand(client->watch_strand()),
-          timer(strand), schedule(o)
+        : client(std::move(c)), task_id(std::move(id)), opts(o), strand(client->strand()), timer(strand),
+          schedule(o)
     {
         client->hub().add_watcher(task_id);
     }
