@@ -256,6 +256,7 @@ args parse(int argc, char** argv)
 int main(int argc, char** argv)
 {
     auto a = parse(argc, argv);
+    alarm(900); // a run that hangs (a server gone, say) ends by itself
     boost::json::object out;
     std::printf("throughput: %d creates, %d in flight\n", a.requests, a.in_flight);
 

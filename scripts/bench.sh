@@ -86,8 +86,20 @@ http {
 }
 CONF
     nginx -c "$work/nginx.conf" -p "$work/nginx" -g 'daemon off;' 2>"$work/nginx.err" &
-    local pid=$!
-    sleep 0.3
+    local pid=$! up=
+    # Up when its status page answers; a port taken (by a listener, or by
+    # an outgoing connection's ephemeral port) makes nginx retry its bind
+    # for seconds, then exit: try another port.
+    for _ in $(seq 1 60); do
+      if curl -fs "http://127.0.0.1:$sport/status" >/dev/null 2>&1; then up=1; break; fi
+      kill -0 "$pid" 2>/dev/null || break
+      sleep 0.1
+    done
+    if [ -z "$up" ]; then
+      kill "$pid" 2>/dev/null || true
+      wait "$pid" 2>/dev/null || true
+      continue
+    fi
     if kill -0 "$pid" 2>/dev/null; then
       pids+=("$pid")
       nginx_worker=$(pgrep -P "$pid" | head -n 1 || true)

@@ -1,6 +1,7 @@
 // The Tasks API operations over client_impl::call.
 #include "core/client_impl.hpp"
 #include "core/watch_hub.hpp"
+#include "json/write.hpp"
 
 #include <handinger/json.hpp>
 #include <handinger/task_id.hpp>
@@ -127,7 +128,7 @@ asio::awaitable<op_result<create_result>> create_fresh_op(impl_ptr impl, create_
     }
     r.value.task_id = *p.task_id;
 
-    auto body = boost::json::serialize(boost::json::value_from(p));
+    auto body = create_request_body(p);
     call_outcome c;
     impl->hub().forget(probe.task_id);
     co_await impl->call("POST", path, std::move(body), ro, &probe, c);

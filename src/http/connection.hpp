@@ -38,6 +38,8 @@ public:
     tls_stream* tls() noexcept { return std::get_if<tls_stream>(&stream_); }
     std::variant<tcp::socket, tls_stream>& stream() noexcept { return stream_; }
     boost::beast::flat_buffer& buffer() noexcept { return buffer_; }
+    /// The request being sent, kept between requests for its capacity.
+    std::string& wire() noexcept { return wire_; }
 
     /// Starts a deadline: clears timed_out() and returns its generation.
     std::uint64_t begin_deadline() noexcept
@@ -71,6 +73,7 @@ public:
 private:
     std::variant<tcp::socket, tls_stream> stream_;
     boost::beast::flat_buffer buffer_;
+    std::string wire_;
     std::atomic<std::uint64_t> generation_{0};
     bool timed_out_ = false;
 };
@@ -154,6 +157,9 @@ public:
     /// Waits (FIFO) until a connection or an opening slot is available, or
     /// `deadline`, or cancellation. Runs on the caller's strand.
     asio::awaitable<grant> acquire(clock::time_point deadline, bool force_new);
+    /// acquire() when it needs no waiting (an idle connection, a free slot,
+    /// or the pool shut), without a coroutine; else nothing.
+    std::optional<grant> try_acquire(bool force_new);
 
     /// Returns a lent connection; `reusable` false closes it. Either way the
     /// first waiter, if any, is served.
@@ -175,6 +181,8 @@ private:
         grant g;
     };
 
+    // What acquire() grants without waiting, when it can. Lock held.
+    bool grant_now_locked(bool force_new, grant& g, std::vector<connection_ptr>& to_close);
     // Takes a usable idle connection (closing stale ones). Lock held.
     connection_ptr take_idle_locked(clock::time_point now, std::vector<connection_ptr>& to_close);
     // Hands the slot / connection to the first waiter. Lock held. Returns the

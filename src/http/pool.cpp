@@ -126,6 +126,52 @@ connection_ptr pool::take_idle_locked(clock::time_point now, std::vector<connect
     return nullptr;
 }
 
+bool pool::grant_now_locked(bool force_new, grant& g, std::vector<connection_ptr>& to_close)
+{
+    if (shut_) {
+        g = grant{nullptr, false, make_error_code(asio::error::operation_aborted)};
+        return true;
+    }
+    expire_locked(clock::now(), to_close);
+    // Queued callers go first: only take directly when nobody waits.
+    if (!waiters_.empty())
+        return false;
+    if (!force_new)
+        if (auto c = take_idle_locked(clock::now(), to_close)) {
+            g = grant{std::move(c), false, {}};
+            return true;
+        }
+    if (open_ < size_) {
+        peak_ = std::max(peak_, ++open_);
+        g = grant{nullptr, true, {}};
+        return true;
+    }
+    if (force_new && !idle_.empty()) {
+        // Make room: drop the oldest idle connection for a new one.
+        to_close.push_back(std::move(idle_.front()));
+        idle_.erase(idle_.begin());
+        g = grant{nullptr, true, {}};
+        return true;
+    }
+    return false;
+}
+
+std::optional<pool::grant> pool::try_acquire(bool force_new)
+{
+    std::vector<connection_ptr> to_close;
+    grant g;
+    bool now;
+    {
+        std::lock_guard lk(mu_);
+        now = grant_now_locked(force_new, g, to_close);
+    }
+    for (auto& d : to_close)
+        d->close();
+    if (!now)
+        return std::nullopt;
+    return g;
+}
+
 asio::awaitable<pool::grant> pool::acquire(clock::time_point deadline, bool force_new)
 {
     auto ex = co_await asio::this_coro::executor;
@@ -133,31 +179,11 @@ asio::awaitable<pool::grant> pool::acquire(clock::time_point deadline, bool forc
     std::shared_ptr<waiter> w;
     {
         std::lock_guard lk(mu_);
-        if (shut_)
-            co_return grant{nullptr, false, make_error_code(asio::error::operation_aborted)};
-        expire_locked(clock::now(), to_close);
-        // Queued callers go first: only take directly when nobody waits.
-        if (waiters_.empty()) {
-            if (!force_new)
-                if (auto c = take_idle_locked(clock::now(), to_close)) {
-                    for (auto& d : to_close)
-                        d->close();
-                    co_return grant{std::move(c), false, {}};
-                }
-            if (open_ < size_) {
-                peak_ = std::max(peak_, ++open_);
-                for (auto& d : to_close)
-                    d->close();
-                co_return grant{nullptr, true, {}};
-            }
-            if (force_new && !idle_.empty()) {
-                // Make room: drop the oldest idle connection for a new one.
-                to_close.push_back(std::move(idle_.front()));
-                idle_.erase(idle_.begin());
-                for (auto& d : to_close)
-                    d->close();
-                co_return grant{nullptr, true, {}};
-            }
+        grant g;
+        if (grant_now_locked(force_new, g, to_close)) {
+            for (auto& d : to_close)
+                d->close();
+            co_return g;
         }
         w = std::make_shared<waiter>(ex);
         w->force_new = force_new;

@@ -341,7 +341,7 @@ template <class Stream>
 asio::awaitable<void> transport_impl::round_trip(Stream& s, connection& c, const request& req,
                                                  exchange_result& out, error_code& ec, bool& reusable)
 {
-    std::string wire;
+    std::string& wire = c.wire(); // reused: no allocation per request
     build(req, wire);
     out.failed_at = stage::send;
     auto written =
@@ -371,7 +371,11 @@ asio::awaitable<void> transport_impl::exchange(const request& req, clock::time_p
     exchanges_.fetch_add(1, std::memory_order_relaxed);
 
     lease l(pool_);
-    auto g = co_await pool_->acquire(deadline, force_new);
+    pool::grant g;
+    if (auto fast = pool_->try_acquire(force_new)) // most calls: an idle connection, no coroutine
+        g = std::move(*fast);
+    else
+        g = co_await pool_->acquire(deadline, force_new);
     if (g.ec) {
         out.failed_at = stage::pool;
         bool cancelled =

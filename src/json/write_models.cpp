@@ -205,3 +205,59 @@ template std::string to_json_string(const run_usage&);
 template std::string to_json_string(const run_result&);
 
 } // namespace handinger
+
+namespace handinger::detail {
+
+void append_json_string(std::string& out, std::string_view s)
+{
+    static constexpr char hex[] = "0123456789abcdef";
+    out += '"';
+    std::size_t run = 0; // start of the bytes not yet copied
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        auto c = static_cast<unsigned char>(s[i]);
+        if (c >= 0x20 && c != '"' && c != '\\')
+            continue;
+        out.append(s.data() + run, i - run);
+        run = i + 1;
+        switch (c) {
+        case '"': out += "\\\""; break;
+        case '\\': out += "\\\\"; break;
+        case '\b': out += "\\b"; break;
+        case '\f': out += "\\f"; break;
+        case '\n': out += "\\n"; break;
+        case '\r': out += "\\r"; break;
+        case '\t': out += "\\t"; break;
+        default:
+            out += "\\u00";
+            out += hex[c >> 4];
+            out += hex[c & 0xf];
+        }
+    }
+    out.append(s.data() + run, s.size() - run);
+    out += '"';
+}
+
+std::string create_request_body(const create_task_params& p)
+{
+    std::string out;
+    out.reserve(64 + p.input.size() + (p.task_id ? p.task_id->size() : 0) +
+                (p.worker_id ? p.worker_id->size() : 0));
+    out += "{\"input\":";
+    append_json_string(out, p.input);
+    if (p.budget) {
+        out += ",\"budget\":";
+        append_json_string(out, p.budget->str());
+    }
+    if (p.task_id) {
+        out += ",\"taskId\":";
+        append_json_string(out, *p.task_id);
+    }
+    if (p.worker_id) {
+        out += ",\"workerId\":";
+        append_json_string(out, *p.worker_id);
+    }
+    out += '}';
+    return out;
+}
+
+} // namespace handinger::detail

@@ -1,6 +1,8 @@
 // Writing the models, and read(write(x)) == x for every model.
 #include "json_samples.hpp"
 
+#include "json/write.hpp"
+
 #include <handinger/json.hpp>
 
 #include <boost/json/parse.hpp>
@@ -262,4 +264,43 @@ TEST_CASE("doubles read back bit for bit")
             ++mismatches;
     }
     CHECK(mismatches == 0);
+}
+
+TEST_CASE("json write: the create request body, written straight to text, is serialize(value_from(p)) byte "
+          "for byte")
+{
+    using handinger::detail::create_request_body;
+    auto same = [](const handinger::create_task_params& p) {
+        CHECK(create_request_body(p) == boost::json::serialize(boost::json::value_from(p)));
+    };
+    handinger::create_task_params p;
+    p.input = "Compare three vendors' prices";
+    same(p);
+    p.budget = handinger::task_budget::high;
+    same(p);
+    p.task_id = "tsk_01J00000000000000000000000";
+    same(p);
+    p.worker_id = "wrk_abc";
+    same(p);
+    p.budget.reset();
+    same(p);
+    p.task_id.reset();
+    same(p);
+    // Every byte on its own, in each field, and runs of them.
+    std::string all;
+    for (int c = 0; c < 256; ++c) {
+        std::string one(1, static_cast<char>(c));
+        all += one;
+        handinger::create_task_params q;
+        q.input = "a" + one + "b";
+        q.task_id = one;
+        q.worker_id = one + one;
+        same(q);
+    }
+    handinger::create_task_params r;
+    r.input = all + all;
+    r.task_id = "\"quoted\" \\ and \t tab \u00e9 \xe2\x82\xac";
+    same(r);
+    r.input.clear(); // (invalid as a request, still written the same)
+    same(r);
 }
