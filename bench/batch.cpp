@@ -328,7 +328,7 @@ batch_outcome run_batch(const batch_setup& s)
             ++out.failures;
             ++out.failure_kinds[r.ec.message()];
             if (out.first_failure.empty())
-                out.first_failure = r.diag.to_string(r.ec);
+                out.first_failure = r.diag ? r.diag->to_string(r.ec) : r.ec.message();
         }
     };
     if (s.warmup > 0)

@@ -171,7 +171,7 @@ json::object result_json(const batch_item_result& r, std::size_t line)
     if (!r.task_id.empty())
         o["taskId"] = r.task_id;
     if (r.ec) {
-        o["error"] = error_json(r.ec, r.diag);
+        o["error"] = error_json(r.ec, r.diag ? *r.diag : diagnostics{});
         return o;
     }
     o["recovered"] = r.recovered;

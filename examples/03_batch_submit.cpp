@@ -34,7 +34,7 @@ asio::awaitable<int> batch(handinger::client& c)
     for (const auto& r : results) {
         if (r.ec) {
             ++failed;
-            std::cout << "#" << r.index << " failed: " << r.diag.to_string(r.ec) << "\n";
+            std::cout << "#" << r.index << " failed: " << r.diag->to_string(r.ec) << "\n";
         } else {
             std::cout << "#" << r.index << " " << r.task_id << " "
                       << (r.run ? r.run->status.str() : "recovered") << "\n";

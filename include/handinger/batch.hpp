@@ -152,12 +152,16 @@ struct batch_item_result {
     /// input was never submitted (invalid, or the batch stopped first).
     std::string task_id;
     boost::system::error_code ec; ///< success, or why this input failed
-    diagnostics diag;
-    /// The create response (absent on failure, and when `recovered`).
-    std::optional<run_result> run;
+    /// Attempts the create made (1: no retry); 0 when it was never sent.
+    int attempts = 0;
     /// The create's response was lost and the client found the task
     /// created (see create_result::recovered).
     bool recovered = false;
+    /// The failure's diagnostics: there exactly when `ec` is set (on the
+    /// heap: 10,000 successes keep 1.8 MB less).
+    heap_optional<diagnostics> diag;
+    /// The create response (absent on failure, and when `recovered`).
+    std::optional<run_result> run;
     /// With batch_options::wait: the final snapshot (on the heap: a batch
     /// without wait keeps 10,000 results 4 MB lighter).
     heap_optional<task_with_turns> final_state;

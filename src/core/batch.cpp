@@ -130,9 +130,10 @@ struct batch_state : std::enable_shared_from_this<batch_state> {
         batch_item_result r;
         r.index = index;
         r.ec = ec;
-        r.diag.method = "POST";
-        r.diag.path = client->tasks_path();
-        r.diag.client_message = std::move(why);
+        auto& d = r.diag.emplace();
+        d.method = "POST";
+        d.path = client->tasks_path();
+        d.client_message = std::move(why);
         return r;
     }
 
@@ -217,7 +218,9 @@ asio::awaitable<void> run_item(batch_ptr b, std::size_t index, create_task_param
     }
     r.task_id = std::move(c.value.task_id);
     r.ec = c.ec;
-    r.diag = std::move(c.diag);
+    r.attempts = c.diag.attempts;
+    if (c.ec)
+        r.diag = std::move(c.diag);
     if (!c.ec) {
         r.recovered = c.value.recovered;
         if (!r.recovered) {
