@@ -87,7 +87,9 @@ struct args {
     std::string latency_url, latency_ca; // the same limit, creates answered after ~10 ms
     int rate_limit = 0;                  // its limit (for the report; the simulator enforces it)
     std::string retry_after_form = "seconds";
-    std::size_t initial = 16, max_in_flight = 256;
+    // The adaptive configuration: batch_options' defaults unless given.
+    std::size_t initial = hd::batch_options{}.initial_in_flight,
+                max_in_flight = hd::batch_options{}.max_in_flight;
     std::vector<std::size_t> fixed = {8, 64, 256};
     int max_retries = 2;
     int repeats = 3;

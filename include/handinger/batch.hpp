@@ -31,8 +31,10 @@ struct batch_progress {
 
 /// Settings of a batch. Defaults as documented per field.
 struct batch_options {
-    /// In-flight limit at the start. Default 16.
-    std::size_t initial_in_flight = 16;
+    /// In-flight limit at the start. Default 8: what is in flight when a rate
+    /// limit is first met all gets 429, and the limit grows quickly from
+    /// there while it is used.
+    std::size_t initial_in_flight = 8;
     /// The limit never goes above this. Default 256. (The client's pool size
     /// bounds the connections whatever the limit.)
     std::size_t max_in_flight = 256;
