@@ -2,16 +2,13 @@
 // boost::json::value first (the request of every create).
 #pragma once
 
+#include <handinger/detail/json_text.hpp>
 #include <handinger/models.hpp>
 
 #include <string>
 #include <string_view>
 
 namespace handinger::detail {
-
-/// Appends `s` as a JSON string (quoted; '"', '\\' and control characters
-/// escaped as Boost.JSON's serializer escapes them; other bytes as they are).
-void append_json_string(std::string& out, std::string_view s);
 
 /// The body of POST /api/tasks: the same text as
 /// serialize(value_from(p)) (keys in the same order, absent optionals left

@@ -3,6 +3,7 @@
 // boost::json::value per response would cost more than the rest of it.
 #pragma once
 
+#include <handinger/detail/json_text.hpp>
 #include <handinger/sim/detail/lifecycle.hpp>
 
 #include <cstdint>
@@ -33,8 +34,9 @@ private:
     bool first_ = true;
 };
 
-/// Appends s to out as a JSON string literal (quotes included).
-void append_json_string(std::string& out, std::string_view s);
+/// Appends s to out as a JSON string literal (quotes included): the
+/// library's escaper.
+using handinger::detail::append_json_string;
 
 /// What rendering needs besides the records.
 struct render_context {
