@@ -10,12 +10,13 @@
 // besides OpenSSL's (its record buffers are released between records,
 // SSL_MODE_RELEASE_BUFFERS). 64 pooled connections hold 4.5 MB less.
 //
-// An AsyncStream for Beast and Asio's composed operations (async_read_some,
-// async_write_some), plus async_handshake. Errors as asio::ssl::stream gives
-// them: OpenSSL's in the SSL category, asio::ssl::error::stream_truncated for
-// a TCP close without close_notify, asio::error::eof for a close_notify. One
-// read and one write at a time (HTTP/1.1 here never has more). Cancellation
-// reaches the socket operation in progress.
+// async_handshake, and the steps an operation over the socket takes to send
+// and receive (read_step, write_step, output, input_space, ...): the
+// transport's round trip drives the socket itself, one composed operation
+// per request, instead of a stack of them (Beast's read over a read_some
+// over this stream's read over the socket's). Errors as asio::ssl::stream
+// gives them: OpenSSL's in the SSL category, asio::ssl::error::stream_truncated
+// for a TCP close without close_notify, asio::error::eof for a close_notify.
 #pragma once
 
 #include <boost/asio/any_io_executor.hpp>
@@ -59,66 +60,49 @@ public:
                                                                                   sock_);
     }
 
-    template <class MutableBuffers, class Token>
-    auto async_read_some(const MutableBuffers& buffers, Token&& token)
-    {
-        auto b = first_buffer(buffers);
-        return boost::asio::async_compose<Token, void(boost::system::error_code, std::size_t)>(
-            read_op{this, b}, token, sock_);
-    }
-
-    template <class ConstBuffers, class Token>
-    auto async_write_some(const ConstBuffers& buffers, Token&& token)
-    {
-        auto b = first_buffer(buffers);
-        return boost::asio::async_compose<Token, void(boost::system::error_code, std::size_t)>(
-            write_op{this, b}, token, sock_);
-    }
-
-private:
-    enum class step { done, want_read, failed };
-
-    template <class Buffers>
-    static auto first_buffer(const Buffers& bs)
-    {
-        for (auto it = boost::asio::buffer_sequence_begin(bs); it != boost::asio::buffer_sequence_end(bs);
-             ++it)
-            if (it->size() > 0)
-                return *it;
-        return *boost::asio::buffer_sequence_begin(bs);
-    }
+    // ---- The steps, for an operation that drives the socket itself (the
+    // transport's round trip, one composed operation per request instead of
+    // a stack of them) ----
 
     // One OpenSSL call's outcome: done (n bytes), want_read (feed it input),
     // or failed (ec set).
-    step handshake_step(boost::system::error_code& ec);
-    step read_step(boost::asio::mutable_buffer b, std::size_t& n, boost::system::error_code& ec);
-    step write_step(boost::asio::const_buffer b, std::size_t& n, boost::system::error_code& ec);
-    step classify(int ret, boost::system::error_code& ec);
+    enum class step { done, want_read, failed };
 
+    /// Decrypts into `b` what the input holds (SSL_read).
+    step read_step(boost::asio::mutable_buffer b, std::size_t& n, boost::system::error_code& ec);
+    /// Encrypts up to 64 KB of `b` into the output (SSL_write).
+    step write_step(boost::asio::const_buffer b, std::size_t& n, boost::system::error_code& ec);
+
+    /// The records written and not sent yet: send them all, then output_sent().
     bool has_output() const noexcept { return !out_.empty(); }
     boost::asio::const_buffer output() const noexcept { return boost::asio::buffer(out_); }
     void output_sent() noexcept { out_.clear(); }
+    /// Where the socket's next read goes; then input_received().
     boost::asio::mutable_buffer input_space();
-    // Takes n bytes the socket read. False when the read failed other than
-    // by the peer's close (cancelled, the socket closed by a deadline): that
-    // error is the operation's. A close is OpenSSL's to judge (a
-    // close_notify came first, or the stream was cut).
+    /// Takes n bytes the socket read. False when the read failed other than
+    /// by the peer's close (cancelled, the socket closed by a deadline): that
+    /// error is the operation's. A close is OpenSSL's to judge (a
+    /// close_notify came first, or the stream was cut).
     bool input_received(std::size_t n, const boost::system::error_code& ec) noexcept;
-    // Frees the input buffer when OpenSSL has read all of it: an idle
-    // pooled connection holds none.
+    /// Frees the input buffer when OpenSSL has read all of it: an idle
+    /// pooled connection holds none.
     void input_drained() noexcept
     {
         if (in_pos_ == in_end_)
             in_.reset();
     }
 
+private:
+    step handshake_step(boost::system::error_code& ec);
+    step classify(int ret, boost::system::error_code& ec);
+
     static BIO_METHOD* bio_method();
     static int bio_write(BIO* b, const char* data, int len);
     static int bio_read(BIO* b, char* data, int len);
     static long bio_ctrl(BIO* b, int cmd, long num, void* ptr);
 
-    // The three operations share one shape: run the OpenSSL step; flush what
-    // it wrote; read more when it wants input; repeat until done or failed.
+    // Runs the handshake step; flushes what it wrote; reads more when it
+    // wants input; repeats until done or failed.
     struct handshake_op {
         tls_stream* s;
         int state = 0; // 0 run, 1 after a flush, 2 after a read
@@ -145,73 +129,6 @@ private:
             }
             s->input_drained();
             self.complete(ec);
-        }
-    };
-
-    struct read_op {
-        tls_stream* s;
-        boost::asio::mutable_buffer b;
-        int state = 0;
-        std::size_t got = 0;
-
-        template <class Self>
-        void operator()(Self& self, boost::system::error_code ec = {}, std::size_t n = 0)
-        {
-            if (state == 1) {
-                s->output_sent();
-                if (!ec && got > 0)
-                    return self.complete(ec, got);
-            } else if (state == 2 && s->input_received(n, ec)) {
-                ec = {};
-            }
-            if (ec)
-                return self.complete(ec, 0);
-            if (b.size() == 0)
-                return self.complete(ec, 0);
-            auto st = s->read_step(b, got, ec);
-            if (s->has_output() && st != step::failed) { // a reply OpenSSL owes (key update, alert)
-                state = 1;
-                return boost::asio::async_write(s->sock_, s->output(), std::move(self));
-            }
-            if (st == step::want_read) {
-                state = 2;
-                return s->sock_.async_read_some(s->input_space(), std::move(self));
-            }
-            s->input_drained();
-            self.complete(ec, got);
-        }
-    };
-
-    struct write_op {
-        tls_stream* s;
-        boost::asio::const_buffer b;
-        int state = 0;
-        std::size_t put = 0;
-
-        template <class Self>
-        void operator()(Self& self, boost::system::error_code ec = {}, std::size_t n = 0)
-        {
-            if (state == 1) {
-                s->output_sent();
-                return self.complete(ec, ec ? 0 : put);
-            }
-            if (state == 2) {
-                if (s->input_received(n, ec))
-                    ec = {};
-                if (ec)
-                    return self.complete(ec, 0);
-            }
-            if (b.size() == 0)
-                return self.complete(ec, 0);
-            auto st = s->write_step(b, put, ec);
-            if (st == step::want_read) { // (TLS 1.2 renegotiation; not in TLS 1.3)
-                state = 2;
-                return s->sock_.async_read_some(s->input_space(), std::move(self));
-            }
-            if (st == step::failed)
-                return self.complete(ec, 0);
-            state = 1;
-            boost::asio::async_write(s->sock_, s->output(), std::move(self));
         }
     };
 

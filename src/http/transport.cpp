@@ -11,10 +11,9 @@
 #include <boost/asio/ssl/error.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <boost/asio/write.hpp>
+#include <boost/asio/compose.hpp>
 #include <boost/beast/http/basic_parser.hpp>
 #include <boost/beast/http/error.hpp>
-#include <boost/beast/http/read.hpp>
 
 #include <algorithm>
 
@@ -109,6 +108,182 @@ private:
     response& out_;
 };
 
+
+/// Sends a request and reads its response over one connection: one composed
+/// operation straight over the socket, TLS or not. Beast's async_read over
+/// the TLS stream's read over the socket's would stack four composed
+/// operations, each moving the ones below it and tracking work at every step.
+/// The parser is Beast's; the state is the caller's (`out`, `reusable`), which
+/// outlives the operation.
+class round_trip_op {
+public:
+    round_trip_op(connection& c, std::string_view wire, lean_response_parser& p, exchange_result& out,
+                  bool& reusable)
+        : c_(&c), t_(c.tls()), wire_(wire), p_(&p), out_(&out), reusable_(&reusable)
+    {}
+
+    template <class Self>
+    void operator()(Self& self, error_code ec = {}, std::size_t n = 0)
+    {
+        auto& buf = c_->buffer();
+        switch (wait_) {
+        case wait::none: break;
+        case wait::sent:
+            sent_ += n;
+            if (n > 0)
+                out_->maybe_delivered = true;
+            if (ec)
+                return finish(self, ec);
+            break;
+        case wait::tls_input:
+            if (!t_->input_received(n, ec))
+                return finish(self, ec);
+            break; // a close is OpenSSL's to judge
+        case wait::plain_input:
+            buf.commit(n);
+            if (ec == asio::error::eof)
+                return at_eof(self);
+            if (ec)
+                return finish(self, ec);
+            break;
+        }
+        wait_ = wait::none;
+        for (;;) {
+            switch (phase_) {
+            case phase::encrypt: // TLS: the whole request into records
+                while (encrypted_ < wire_.size()) {
+                    std::size_t put = 0;
+                    auto st = t_->write_step(asio::buffer(wire_.substr(encrypted_)), put, ec);
+                    if (st == tls_stream::step::failed)
+                        return finish(self, ec);
+                    if (st == tls_stream::step::want_read) { // (TLS 1.2 renegotiation)
+                        wait_ = wait::tls_input;
+                        return c_->socket().async_read_some(t_->input_space(), std::move(self));
+                    }
+                    encrypted_ += put;
+                }
+                phase_ = phase::send;
+                then_ = phase::receive;
+                sent_ = 0;
+                continue;
+            case phase::send: {
+                auto out = t_ ? t_->output() : asio::buffer(wire_);
+                if (sent_ < out.size()) {
+                    wait_ = wait::sent;
+                    return c_->socket().async_write_some(out + sent_, std::move(self));
+                }
+                if (t_)
+                    t_->output_sent();
+                sent_ = 0;
+                phase_ = then_;
+                out_->failed_at = stage::receive;
+                continue;
+            }
+            case phase::receive:
+                // What the buffer holds first: the parser takes what it can.
+                while (buf.size() > 0 && !p_->is_done()) {
+                    auto used = p_->put(buf.data(), ec);
+                    buf.consume(used);
+                    if (ec == bhttp::error::need_more) {
+                        ec = {};
+                        break;
+                    }
+                    if (ec)
+                        return finish(self, ec);
+                    if (used == 0)
+                        break;
+                }
+                if (p_->is_done())
+                    return finish(self, ec);
+                if (!t_) {
+                    wait_ = wait::plain_input;
+                    return c_->socket().async_read_some(space(buf), std::move(self));
+                }
+                {
+                    std::size_t got = 0;
+                    auto st = t_->read_step(space(buf), got, ec);
+                    buf.commit(got);
+                    if (t_->has_output() && st != tls_stream::step::failed) {
+                        // A reply OpenSSL owes (a key update): send it, then go on.
+                        phase_ = phase::send;
+                        then_ = phase::receive;
+                        sent_ = 0;
+                        continue;
+                    }
+                    if (st == tls_stream::step::want_read) {
+                        wait_ = wait::tls_input;
+                        return c_->socket().async_read_some(t_->input_space(), std::move(self));
+                    }
+                    if (st == tls_stream::step::failed) {
+                        if (ec == asio::error::eof) // the peer's close_notify
+                            return at_eof(self);
+                        return finish(self, ec);
+                    }
+                }
+                continue;
+            }
+        }
+    }
+
+private:
+    enum class phase { encrypt, send, receive };
+    enum class wait { none, sent, tls_input, plain_input };
+
+    // Room for the next read: what the buffer has spare, 4 to 64 KB.
+    static asio::mutable_buffer space(beast::flat_buffer& buf)
+    {
+        auto room = std::clamp<std::size_t>(buf.capacity() - buf.size(), 4096, 65536);
+        return buf.prepare(room);
+    }
+
+    // The stream ended: the message too, when it is delimited by the close.
+    template <class Self>
+    void at_eof(Self& self)
+    {
+        error_code ec;
+        if (!p_->got_some())
+            ec = bhttp::error::end_of_stream;
+        else
+            p_->put_eof(ec);
+        finish(self, ec);
+    }
+
+    template <class Self>
+    void finish(Self& self, error_code ec)
+    {
+        auto& buf = c_->buffer();
+        if (out_->failed_at == stage::receive)
+            out_->response_started = p_->got_some() || buf.size() > 0;
+        if (!ec) {
+            // Reusable when the server keeps it open and nothing unread is left over.
+            *reusable_ = p_->keep_alive() && !p_->need_eof() && buf.size() == 0;
+            out_->failed_at = stage::none;
+            if (t_)
+                t_->input_drained();
+        }
+        self.complete(ec);
+    }
+
+    connection* c_;
+    tls_stream* t_;
+    std::string_view wire_;
+    lean_response_parser* p_;
+    exchange_result* out_;
+    bool* reusable_;
+    phase phase_ = t_ ? phase::encrypt : phase::send;
+    phase then_ = phase::receive;
+    wait wait_ = wait::none;
+    std::size_t encrypted_ = 0; // bytes of wire_ in records
+    std::size_t sent_ = 0;      // bytes of the output sent
+};
+
+template <class Token>
+auto async_round_trip(connection& c, std::string_view wire, lean_response_parser& p, exchange_result& out,
+                      bool& reusable, Token&& token)
+{
+    return asio::async_compose<Token, void(error_code)>(round_trip_op(c, wire, p, out, reusable), token,
+                                                        c.socket());
+}
 } // namespace
 
 /// Holds what an exchange took from the pool and gives it back on every path,
@@ -177,9 +352,6 @@ private:
     void classify(exchange_result& out, stage st, const error_code& ec, connection& c, bool cancelled);
     void build(const request& req, std::string& out) const;
 
-    template <class Stream>
-    asio::awaitable<void> round_trip(Stream& s, connection& c, const request& req, exchange_result& out,
-                                     error_code& ec, bool& reusable);
 
     asio::any_io_executor ex_;
     endpoint ep_;
@@ -337,30 +509,6 @@ asio::awaitable<void> transport_impl::open(connection& c, clock::time_point dead
     (void)deadline;
 }
 
-template <class Stream>
-asio::awaitable<void> transport_impl::round_trip(Stream& s, connection& c, const request& req,
-                                                 exchange_result& out, error_code& ec, bool& reusable)
-{
-    std::string& wire = c.wire(); // reused: no allocation per request
-    build(req, wire);
-    out.failed_at = stage::send;
-    auto written =
-        co_await asio::async_write(s, asio::buffer(wire), asio::redirect_error(asio::use_awaitable, ec));
-    out.maybe_delivered = written > 0 || !ec;
-    if (ec)
-        co_return;
-
-    out.failed_at = stage::receive;
-    lean_response_parser p(out.res, opts_.max_body_size);
-    co_await bhttp::async_read(s, c.buffer(), p, asio::redirect_error(asio::use_awaitable, ec));
-    out.response_started = p.got_some() || c.buffer().size() > 0;
-    if (ec)
-        co_return;
-    // Reusable when the server keeps it open and nothing unread is left over.
-    reusable = p.keep_alive() && !p.need_eof() && c.buffer().size() == 0;
-    out.failed_at = stage::none;
-}
-
 asio::awaitable<void> transport_impl::exchange(const request& req, clock::time_point deadline, bool force_new,
                                                exchange_result& out)
 {
@@ -414,10 +562,11 @@ asio::awaitable<void> transport_impl::exchange(const request& req, clock::time_p
     bool reusable = false;
     {
         deadline_guard dg(*deadlines_, deadline, l.conn(), strand);
-        if (auto* t = c.tls())
-            co_await round_trip(*t, c, req, out, ec, reusable);
-        else
-            co_await round_trip(std::get<tcp::socket>(c.stream()), c, req, out, ec, reusable);
+        std::string& wire = c.wire(); // reused: no allocation per request
+        build(req, wire);
+        out.failed_at = stage::send;
+        lean_response_parser p(out.res, opts_.max_body_size);
+        co_await async_round_trip(c, wire, p, out, reusable, asio::redirect_error(asio::use_awaitable, ec));
     }
     if (ec) {
         classify(out, out.failed_at, ec, c, cs.cancelled() != asio::cancellation_type::none);
