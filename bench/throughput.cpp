@@ -15,6 +15,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/write.hpp>
+#include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
 
@@ -45,7 +46,8 @@ namespace {
 struct args {
     int requests = 20000;
     int in_flight = 64;
-    int wrk_seconds = 10;
+    int wrk_seconds = 3;
+    int rounds = 5; // client then wrk, this many times: the medians are reported
     int server_pid = 0; // nginx worker: its CPU is read from /proc around each run
     std::string sim_url, sim_ca, nginx_url, nginx_ca, nginx_status, key = "sk-bench";
 };
@@ -231,6 +233,8 @@ args parse(int argc, char** argv)
             a.in_flight = std::stoi(r.value());
         else if (k == "--wrk-seconds")
             a.wrk_seconds = std::stoi(r.value());
+        else if (k == "--rounds")
+            a.rounds = std::max(1, std::stoi(r.value()));
         else if (k == "--sim-url")
             a.sim_url = r.value();
         else if (k == "--sim-ca")
@@ -268,37 +272,85 @@ int main(int argc, char** argv)
             "client -> simulator: %.0f req/s, %.3f CPU s/1k, %lld handshakes (%lld resumed), %lld failed\n",
             sim.rps, sim.cpu_s_per_1k, sim.handshakes, sim.resumed, sim.failures);
     }
-    run_figures ng;
-    wrk_figures wrk;
+    // The machine's speed drifts (wrk alone has ranged from 102,000 to
+    // 127,000 requests/s within the hour): the client and wrk take turns,
+    // `rounds` times, and each figure is the median of its rounds; the ratio
+    // is the median of the rounds' ratios, each taken a few seconds apart.
+    std::vector<run_figures> ngs;
+    std::vector<wrk_figures> wrks;
+    std::vector<double> ratios, server_cpu_clients, server_cpu_wrks;
     long long wrk_handshakes = -1;
-    double server_cpu_client = -1, server_cpu_wrk = -1;
     if (!a.nginx_url.empty()) {
         run_client(a.nginx_url, a.nginx_ca, a.key, std::min(a.requests, 2000), a.in_flight); // warm-up
-        double s0 = proc_cpu(a.server_pid);
-        ng = run_client(a.nginx_url, a.nginx_ca, a.key, a.requests, a.in_flight);
-        double s1 = proc_cpu(a.server_pid);
-        if (s0 >= 0)
-            server_cpu_client = (s1 - s0) / a.requests * 1000.0;
-        std::printf(
-            "client -> nginx:     %.0f req/s, %.3f CPU s/1k (nginx %.3f), %lld handshakes (%lld resumed), "
-            "%lld failed\n",
-            ng.rps, ng.cpu_s_per_1k, server_cpu_client, ng.handshakes, ng.resumed, ng.failures);
-        long long before = a.nginx_status.empty() ? -1 : nginx_accepts(a.nginx_status);
-        s0 = proc_cpu(a.server_pid);
-        wrk = run_wrk(a.nginx_url, a.in_flight, a.wrk_seconds, a.key);
-        s1 = proc_cpu(a.server_pid);
-        if (s0 >= 0 && wrk.requests > 0)
-            server_cpu_wrk = (s1 - s0) / static_cast<double>(wrk.requests) * 1000.0;
-        long long after = a.nginx_status.empty() ? -1 : nginx_accepts(a.nginx_status);
-        if (before >= 0 && after >= 0)
-            wrk_handshakes = after - before - 1; // minus the status request itself
-        std::printf(
-            "wrk -> nginx:        %.0f req/s, %.3f CPU s/1k (nginx %.3f), %lld requests, %lld connections\n",
-            wrk.rps, wrk.cpu_s_per_1k, server_cpu_wrk, wrk.requests, wrk_handshakes);
+        for (int round = 0; round < a.rounds; ++round) {
+            double s0 = proc_cpu(a.server_pid);
+            auto ng = run_client(a.nginx_url, a.nginx_ca, a.key, a.requests, a.in_flight);
+            double s1 = proc_cpu(a.server_pid);
+            double server_cpu_client = s0 >= 0 ? (s1 - s0) / a.requests * 1000.0 : -1;
+            std::printf("client -> nginx:     %.0f req/s, %.3f CPU s/1k (nginx %.3f), %lld handshakes (%lld "
+                        "resumed), %lld failed\n",
+                        ng.rps, ng.cpu_s_per_1k, server_cpu_client, ng.handshakes, ng.resumed, ng.failures);
+            long long before = a.nginx_status.empty() ? -1 : nginx_accepts(a.nginx_status);
+            s0 = proc_cpu(a.server_pid);
+            auto wrk = run_wrk(a.nginx_url, a.in_flight, a.wrk_seconds, a.key);
+            s1 = proc_cpu(a.server_pid);
+            double server_cpu_wrk =
+                s0 >= 0 && wrk.requests > 0 ? (s1 - s0) / static_cast<double>(wrk.requests) * 1000.0 : -1;
+            long long after = a.nginx_status.empty() ? -1 : nginx_accepts(a.nginx_status);
+            if (before >= 0 && after >= 0)
+                wrk_handshakes = std::max(wrk_handshakes, after - before - 1); // minus the status request
+            std::printf("wrk -> nginx:        %.0f req/s, %.3f CPU s/1k (nginx %.3f), %lld requests, %lld "
+                        "connections\n",
+                        wrk.rps, wrk.cpu_s_per_1k, server_cpu_wrk, wrk.requests, after - before - 1);
+            ratios.push_back(wrk.rps > 0 ? ng.rps / wrk.rps : 0.0);
+            server_cpu_clients.push_back(server_cpu_client);
+            server_cpu_wrks.push_back(server_cpu_wrk);
+            ngs.push_back(ng);
+            wrks.push_back(std::move(wrk));
+        }
     }
+    auto median = [](std::vector<double> v) {
+        if (v.empty())
+            return 0.0;
+        std::sort(v.begin(), v.end());
+        return v.size() % 2 ? v[v.size() / 2] : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2;
+    };
+    auto of_ng = [&](auto field) {
+        std::vector<double> v;
+        for (const auto& f : ngs)
+            v.push_back(static_cast<double>(field(f)));
+        return v;
+    };
+    auto of_wrk = [&](auto field) {
+        std::vector<double> v;
+        for (const auto& f : wrks)
+            v.push_back(static_cast<double>(field(f)));
+        return v;
+    };
+    auto as_array = [](const std::vector<double>& v) {
+        boost::json::array a;
+        for (double x : v)
+            a.push_back(x);
+        return a;
+    };
+    run_figures ng;
+    ng.rps = median(of_ng([](const run_figures& f) { return f.rps; }));
+    ng.cpu_s_per_1k = median(of_ng([](const run_figures& f) { return f.cpu_s_per_1k; }));
+    ng.user_s_per_1k = median(of_ng([](const run_figures& f) { return f.user_s_per_1k; }));
+    for (const auto& f : ngs) {
+        ng.handshakes = std::max(ng.handshakes, f.handshakes);
+        ng.failures += f.failures;
+    }
+    wrk_figures wrk;
+    wrk.rps = median(of_wrk([](const wrk_figures& f) { return f.rps; }));
+    wrk.cpu_s_per_1k = median(of_wrk([](const wrk_figures& f) { return f.cpu_s_per_1k; }));
+    wrk.user_s_per_1k = median(of_wrk([](const wrk_figures& f) { return f.user_s_per_1k; }));
+    for (const auto& f : wrks)
+        wrk.peak_rss_mb = std::max(wrk.peak_rss_mb, f.peak_rss_mb);
+    double server_cpu_client = median(server_cpu_clients), server_cpu_wrk = median(server_cpu_wrks);
     out["client_rps"] = ng.rps;
     out["wrk_rps"] = wrk.rps;
-    out["ratio_vs_wrk"] = wrk.rps > 0 ? ng.rps / wrk.rps : 0.0;
+    out["ratio_vs_wrk"] = median(ratios);
     out["client_cpu_s_per_1k"] = ng.cpu_s_per_1k;
     out["wrk_cpu_s_per_1k"] = wrk.cpu_s_per_1k;
     out["client_user_cpu_s_per_1k"] = ng.user_s_per_1k;
@@ -315,6 +367,10 @@ int main(int argc, char** argv)
     out["sim_rps"] = sim.rps;
     out["sim_cpu_s_per_1k"] = sim.cpu_s_per_1k;
     out["sim_handshakes"] = sim.handshakes;
+    out["rounds"] = a.rounds;
+    out["ratio_runs"] = as_array(ratios);
+    out["client_rps_runs"] = as_array(of_ng([](const run_figures& f) { return f.rps; }));
+    out["wrk_rps_runs"] = as_array(of_wrk([](const wrk_figures& f) { return f.rps; }));
     std::cout << boost::json::serialize(out) << std::endl;
     return ng.failures + sim.failures == 0 ? 0 : 1;
 }

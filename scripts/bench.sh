@@ -2,7 +2,7 @@
 # Runs one benchmark in a Release build, with the servers it needs started
 # and stopped here (by pid). The last line printed is the benchmark's JSON.
 #   scripts/bench.sh sim [SECONDS]      wrk -t1 -c64 against the simulator (one server thread)
-#   scripts/bench.sh throughput [--requests N] [--in-flight C] [--wrk-seconds S]
+#   scripts/bench.sh throughput [--requests N] [--in-flight C] [--wrk-seconds S] [--rounds K]
 #   scripts/bench.sh watch_scale [--watchers N] [--curve-watchers M] [--fixed 250,500,1000,2000]
 #   scripts/bench.sh batch [--n N] [--rate-limit RPS] [--retry-after-form ms|seconds] [--max-retries R]
 #                          [--repeats K] [--throughput-repeats K] [--fixed 8,64,256] [--initial I]

@@ -87,8 +87,11 @@ boost::asio::awaitable<task_turn_list> list_turns_throwing(impl_ptr, std::string
 /// connection left mid-exchange, and completes with error::cancelled.
 ///
 /// Thread safety: a client may be used concurrently from several threads
-/// running its executor (each operation runs on a strand of its own; the
-/// pool's state is behind a mutex). Construction, moving and destruction are
+/// running its executor (each operation runs on a strand, one of a few the
+/// client shares among its operations; the pool's state is behind a mutex).
+/// When the executor cannot run handlers in parallel, operations run on it
+/// directly: a strand, or an io_context made with a concurrency hint of 1
+/// (`io_context ioc{1}`, Asio's way to say that one thread runs it). Construction, moving and destruction are
 /// not thread-safe. Operations keep the client's state alive, so a client may
 /// be destroyed while operations are in flight: exchanges under way finish,
 /// calls waiting for a connection or about to retry complete with

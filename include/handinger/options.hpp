@@ -107,7 +107,8 @@ struct attempt_info {
 };
 
 /// Called after each attempt of a call, on the call's executor (a strand of
-/// the call's own). It must not block; the key is never in it.
+/// the client's, or the client's executor when that runs handlers one at a
+/// time: see client). It must not block; the key is never in it.
 using attempt_observer = std::function<void(const attempt_info&)>;
 
 /// Per-call overrides; an unset field takes the client's setting.

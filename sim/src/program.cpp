@@ -51,6 +51,7 @@ Prints its URL as the first line of stdout; stops on SIGINT/SIGTERM.
   --stall-ms N              how long a stalled response hangs (default 30000)
   --idle-close-ms N         close keep-alive connections idle this long (default 0 = never)
   --close-each              Connection: close on every response
+  --no-session-tickets      offer no TLS session resumption (no tickets, no cache)
   --chunked                 chunked response bodies
   --http10                  answer as HTTP/1.0
   --stamp-visibility        add simVisibleAtMs to each turn
@@ -155,6 +156,7 @@ options parse_args(int argc, char** argv, bool& help)
     const std::map<std::string, std::function<void()>, std::less<>> switches{
         {"--plain-http", [&] { o.plain_http = true; }},
         {"--close-each", [&] { o.close_each = true; }},
+        {"--no-session-tickets", [&] { o.session_tickets = false; }},
         {"--chunked", [&] { o.chunked = true; }},
         {"--http10", [&] { o.http10 = true; }},
         {"--stamp-visibility", [&] { o.stamp_visibility = true; }},

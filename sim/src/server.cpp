@@ -42,6 +42,11 @@ std::unique_ptr<asio::ssl::context> make_tls_context(const options& opts, const 
     SSL_CTX_set_session_cache_mode(native, SSL_SESS_CACHE_SERVER);
     static constexpr unsigned char sid_ctx[] = "handinger-sim";
     SSL_CTX_set_session_id_context(native, sid_ctx, sizeof sid_ctx - 1);
+    if (!opts.session_tickets) {
+        SSL_CTX_set_session_cache_mode(native, SSL_SESS_CACHE_OFF);
+        SSL_CTX_set_options(native, SSL_OP_NO_TICKET);
+        SSL_CTX_set_num_tickets(native, 0);
+    }
     if (files) {
         ctx->use_certificate_chain_file(opts.cert_file);
         ctx->use_private_key_file(opts.key_file.empty() ? opts.cert_file : opts.key_file,

@@ -6,6 +6,8 @@
 
 #include <handinger/json.hpp>
 
+#include <boost/asio/detail/scheduler.hpp>
+#include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -48,12 +50,30 @@ client_impl::client_impl(asio::any_io_executor ex, client_options o)
       hub_(std::make_unique<watch_hub>(opts_.opts.watch_rate, opts_.opts.watch_burst, opts_.opts.pool_size))
 {
     opts_.api_key.clear(); // from here on only the transport holds it
+    serial_ = runs_serially(ex_);
 }
 
 client_impl::~client_impl() = default;
 
+bool runs_serially(const asio::any_io_executor& ex)
+{
+    if (ex.target<asio::strand<asio::io_context::executor_type>>() ||
+        ex.target<asio::strand<asio::any_io_executor>>())
+        return true;
+    const auto* io = ex.target<asio::io_context::executor_type>();
+    if (!io)
+        return false;
+    // io_context keeps its concurrency hint in its scheduler, which Asio
+    // does not expose otherwise.
+    int hint = asio::use_service<asio::detail::scheduler>(io->context()).concurrency_hint();
+    return hint == 1 ||
+           (BOOST_ASIO_CONCURRENCY_HINT_IS_SPECIAL(hint) && !BOOST_ASIO_CONCURRENCY_HINT_IS_LOCKING(REACTOR_IO, hint));
+}
+
 asio::any_io_executor client_impl::strand()
 {
+    if (serial_)
+        return ex_;
     std::lock_guard lk(strands_mu_);
     if (strands_.size() < strand_count) {
         strands_.push_back(asio::make_strand(ex_));
@@ -137,7 +157,7 @@ asio::awaitable<std::optional<bool>> client_impl::probe_visible(const post_probe
         co_return std::nullopt;
     }
     if (!t.has_turns) {
-        auto list = co_await list_turns_op(shared_from_this(), p.task_id, ro);
+        auto list = co_await list_turns_op(shared_from_this(), std::string(p.task_id), ro);
         if (list.ec) {
             why = "could not check whether the follow-up arrived: " + list.diag.to_string(list.ec);
             co_return std::nullopt;
@@ -318,7 +338,7 @@ asio::awaitable<void> client_impl::call(std::string_view method, std::string tar
             std::string why;
             auto visible = co_await probe_visible(*probe, ro, why);
             if (visible && *visible) {
-                log(log_level::info, "POST " + target + ": response lost, but task " + probe->task_id +
+                log(log_level::info, "POST " + target + ": response lost, but task " + std::string(probe->task_id) +
                                          " shows the submission; not resending");
                 out.recovered = true;
                 out.status = 0;

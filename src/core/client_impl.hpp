@@ -51,8 +51,8 @@ struct call_outcome {
 /// carry its input than before: a count of all turns would also grow with the
 /// turns of an earlier run still in progress.
 struct post_probe {
-    std::string task_id;
-    std::string input;
+    std::string_view task_id; ///< (both views into the create's own state,
+    std::string_view input;   ///<  which outlives the call)
     bool existed_before = false;
     std::size_t matching_before = 0; ///< turns whose input is `input`, before the POST
 };
@@ -103,7 +103,10 @@ public:
     /// A strand for an operation or a watcher: one of a few shared by all
     /// the operations and watchers of this client, in turn. A new strand each
     /// would cost an allocation per call and ~250 bytes per watcher; shared,
-    /// they still let up to `strand_count` of them run in parallel.
+    /// they still let up to `strand_count` of them run in parallel. When the
+    /// client's executor runs handlers one at a time (runs_serially), the
+    /// executor itself: a strand on top would only cost a dispatch per
+    /// completion.
     boost::asio::any_io_executor strand();
     const client_options& options() const { return opts_.opts; }
     http::transport& transport() { return transport_; }
@@ -135,6 +138,12 @@ private:
     std::mutex strands_mu_;
     std::vector<boost::asio::any_io_executor> strands_; // made as they are first needed
     std::size_t next_strand_ = 0;
+    bool serial_ = false; // runs_serially(ex_)
 };
+
+/// True when `ex` never runs two handlers at once: a strand, or the executor
+/// of an io_context made with a concurrency hint of 1 (one thread runs it)
+/// or with one of the hints that turn its locking off.
+bool runs_serially(const boost::asio::any_io_executor& ex);
 
 } // namespace handinger::detail

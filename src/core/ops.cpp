@@ -104,6 +104,7 @@ asio::awaitable<op_result<create_result>> create_fresh_op(impl_ptr impl, create_
     }
     post_probe probe;
     probe.input = p.input;
+    bool generated = false; // an id made here: nobody else can know it yet
     if (p.task_id && !fresh_id) {
         // A caller's id may name an existing task (a follow-up): note its
         // turns now, so a lost response can be told apart later.
@@ -122,17 +123,21 @@ asio::awaitable<op_result<create_result>> create_fresh_op(impl_ptr impl, create_
             }
         }
     } else {
-        if (!p.task_id)
+        if (!p.task_id) {
             p.task_id = make_task_id();
-        probe.task_id = *p.task_id;
+            generated = true;
+        }
     }
-    r.value.task_id = *p.task_id;
 
     auto body = create_request_body(p);
+    r.value.task_id = std::move(*p.task_id); // the body has it; p is not read again
+    probe.task_id = r.value.task_id;
     call_outcome c;
-    impl->hub().forget(probe.task_id);
+    if (!generated) // a result of this task seen before the POST is out of date
+        impl->hub().forget(probe.task_id);
     co_await impl->call("POST", path, std::move(body), ro, &probe, c);
-    impl->hub().forget(probe.task_id); // nor a result fetched while the POST was under way
+    if (!generated) // nor a result fetched while the POST was under way
+        impl->hub().forget(probe.task_id);
     if (c.ec) {
         fail_from(c, r);
         co_return r;

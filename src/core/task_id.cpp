@@ -65,27 +65,15 @@ std::string make_task_id()
     thread_local random_block block;
     unsigned char rnd[10];
     block.take(rnd, sizeof rnd);
-    // 128 bits: 48-bit time then 80 random bits, as 26 base32 digits (the
-    // first digit carries only 3 bits).
-    unsigned char bytes[16];
-    for (int i = 0; i < 6; ++i)
-        bytes[i] = static_cast<unsigned char>(ms >> (8 * (5 - i)));
-    for (int i = 0; i < 10; ++i)
-        bytes[6 + i] = rnd[i];
-    std::string id = "tsk_";
-    id.resize(4 + 26);
-    // Read 130 bits (2 leading zero bits + 128) five at a time.
-    for (int d = 0; d < 26; ++d) {
-        int bit = d * 5 - 2; // position of the digit's first bit in `bytes`
-        unsigned v = 0;
-        for (int k = 0; k < 5; ++k, ++bit) {
-            v <<= 1;
-            if (bit >= 0)
-                v |= (bytes[bit / 8] >> (7 - bit % 8)) & 1u;
-        }
-        id[4 + d] = alphabet[v];
-    }
-    return id;
+    // 128 bits: 48-bit time then 80 random bits, as 26 base32 digits, the
+    // most significant first (the first digit carries only 3 bits).
+    unsigned __int128 v = ms & 0xFFFF'FFFF'FFFFu;
+    for (unsigned char b : rnd)
+        v = (v << 8) | b;
+    char id[4 + 26] = {'t', 's', 'k', '_'};
+    for (int d = 25; d >= 0; --d, v >>= 5)
+        id[4 + d] = alphabet[static_cast<unsigned>(v & 31u)];
+    return std::string(id, sizeof id);
 }
 
 } // namespace handinger

@@ -79,10 +79,11 @@ void watch_hub::remove_watcher(const std::string& task_id)
         watchers_.erase(it);
 }
 
-void watch_hub::forget(const std::string& task_id)
+void watch_hub::forget(std::string_view task_id)
 {
     std::lock_guard lk(mu_);
-    latest_.erase(task_id);
+    if (!latest_.empty())
+        latest_.erase(std::string(task_id));
 }
 
 watch_hub::clock::time_point watch_hub::reserve(clock::time_point now)

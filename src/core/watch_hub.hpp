@@ -49,7 +49,7 @@ public:
 
     /// Forgets the shared result of a task (this client just POSTed to it: a
     /// result from before would hide the submission).
-    void forget(const std::string& task_id);
+    void forget(std::string_view task_id);
 
     /// When the caller may send its next GET (books the slot).
     clock::time_point reserve(clock::time_point now);

@@ -132,12 +132,13 @@ bool pool::grant_now_locked(bool force_new, grant& g, std::vector<connection_ptr
         g = grant{nullptr, false, make_error_code(asio::error::operation_aborted)};
         return true;
     }
-    expire_locked(clock::now(), to_close);
+    const auto now = clock::now();
+    expire_locked(now, to_close);
     // Queued callers go first: only take directly when nobody waits.
     if (!waiters_.empty())
         return false;
     if (!force_new)
-        if (auto c = take_idle_locked(clock::now(), to_close)) {
+        if (auto c = take_idle_locked(now, to_close)) {
             g = grant{std::move(c), false, {}};
             return true;
         }
@@ -240,7 +241,8 @@ void pool::release(connection_ptr c, bool reusable)
     std::shared_ptr<waiter> w;
     {
         std::lock_guard lk(mu_);
-        expire_locked(clock::now(), to_close);
+        const auto now = clock::now();
+        expire_locked(now, to_close);
         if (!reusable || shut_ || !c->is_open()) {
             to_close.push_back(std::move(c));
             if (shut_) {
@@ -252,7 +254,7 @@ void pool::release(connection_ptr c, bool reusable)
                     --open_;
             }
         } else {
-            c->idle_since = clock::now();
+            c->idle_since = now;
             w = serve_waiter_locked(c, to_close);
             if (!w)
                 idle_.push_back(std::move(c));

@@ -3,6 +3,7 @@
 #include <handinger/error.hpp>
 
 #include <boost/asio/ip/address.hpp>
+#include <boost/asio/post.hpp>
 
 #include <openssl/err.h>
 #include <openssl/pem.h>
@@ -113,6 +114,45 @@ void session_store::put(SSL_SESSION* s)
     if (latest_)
         SSL_SESSION_free(latest_);
     latest_ = s;
+    wake_locked();
+}
+
+session_store::gate session_store::enter(const std::shared_ptr<session_waiter>& w)
+{
+    std::lock_guard lk(mu_);
+    if (latest_ || open_)
+        return gate::go;
+    if (!leading_) {
+        leading_ = true;
+        return gate::lead;
+    }
+    waiters_.push_back(w);
+    return gate::wait;
+}
+
+void session_store::leave(const std::shared_ptr<session_waiter>& w)
+{
+    std::lock_guard lk(mu_);
+    std::erase(waiters_, w);
+}
+
+void session_store::lead_done(bool answered)
+{
+    std::lock_guard lk(mu_);
+    leading_ = false;
+    if (answered && !latest_)
+        open_ = true;
+    wake_locked();
+}
+
+void session_store::wake_locked()
+{
+    for (auto& w : waiters_) {
+        w->done = true;
+        // The waiter's timer belongs to its strand: cancel it there.
+        asio::post(w->timer.get_executor(), [w] { w->timer.cancel(); });
+    }
+    waiters_.clear();
 }
 
 SSL_SESSION* session_store::get1()

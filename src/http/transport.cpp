@@ -199,6 +199,10 @@ public:
                     wait_ = wait::plain_input;
                     return c_->socket().async_read_some(space(buf), std::move(self));
                 }
+                if (t_->needs_input()) { // skip an SSL_read that can only want input
+                    wait_ = wait::tls_input;
+                    return c_->socket().async_read_some(t_->input_space(), std::move(self));
+                }
                 {
                     std::size_t got = 0;
                     auto st = t_->read_step(space(buf), got, ec);
@@ -258,8 +262,6 @@ private:
             // Reusable when the server keeps it open and nothing unread is left over.
             *reusable_ = p_->keep_alive() && !p_->need_eof() && buf.size() == 0;
             out_->failed_at = stage::none;
-            if (t_)
-                t_->input_drained();
         }
         self.complete(ec);
     }
@@ -483,6 +485,7 @@ asio::awaitable<void> transport_impl::open(connection& c, clock::time_point dead
     ec = co_await resolve(eps);
     if (ec)
         co_return;
+    const auto connect_start = clock::now();
     for (const auto& ep : eps) {
         c.socket().close(ec);
         c.socket().open(ep.protocol(), ec);
@@ -498,6 +501,33 @@ asio::awaitable<void> transport_impl::open(connection& c, clock::time_point dead
     created_.fetch_add(1, std::memory_order_relaxed);
     if (auto* t = c.tls()) {
         out.failed_at = stage::tls;
+        if (opts_.tls.session_resumption) {
+            auto w = std::make_shared<session_waiter>(co_await asio::this_coro::executor);
+            switch (sessions_.enter(w)) {
+            case session_store::gate::go: break;
+            case session_store::gate::lead: c.leads = true; break;
+            case session_store::gate::wait: {
+                // Until the leader's session arrives, which takes about a
+                // round trip and a half from here (its handshake, then the
+                // ticket); this connect's time tells the round trip. Not for
+                // longer than four of them and 100 ms: then a full handshake
+                // (at the deadline, the deadline's close fails it).
+                error_code wec;
+                auto now = clock::now();
+                auto give_up = now + 4 * (now - connect_start) + std::chrono::milliseconds(100);
+                w->timer.expires_at(std::min(deadline, give_up));
+                co_await w->timer.async_wait(asio::redirect_error(asio::use_awaitable, wec));
+                if (!w->done) {
+                    sessions_.leave(w);
+                    if (wec == asio::error::operation_aborted) { // cancelled
+                        ec = wec;
+                        co_return;
+                    }
+                }
+                break;
+            }
+            }
+        }
         prepare_connection(*t, ep_, !opts_.tls.insecure_skip_verify,
                            opts_.tls.session_resumption ? &sessions_ : nullptr);
         co_await t->async_handshake(asio::redirect_error(asio::use_awaitable, ec));
@@ -506,7 +536,6 @@ asio::awaitable<void> transport_impl::open(connection& c, clock::time_point dead
             resumed_.fetch_add(1, std::memory_order_relaxed);
         }
     }
-    (void)deadline;
 }
 
 asio::awaitable<void> transport_impl::exchange(const request& req, clock::time_point deadline, bool force_new,
@@ -534,6 +563,20 @@ asio::awaitable<void> transport_impl::exchange(const request& req, clock::time_p
         co_return;
     }
     error_code ec;
+    // A leading handshake's end (failed, or its first exchange answered)
+    // lets the connections waiting for its session go, on every path.
+    struct lead_end {
+        session_store& store;
+        connection* c = nullptr;
+        void done(bool answered)
+        {
+            if (c && c->leads) {
+                c->leads = false;
+                store.lead_done(answered);
+            }
+        }
+        ~lead_end() { done(false); }
+    } lead{sessions_};
     if (g.conn) {
         l.hold(std::move(g.conn));
         out.reused = true;
@@ -541,10 +584,11 @@ asio::awaitable<void> transport_impl::exchange(const request& req, clock::time_p
         l.hold_slot();
         l.hold(std::make_shared<connection>(ex_, ctx_.get()));
         auto& c = *l.conn();
+        lead.c = &c;
         {
-            deadline_guard dg(*deadlines_, std::min(deadline, clock::now() + opts_.connect_timeout), l.conn(),
-                              strand);
-            co_await open(c, deadline, out, ec);
+            auto connect_deadline = std::min(deadline, clock::now() + opts_.connect_timeout);
+            deadline_guard dg(*deadlines_, connect_deadline, l.conn(), strand);
+            co_await open(c, connect_deadline, out, ec);
         }
         if (!ec && c.timed_out()) {
             // The deadline fired as the handshake completed: it closed the
@@ -568,6 +612,7 @@ asio::awaitable<void> transport_impl::exchange(const request& req, clock::time_p
         lean_response_parser p(out.res, opts_.max_body_size);
         co_await async_round_trip(c, wire, p, out, reusable, asio::redirect_error(asio::use_awaitable, ec));
     }
+    lead.done(!ec);
     if (ec) {
         classify(out, out.failed_at, ec, c, cs.cancelled() != asio::cancellation_type::none);
         co_return;

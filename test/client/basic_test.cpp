@@ -12,7 +12,7 @@ namespace asio = boost::asio;
 TEST_CASE("create, retrieve until completed, archive over verified TLS")
 {
     sim_fixture f;
-    asio::io_context ioc;
+    test_io ioc;
     handinger::client c(ioc, f.copts);
     auto body = [&]() -> asio::awaitable<void> {
         handinger::create_task_params p;

@@ -31,7 +31,7 @@ std::vector<hd::create_task_params> inputs(std::size_t n, std::size_t invalid_ev
 TEST_CASE("batch: every input gets one result by index, invalid ones fail alone before any I/O")
 {
     sim_fixture f;
-    asio::io_context ioc;
+    test_io ioc;
     hd::client c(ioc, f.copts);
     std::vector<hd::batch_progress> seen;
     auto body = [&]() -> asio::awaitable<void> {
@@ -72,7 +72,7 @@ TEST_CASE("batch: every input gets one result by index, invalid ones fail alone 
 TEST_CASE("batch: wait returns the final snapshot of every task")
 {
     sim_fixture f;
-    asio::io_context ioc;
+    test_io ioc;
     auto o2 = f.copts;
     o2.watch_rate = 0;
     hd::client c(ioc, o2);
@@ -94,7 +94,7 @@ TEST_CASE("batch: wait returns the final snapshot of every task")
 TEST_CASE("batch: a stream over an endless source keeps its unread results bounded and stops when cancelled")
 {
     sim_fixture f;
-    asio::io_context ioc;
+    test_io ioc;
     hd::client c(ioc, f.copts);
     std::size_t pulled = 0;
     auto body = [&]() -> asio::awaitable<void> {
@@ -135,7 +135,7 @@ TEST_CASE("batch: cancelling the whole batch still gives a result for every inpu
     auto so = fast_sim();
     so.create = hd::sim::create_mode::wait; // each create takes the whole run
     sim_fixture f(so);
-    asio::io_context ioc;
+    test_io ioc;
     hd::client c(ioc, f.copts);
     std::vector<hd::batch_item_result> results;
     bool done = false;
@@ -169,7 +169,7 @@ TEST_CASE("batch: cancelling the whole batch still gives a result for every inpu
 TEST_CASE("batch: wait gives a failed run its final snapshot, with status error and no error code")
 {
     sim_fixture f;
-    asio::io_context ioc;
+    test_io ioc;
     auto o2 = f.copts;
     o2.watch_rate = 0;
     hd::client c(ioc, o2);
@@ -205,7 +205,7 @@ TEST_CASE("batch: wait gives a failed run its final snapshot, with status error 
 TEST_CASE("batch: the collecting form takes a std::list and a single-pass input range")
 {
     sim_fixture f;
-    asio::io_context ioc;
+    test_io ioc;
     hd::client c(ioc, f.copts);
     SUBCASE("std::list")
     {
@@ -282,7 +282,7 @@ TEST_CASE("batch: cancelling while paused by a 429 window ends at once with a re
     so.retry_after = hd::sim::retry_after_form::ms;
     so.retry_after_value = 3000ms;
     sim_fixture f(so);
-    asio::io_context ioc;
+    test_io ioc;
     hd::client c(ioc, f.copts);
     std::vector<hd::batch_item_result> results;
     bool done = false;
@@ -334,7 +334,7 @@ TEST_CASE("batch: cancelling while paused by a 429 window ends at once with a re
 TEST_CASE("batch: no inputs completes at once with no results, in both forms")
 {
     sim_fixture f;
-    asio::io_context ioc;
+    test_io ioc;
     hd::client c(ioc, f.copts);
     std::vector<hd::batch_progress> seen;
     auto body = [&]() -> asio::awaitable<void> {
@@ -361,7 +361,7 @@ TEST_CASE("batch: a collecting batch on an io_context run by two threads")
     so.p5xx = 3;
     so.p_reset_after = 3;
     sim_fixture f(so);
-    asio::io_context ioc;
+    test_io ioc;
     auto co = f.copts;
     co.max_retries = 8;
     hd::client c(ioc, co);
@@ -408,7 +408,7 @@ TEST_CASE("batch: cancelled before it starts, nothing is created and it ends at 
     auto so = fast_sim();
     so.create = hd::sim::create_mode::wait; // each create takes its whole run
     sim_fixture f(so);
-    asio::io_context ioc;
+    test_io ioc;
     hd::client c(ioc, f.copts);
     SUBCASE("cold pool") {}
     SUBCASE("warm pool: four idle connections")

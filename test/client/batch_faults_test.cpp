@@ -81,7 +81,7 @@ TEST_CASE("batch faults: 2000 inputs with invalid ones, 5xx, resets, lost respon
     hd::sim::fault_options base = so; // the knobs outside the 429 window
     sim_fixture f(so);
 
-    asio::io_context ioc;
+    test_io ioc;
     auto co = f.copts;
     co.pool_size = 8;
     co.max_retries = 10; // every valid input must get through the faults
@@ -189,7 +189,7 @@ TEST_CASE("batch faults: 2000 inputs with invalid ones, 5xx, resets, lost respon
 TEST_CASE("batch faults: stop_on_first_error at a 503 that must not be retried")
 {
     sim_fixture f;
-    asio::io_context ioc;
+    test_io ioc;
     hd::client c(ioc, f.copts);
     constexpr std::size_t n = 30, bad = 4;
     std::vector<hd::create_task_params> in;
@@ -242,7 +242,7 @@ TEST_CASE("batch faults: stop_on_first_error at a 503 that must not be retried")
 TEST_CASE("batch faults: stop_on_first_error at an invalid input cancels exactly the inputs after it")
 {
     sim_fixture f;
-    asio::io_context ioc;
+    test_io ioc;
     hd::client c(ioc, f.copts);
     constexpr std::size_t n = 20, bad = 4;
     std::vector<hd::create_task_params> in;
@@ -278,7 +278,7 @@ TEST_CASE("batch faults: a stalled create fails alone with timeout at the item d
     auto so = fast_sim();
     so.stall = 3s; // the stalled response hangs well past the item deadline
     sim_fixture f(so);
-    asio::io_context ioc;
+    test_io ioc;
     hd::client c(ioc, f.copts);
     constexpr std::size_t n = 12, stalled = 3;
     std::vector<hd::create_task_params> in;

@@ -149,7 +149,7 @@ private:
 TEST_CASE("batch stream: results come in completion order, each index once")
 {
     sim_fixture f(waiting_sim());
-    asio::io_context ioc;
+    test_io ioc;
     hd::client c(ioc, f.copts);
     list_source src;
     constexpr std::size_t slow = 4, n = 12;
@@ -189,7 +189,7 @@ TEST_CASE("batch stream: results come in completion order, each index once")
 TEST_CASE("batch stream: a million-item source read for 3000 results keeps memory flat")
 {
     forked_sim fs; // its tasks must not count in this process's memory
-    asio::io_context ioc;
+    test_io ioc;
     hd::client_options co;
     co.base_url = fs.url;
     co.api_key = "sk-sim-test";
@@ -257,7 +257,7 @@ TEST_CASE("batch stream: a million-item source read for 3000 results keeps memor
 TEST_CASE("batch stream: async_next with a callback and with use_future")
 {
     sim_fixture f;
-    asio::io_context ioc;
+    test_io ioc;
     hd::client c(ioc, f.copts);
     constexpr std::size_t n = 6;
     list_source src;
@@ -320,7 +320,7 @@ TEST_CASE("batch stream: async_next with a callback and with use_future")
 TEST_CASE("batch stream: cancel while items are in flight ends the stream with their cancelled results")
 {
     sim_fixture f(waiting_sim());
-    asio::io_context ioc;
+    test_io ioc;
     hd::client c(ioc, f.copts);
     list_source src;
     for (std::size_t i = 0; i < 100; ++i) // the first three are quick, the rest take 5 s each
@@ -369,7 +369,7 @@ TEST_CASE("batch stream: cancel while items are in flight ends the stream with t
 TEST_CASE("batch stream: cancelling one async_next leaves the batch going")
 {
     sim_fixture f(waiting_sim());
-    asio::io_context ioc;
+    test_io ioc;
     hd::client c(ioc, f.copts);
     list_source src;
     for (std::size_t i = 0; i < 3; ++i)
@@ -410,7 +410,7 @@ TEST_CASE("batch stream: cancelling one async_next leaves the batch going")
 TEST_CASE("batch stream: destroying the stream cancels what is in flight and pulls nothing more")
 {
     sim_fixture f(waiting_sim());
-    asio::io_context ioc;
+    test_io ioc;
     hd::client c(ioc, f.copts);
     list_source src;
     for (std::size_t i = 0; i < 100; ++i)
@@ -445,7 +445,7 @@ TEST_CASE("batch stream: destroying the stream cancels what is in flight and pul
 TEST_CASE("batch stream: stop_on_first_error ends the stream after the failure without pulling further")
 {
     sim_fixture f;
-    asio::io_context ioc;
+    test_io ioc;
     hd::client c(ioc, f.copts);
     list_source src;
     for (std::size_t i = 0; i < 50; ++i)
@@ -493,7 +493,7 @@ TEST_CASE("batch stream: stop_on_first_error ends the stream after the failure w
 TEST_CASE("batch stream: max_in_flight zero still makes progress")
 {
     sim_fixture f;
-    asio::io_context ioc;
+    test_io ioc;
     hd::client c(ioc, f.copts);
     list_source src;
     for (std::size_t i = 0; i < 3; ++i)
@@ -533,7 +533,7 @@ TEST_CASE("batch stream: max_in_flight zero still makes progress")
 TEST_CASE("batch stream: a source that throws does not leave the reader waiting for ever")
 {
     sim_fixture f;
-    asio::io_context ioc;
+    test_io ioc;
     hd::client c(ioc, f.copts);
     std::size_t pulled = 0;
     auto source = [&]() -> std::optional<hd::create_task_params> {
@@ -590,7 +590,7 @@ TEST_CASE("batch stream: a source that throws does not leave the reader waiting 
 TEST_CASE("batch stream: no input is pulled or created after cancel() returned")
 {
     sim_fixture f(waiting_sim());
-    asio::io_context ioc;
+    test_io ioc;
     hd::client c(ioc, f.copts);
     // Warm the pool: four idle connections.
     auto warm = [&]() -> asio::awaitable<void> {

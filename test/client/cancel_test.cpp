@@ -61,7 +61,7 @@ hd::sim::options stalling_sim()
 TEST_CASE("cancel: a call stalled waiting for the response completes promptly with cancelled")
 {
     sim_fixture f(stalling_sim());
-    asio::io_context ioc;
+    test_io ioc;
     hd::client c(ioc, f.copts);
     std::string id = run(ioc, create_task(c, "stall me #get-fault:stall"), 10s);
 
@@ -94,7 +94,7 @@ TEST_CASE("cancel: a call stalled waiting for the response completes promptly wi
 TEST_CASE("cancel: the throwing awaitable form with a bound slot throws api_error(cancelled)")
 {
     sim_fixture f(stalling_sim());
-    asio::io_context ioc;
+    test_io ioc;
     hd::client c(ioc, f.copts);
     std::string id = run(ioc, create_task(c, "stall me #get-fault:stall"), 10s);
     asio::cancellation_signal sig;
@@ -120,7 +120,7 @@ TEST_CASE("cancel: a call waiting for a pool connection completes promptly with 
 {
     sim_fixture f(stalling_sim());
     f.copts.pool_size = 1;
-    asio::io_context ioc;
+    test_io ioc;
     hd::client c(ioc, f.copts);
     std::string stalled = run(ioc, create_task(c, "holder #get-fault:stall"), 10s);
     std::string other = run(ioc, create_task(c, "other"), 10s);
@@ -166,7 +166,7 @@ TEST_CASE("cancel: a call waiting to retry after a 429 completes promptly with c
     o.retry_after = hd::sim::retry_after_form::ms;
     o.retry_after_value = 5000ms;
     sim_fixture f(o);
-    asio::io_context ioc;
+    test_io ioc;
     hd::client c(ioc, f.copts);
     std::string id = run(ioc, create_task(c, "later #get-fault:429"), 10s);
 
@@ -198,7 +198,7 @@ TEST_CASE("cancel: a call waiting to retry after a 429 completes promptly with c
 TEST_CASE("cancel: a create stalled after the server took it completes with cancelled")
 {
     sim_fixture f(stalling_sim());
-    asio::io_context ioc;
+    test_io ioc;
     hd::client c(ioc, f.copts);
     asio::cancellation_signal sig;
     completion cmp;
@@ -222,7 +222,7 @@ TEST_CASE("client destroyed: a call waiting for a connection completes with canc
     f.copts.pool_size = 1;
     f.copts.timeout = 500ms;
     f.copts.max_retries = 0;
-    asio::io_context ioc;
+    test_io ioc;
     std::optional<hd::client> c(std::in_place, ioc, f.copts);
     std::string id = run(ioc, create_task(*c, "holder #get-fault:stall"), 10s);
     completion a, b;
@@ -248,7 +248,7 @@ TEST_CASE("client destroyed: a call waiting to retry completes promptly with can
     o.retry_after = hd::sim::retry_after_form::ms;
     o.retry_after_value = 3000ms;
     sim_fixture f(o);
-    asio::io_context ioc;
+    test_io ioc;
     std::optional<hd::client> c(std::in_place, ioc, f.copts);
     std::string id = run(ioc, create_task(*c, "later #get-fault:429"), 10s);
     completion cmp;

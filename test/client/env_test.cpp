@@ -20,7 +20,7 @@ constexpr auto tup = asio::as_tuple(asio::use_awaitable);
 // success when construction worked.
 std::pair<error_code, std::string> construct(const hd::client_options& o)
 {
-    asio::io_context ioc;
+    test_io ioc;
     try {
         hd::client c(ioc, o);
     } catch (const hd::api_error& e) {
@@ -52,7 +52,7 @@ TEST_CASE("env: HANDINGER_API_KEY and HANDINGER_BASE_URL are used when the optio
     auto o = f.copts;
     o.api_key.clear();
     o.base_url.clear();
-    asio::io_context ioc;
+    test_io ioc;
     hd::client c(ioc, o);
     CHECK(c.options().base_url == f.sim.url());
     CHECK(c.options().api_key.empty());
@@ -66,7 +66,7 @@ TEST_CASE("env: options given in code win over the environment")
     sim_fixture f;
     env_guard key("HANDINGER_API_KEY", std::string("sk-env-wrong"));
     env_guard url("HANDINGER_BASE_URL", std::string("https://127.0.0.1:1"));
-    asio::io_context ioc;
+    test_io ioc;
     hd::client c(ioc, f.copts);
     CHECK(c.options().base_url == f.sim.url());
     hd::diagnostics d;
@@ -92,7 +92,7 @@ TEST_CASE("env: without a base URL anywhere the default is https://handinger.com
     env_guard url("HANDINGER_BASE_URL", std::nullopt);
     hd::client_options o;
     o.api_key = "sk-x";
-    asio::io_context ioc;
+    test_io ioc;
     hd::client c(ioc, o); // no I/O at construction
     CHECK(c.options().base_url == "https://handinger.com");
 }
@@ -145,7 +145,7 @@ TEST_CASE("env: HANDINGER_CUSTOM_HEADERS is parsed and cannot override the reser
         "HANDINGER_CUSTOM_HEADERS",
         std::string("X-Team: blue\r\nbad line without colon\n: no name\n"
                     "Authorization: Bearer sk-from-env\nHost: evil.example\n  X-Spaced :  v  \n"));
-    asio::io_context ioc;
+    test_io ioc;
     hd::client c(ioc, f.copts);
     hd::diagnostics d;
     CHECK(probe(c, ioc, d) == hd::error::not_found);

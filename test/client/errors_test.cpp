@@ -27,7 +27,7 @@ bool contains(const std::string& s, const std::string& part)
 TEST_CASE("validation: bad create parameters and empty ids fail before any I/O")
 {
     sim_fixture f;
-    asio::io_context ioc;
+    test_io ioc;
     hd::client c(ioc, f.copts);
     auto body = [&]() -> asio::awaitable<void> {
         struct bad {
@@ -108,7 +108,7 @@ TEST_CASE("validation: text that is not UTF-8 is refused before I/O, not sent as
     // the bytes of a std::string as they are, so an input with a stray 0xFF
     // would go out as an unparseable body (the service answers 400).
     sim_fixture f;
-    asio::io_context ioc;
+    test_io ioc;
     hd::client c(ioc, f.copts);
     auto body = [&]() -> asio::awaitable<void> {
         std::vector<hd::create_task_params> cases(3);
@@ -144,7 +144,7 @@ TEST_CASE("validation: a per-call timeout that is not positive, or negative retr
     // call should not silently make every attempt time out at once (and
     // retry), or mean "no retries".
     sim_fixture f;
-    asio::io_context ioc;
+    test_io ioc;
     hd::client c(ioc, f.copts);
     auto body = [&]() -> asio::awaitable<void> {
         std::vector<hd::request_options> cases(3);
@@ -172,7 +172,7 @@ TEST_CASE("validation: a header value with CR or LF is refused, not injected")
     // smuggle a second request). The client refuses such a value before any
     // I/O, as it refuses an API key with a control character.
     sim_fixture f;
-    asio::io_context ioc;
+    test_io ioc;
     hd::client c(ioc, f.copts);
     auto body = [&]() -> asio::awaitable<void> {
         hd::request_options ro;
@@ -205,7 +205,7 @@ TEST_CASE("diagnostics: a successful call of every operation reports method, pat
     // The error_code form writes the diagnostics before the handler runs;
     // for a success they say how the call went (e.g. that it took a retry).
     sim_fixture f;
-    asio::io_context ioc;
+    test_io ioc;
     hd::client c(ioc, f.copts);
     auto body = [&]() -> asio::awaitable<void> {
         hd::create_task_params p;
@@ -249,7 +249,7 @@ TEST_CASE("status 401: wrong API key is authentication, not retried, message kep
 {
     sim_fixture f;
     f.copts.api_key = "sk-not-the-key";
-    asio::io_context ioc;
+    test_io ioc;
     hd::client c(ioc, f.copts);
     auto body = [&]() -> asio::awaitable<void> {
         hd::diagnostics d;
@@ -283,7 +283,7 @@ TEST_CASE("status 403: archiving with another accepted key is permission_denied"
     auto o = fast_sim();
     o.other_keys = {"sk-sim-other"};
     sim_fixture f(o);
-    asio::io_context ioc;
+    test_io ioc;
     hd::client owner(ioc, f.copts);
     auto other_opts = f.copts;
     other_opts.api_key = "sk-sim-other";
@@ -321,7 +321,7 @@ TEST_CASE("status 403: archiving with another accepted key is permission_denied"
 TEST_CASE("status 404: unknown id is not_found for retrieve, list_turns and archive")
 {
     sim_fixture f;
-    asio::io_context ioc;
+    test_io ioc;
     hd::client c(ioc, f.copts);
     auto body = [&]() -> asio::awaitable<void> {
         hd::diagnostics d;
@@ -354,7 +354,7 @@ TEST_CASE("status 409: a follow-up naming another worker is conflict")
 {
     sim_fixture f;
     f.copts.max_retries = 1; // 409 is retried (as the SDKs do): keep it short
-    asio::io_context ioc;
+    test_io ioc;
     hd::client c(ioc, f.copts);
     auto body = [&]() -> asio::awaitable<void> {
         hd::create_task_params p;
@@ -405,7 +405,7 @@ TEST_CASE("status 429: rate limit with retries exhausted is rate_limited")
     o.retry_after = hd::sim::retry_after_form::ms;
     o.retry_after_value = 50ms;
     sim_fixture f(o);
-    asio::io_context ioc;
+    test_io ioc;
     hd::client c(ioc, f.copts);
     auto body = [&]() -> asio::awaitable<void> {
         hd::create_task_params p;
@@ -431,7 +431,7 @@ TEST_CASE("status 429 from the simulator's rate limit, then success")
     o.rate_limit_rps = 2;
     o.retry_after = hd::sim::retry_after_form::ms;
     sim_fixture f(o);
-    asio::io_context ioc;
+    test_io ioc;
     hd::client c(ioc, f.copts);
     auto body = [&]() -> asio::awaitable<void> {
         int recovered_after_wait = 0;
@@ -454,7 +454,7 @@ TEST_CASE("status 429 from the simulator's rate limit, then success")
 TEST_CASE("status 5xx with retries exhausted is server_error")
 {
     sim_fixture f;
-    asio::io_context ioc;
+    test_io ioc;
     hd::client c(ioc, f.copts);
     auto body = [&]() -> asio::awaitable<void> {
         auto id = co_await create_task(c, "broken #get-fault:503:5");
@@ -484,7 +484,7 @@ TEST_CASE("status 5xx with retries exhausted is server_error")
 TEST_CASE("x-should-retry: false is final after exactly one attempt")
 {
     sim_fixture f;
-    asio::io_context ioc;
+    test_io ioc;
     hd::client c(ioc, f.copts);
     auto body = [&]() -> asio::awaitable<void> {
         hd::create_task_params p;
@@ -505,7 +505,7 @@ TEST_CASE("x-should-retry: false is final after exactly one attempt")
 TEST_CASE("x-should-retry: true makes a 400 retryable, then success")
 {
     sim_fixture f;
-    asio::io_context ioc;
+    test_io ioc;
     hd::client c(ioc, f.copts);
     auto body = [&]() -> asio::awaitable<void> {
         hd::create_task_params p;
@@ -526,7 +526,7 @@ TEST_CASE("x-should-retry: true makes a 400 retryable, then success")
 TEST_CASE("max_body_size: a larger response is invalid_response, and the next call still works")
 {
     sim_fixture f;
-    asio::io_context ioc;
+    test_io ioc;
     hd::client big(ioc, f.copts);
     auto small_opts = f.copts;
     small_opts.max_body_size = 100; // a retrieve is ~1 KB; {"archived":true} is 17 bytes
@@ -554,7 +554,7 @@ TEST_CASE("a base URL path prefix is applied to every request")
 {
     sim_fixture f;
     f.copts.base_url = f.sim.url() + "/v9/";
-    asio::io_context ioc;
+    test_io ioc;
     hd::client c(ioc, f.copts);
     auto body = [&]() -> asio::awaitable<void> {
         hd::diagnostics d;

@@ -42,7 +42,7 @@ struct get_outcome {
 get_outcome retrieve_with(sim_fixture& f, const std::string& directive, hd::request_options ro = {},
                           bool fresh = false)
 {
-    asio::io_context ioc;
+    test_io ioc;
     hd::client creator(ioc, f.copts);
     hd::client other(ioc, f.copts);
     hd::client& c = fresh ? other : creator;
@@ -256,7 +256,7 @@ TEST_CASE("faults as percentages: 120 calls all succeed with the default retries
     fo.p_slow = 1.5;
     fo.retry_after = hd::sim::retry_after_form::ms;
     fo.retry_after_value = 20ms;
-    asio::io_context ioc;
+    test_io ioc;
     hd::client c(ioc, f.copts);
     constexpr int calls = 120;
     int ok = 0, failed = 0, recovered = 0, creates = 0;
@@ -318,7 +318,7 @@ struct create_outcome {
 
 create_outcome create_with(sim_fixture& f, hd::create_task_params p, hd::request_options ro = {})
 {
-    asio::io_context ioc;
+    test_io ioc;
     hd::client c(ioc, f.copts);
     create_outcome out;
     auto body = [&]() -> asio::awaitable<void> {
@@ -428,7 +428,7 @@ namespace {
 create_outcome followup_with(sim_fixture& f, const std::string& first, bool wait_first,
                              const std::string& second, hd::request_options ro = {})
 {
-    asio::io_context ioc;
+    test_io ioc;
     hd::client c(ioc, f.copts);
     create_outcome out;
     auto body = [&]() -> asio::awaitable<void> {

@@ -55,7 +55,7 @@ TEST_CASE("pool: a stale keep-alive connection is replaced silently")
     auto o = fast_sim();
     o.idle_close = 100ms;
     sim_fixture f(o);
-    asio::io_context ioc;
+    test_io ioc;
     hd::client c(ioc, f.copts);
     auto body = [&]() -> asio::awaitable<void> {
         auto id = co_await create_task(c, "stale");
@@ -84,7 +84,7 @@ TEST_CASE("pool: a connection the server closed moments ago is resent on a new o
         o.idle_close = 50ms;
         sim_fixture f(o);
         f.copts.pool_size = pool_size;
-        asio::io_context ioc;
+        test_io ioc;
         hd::client c(ioc, f.copts);
         auto body = [&]() -> asio::awaitable<void> {
             auto id = co_await create_task(c, "stale soon");
@@ -209,7 +209,7 @@ TEST_CASE("pool: a pooled connection closed as it is reused is resent once, not 
     o.api_key = "sk-fake";
     o.timeout = 5s;
     o.max_retries = 0; // the resend happens even so: it is not a retry
-    asio::io_context ioc;
+    test_io ioc;
     hd::client c(ioc, o);
     auto body = [&]() -> asio::awaitable<void> {
         hd::diagnostics d;
@@ -234,7 +234,7 @@ TEST_CASE("styles: close_each opens a new connection per call, and every call su
     auto o = fast_sim();
     o.close_each = true;
     sim_fixture f(o);
-    asio::io_context ioc;
+    test_io ioc;
     hd::client c(ioc, f.copts);
     int calls = run(ioc, round_of_calls(c), 10s);
     CHECK(calls == 4);
@@ -250,7 +250,7 @@ TEST_CASE("styles: chunked bodies over one keep-alive connection")
     auto o = fast_sim();
     o.chunked = true;
     sim_fixture f(o);
-    asio::io_context ioc;
+    test_io ioc;
     hd::client c(ioc, f.copts);
     int calls = run(ioc, round_of_calls(c), 10s);
     CHECK(calls == 4);
@@ -263,7 +263,7 @@ TEST_CASE("styles: HTTP/1.0 answers, one connection per call")
     auto o = fast_sim();
     o.http10 = true;
     sim_fixture f(o);
-    asio::io_context ioc;
+    test_io ioc;
     hd::client c(ioc, f.copts);
     int calls = run(ioc, round_of_calls(c), 10s);
     CHECK(calls == 4);
@@ -278,7 +278,7 @@ TEST_CASE("pool: 500 concurrent calls through pool_size 8")
     o.threads = 2;
     sim_fixture f(o);
     f.copts.pool_size = 8;
-    asio::io_context ioc;
+    test_io ioc;
     hd::client c(ioc, f.copts);
     std::string id = run(ioc, create_task(c, "pool target"), 10s);
     f.sim.reset_stats();
@@ -302,20 +302,19 @@ TEST_CASE("pool: 500 concurrent calls through pool_size 8")
         }
     }
     // Everything is queued before any I/O: at most 8 may be opening.
-    std::size_t max_open = 0, max_waiting = 0;
+    std::size_t max_open = 0;
     run_until(
         ioc,
         [&] {
             auto s = c.stats();
             max_open = std::max(max_open, s.open_connections);
-            max_waiting = std::max(max_waiting, s.waiting_calls);
             return done == 500;
         },
         20s);
     CHECK(ok == 500);
     CHECK(max_open <= 8);
     CHECK(c.stats().peak_open_connections == 8);
-    CHECK(max_waiting > 0);
+    CHECK(c.stats().peak_waiting_calls > 0); // (sampling can miss the queue: 500 calls can end in 10 ms)
     CHECK(f.stat("connections_peak") <= 8);
     CHECK(f.stat("connections_accepted") <= 8);
     CHECK(f.stat("tasks_created") == 100);
@@ -330,7 +329,7 @@ TEST_CASE("pool: idle connections past idle_timeout are closed and not reused, c
 {
     sim_fixture f;
     f.copts.idle_timeout = 100ms;
-    asio::io_context ioc;
+    test_io ioc;
     hd::client c(ioc, f.copts);
     std::string id = run(ioc, create_task(c, "idle"), 10s);
     CHECK(c.stats().idle_connections == 1);
@@ -357,7 +356,7 @@ TEST_CASE("plain http:// base URL: calls work without TLS")
     o.plain_http = true;
     sim_fixture f(o);
     REQUIRE(f.copts.base_url.rfind("http://", 0) == 0);
-    asio::io_context ioc;
+    test_io ioc;
     hd::client c(ioc, f.copts);
     int calls = run(ioc, round_of_calls(c), 10s);
     CHECK(calls == 4);

@@ -55,7 +55,7 @@ TEST_CASE("secrets: the API key appears in no log line, diagnostics or exception
     f.copts.level = hd::log_level::debug;
     std::vector<std::string> texts; // every diag.to_string() and what()
 
-    asio::io_context ioc;
+    test_io ioc;
     hd::client c(ioc, f.copts);
     CHECK(c.options().api_key.empty());
     auto wrong_opts = f.copts;
@@ -125,7 +125,7 @@ TEST_CASE("logging: one line per attempt with method, path, status, attempt numb
     captured_log log;
     f.copts.logger = log.fn();
     f.copts.level = hd::log_level::debug;
-    asio::io_context ioc;
+    test_io ioc;
     hd::client c(ioc, f.copts);
     std::string id;
     auto body = [&]() -> asio::awaitable<void> {
@@ -167,7 +167,7 @@ TEST_CASE("logging: a failure without a response names the error, level info hid
     o.tls.ca_pem.clear();
     o.logger = log.fn();
     o.level = hd::log_level::info;
-    asio::io_context ioc;
+    test_io ioc;
     hd::client c(ioc, o);
     auto body = [&]() -> asio::awaitable<void> {
         hd::diagnostics d;

@@ -49,6 +49,20 @@ inline handinger::sim::options fast_sim()
     return o;
 }
 
+/// The io_context of a client test. The tests run twice: "client: ..." with
+/// Asio's default concurrency hint, where a client runs each operation on a
+/// strand of its own, and "client serial: ..." with HANDINGER_TEST_IO_HINT=1,
+/// where the client runs operations on the io_context's executor itself
+/// (one thread runs it, so a strand would only cost).
+struct test_io : asio::io_context {
+    test_io() : asio::io_context(hint()) {}
+    static int hint()
+    {
+        const char* v = std::getenv("HANDINGER_TEST_IO_HINT");
+        return v && *v ? std::atoi(v) : BOOST_ASIO_CONCURRENCY_HINT_DEFAULT;
+    }
+};
+
 /// A started simulator and client options pointing at it (CA trusted, key set).
 struct sim_fixture {
     explicit sim_fixture(handinger::sim::options o = fast_sim()) : key(o.api_key), sim(std::move(o))

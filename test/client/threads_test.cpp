@@ -4,6 +4,7 @@
 #include <handinger/client.hpp>
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include <atomic>
@@ -107,4 +108,42 @@ TEST_CASE("threads: 4,000 calls from 40 coroutines on an io_context run by 4 thr
     CHECK(s.open_connections <= 64);
     CHECK(s.open_connections == s.idle_connections);
     CHECK(f.stat("connections_peak") <= 64);
+}
+
+TEST_CASE("threads: a client whose executor is a strand, called from coroutines on 4 threads")
+{
+    // A strand runs one handler at a time: the client runs its operations on
+    // it directly (no strands of its own). The callers' coroutines run on
+    // the io_context's 4 threads.
+    auto o = fast_sim();
+    o.threads = 2;
+    sim_fixture f(o);
+    asio::io_context ioc(4);
+    hd::client c(asio::make_strand(ioc), f.copts);
+    std::vector<std::string> shared;
+    for (int i = 0; i < 2; ++i)
+        shared.push_back(run(ioc, create_task(c, "shared " + std::to_string(i)), 10s));
+    f.sim.reset_stats();
+    ioc.restart();
+
+    constexpr int workers = 16, per_worker = 60;
+    tally t;
+    t.workers_left = workers;
+    auto done = t.all_done.get_future();
+    for (int w = 0; w < workers; ++w)
+        asio::co_spawn(ioc, worker(c, shared, w, per_worker, t), [&](std::exception_ptr e) {
+            if (e)
+                t.fail("a worker threw");
+        });
+    bool finished = run_threads(ioc, 4, done, 20s);
+    REQUIRE(finished);
+    for (auto& e : t.errors)
+        MESSAGE("failure: " << e);
+    CHECK(t.failed == 0);
+    CHECK(t.ok == workers * per_worker);
+    CHECK(f.stat("tasks_created") == workers * per_worker / 4);
+    CHECK(f.stat("duplicate_posts") == 0);
+    auto s = c.stats();
+    CHECK(s.attempts == 2 + workers * per_worker);
+    CHECK(s.open_connections == s.idle_connections);
 }

@@ -38,7 +38,7 @@ struct call_result {
 // One retrieve of an unknown id (a 404 is a complete exchange) with `o`.
 call_result probe(const hd::client_options& o)
 {
-    asio::io_context ioc;
+    test_io ioc;
     hd::client c(ioc, o);
     call_result r;
     auto body = [&]() -> asio::awaitable<void> {
@@ -142,7 +142,7 @@ TEST_CASE("tls: the CA given as a file works like ca_pem, an unreadable CA file 
     CHECK(r.d.status == 404);
 
     o.tls.ca_file = "/nonexistent/ca.pem";
-    asio::io_context ioc;
+    test_io ioc;
     bool thrown = false;
     try {
         hd::client c(ioc, o);
@@ -208,7 +208,7 @@ TEST_CASE("tls: insecure_skip_verify works without the CA")
 TEST_CASE("tls: a second connection, opened while the first is busy, resumes its session")
 {
     sim_fixture f;
-    asio::io_context ioc;
+    test_io ioc;
     hd::client c(ioc, f.copts);
     std::string id = run(ioc, create_task(c, "resume"), 10s);
     CHECK(c.stats().tls_resumed == 0);
@@ -229,12 +229,68 @@ TEST_CASE("tls: a second connection, opened while the first is busy, resumes its
     CHECK(c.stats().tls_resumed == 1);
 }
 
+TEST_CASE("tls: a burst of calls on a new client makes one full handshake, the other connections resume its session")
+{
+    // No session yet: the first handshake leads, the other new connections
+    // wait for its ticket (after their TCP connect), then resume it.
+    sim_fixture f;
+    test_io ioc;
+    hd::client c(ioc, f.copts);
+    constexpr int calls = 12;
+    int done = 0;
+    auto on_done = [&](std::exception_ptr e, hd::create_result) {
+        CHECK_FALSE(e);
+        ++done;
+    };
+    hd::create_task_params p;
+    p.input = "burst";
+    for (int i = 0; i < calls; ++i)
+        c.async_create(p, on_done);
+    run_until(ioc, [&] { return done == calls; });
+    auto st = c.stats();
+    MESSAGE(st.connections_created << " connections, " << st.tls_resumed << " resumed");
+    CHECK(st.connections_created == calls); // one each: none waited for another's connection
+    CHECK(st.tls_resumed == st.connections_created - 1);
+    CHECK(f.stat("tls_handshakes") == calls);
+    CHECK(f.stat("tls_resumed") == calls - 1);
+}
+
+TEST_CASE("tls: with a server that offers no resumption, new connections wait for the first only briefly")
+{
+    // Every answer takes about a second (p_slow) and there are no tickets:
+    // the waiting connections must not wait for the first one's answer.
+    auto o = fast_sim();
+    o.session_tickets = false;
+    o.p_slow = 100;
+    sim_fixture f(o);
+    test_io ioc;
+    hd::client c(ioc, f.copts);
+    constexpr int calls = 6;
+    int done = 0;
+    auto on_done = [&](std::exception_ptr e, hd::create_result) {
+        CHECK_FALSE(e);
+        ++done;
+    };
+    hd::create_task_params p;
+    p.input = "no tickets";
+    for (int i = 0; i < calls; ++i)
+        c.async_create(p, on_done);
+    stopwatch sw;
+    run_until(ioc, [&] { return f.stat("tls_handshakes") == calls; }, 5000ms);
+    MESSAGE("all " << calls << " handshakes after " << sw.ms() << " ms");
+    CHECK(sw.ms() < 600); // the first answer comes after about 1,000 ms
+    CHECK(done == 0);
+    run_until(ioc, [&] { return done == calls; });
+    CHECK(f.stat("tls_resumed") == 0);
+    CHECK(c.stats().tls_resumed == 0);
+}
+
 TEST_CASE("tls: a connection opened after the first was closed resumes its session")
 {
     // The pool closes idle connections (close_idle, idle_timeout, a server's
     // close) without a TLS close_notify; the session must stay resumable.
     sim_fixture f;
-    asio::io_context ioc;
+    test_io ioc;
     hd::client c(ioc, f.copts);
     std::string id = run(ioc, create_task(c, "resume after close"), 10s);
     c.close_idle();
@@ -253,7 +309,7 @@ TEST_CASE("tls: session_resumption = false makes full handshakes")
 {
     sim_fixture f;
     f.copts.tls.session_resumption = false;
-    asio::io_context ioc;
+    test_io ioc;
     hd::client c(ioc, f.copts);
     std::string id = run(ioc, create_task(c, "no resume"), 10s);
     c.close_idle();
@@ -270,10 +326,10 @@ TEST_CASE("tls: session_resumption = false makes full handshakes")
 TEST_CASE(
     "tls: a request and a response of many TLS records (a 300 KB input) go through whole, on one connection")
 {
-    // The TLS stream reads 4 KB at a time and writes at most 64 KB of
-    // plaintext per write_some: both directions need many rounds here.
+    // The round trip encrypts at most 64 KB of plaintext per SSL_write and
+    // reads the socket 4 KB at a time: both directions need many rounds here.
     sim_fixture f;
-    asio::io_context ioc;
+    test_io ioc;
     hd::client c(ioc, f.copts);
     std::string big;
     big.reserve(300'000);

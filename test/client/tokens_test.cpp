@@ -45,7 +45,7 @@ error_code code_of(F&& f)
 TEST_CASE("tokens: use_awaitable, default and explicit, for every operation")
 {
     sim_fixture f;
-    asio::io_context ioc;
+    test_io ioc;
     hd::client c(ioc, f.copts);
     auto body = [&]() -> asio::awaitable<void> {
         // Default token (use_awaitable).
@@ -88,7 +88,7 @@ TEST_CASE("tokens: use_awaitable, default and explicit, for every operation")
 TEST_CASE("tokens: error_code form with as_tuple(use_awaitable) for every operation")
 {
     sim_fixture f;
-    asio::io_context ioc;
+    test_io ioc;
     hd::client c(ioc, f.copts);
     auto body = [&]() -> asio::awaitable<void> {
         constexpr auto tok = asio::as_tuple(asio::use_awaitable);
@@ -136,7 +136,7 @@ TEST_CASE("tokens: error_code form with as_tuple(use_awaitable) for every operat
 TEST_CASE("tokens: plain callbacks, exception_ptr and error_code signatures")
 {
     sim_fixture f;
-    asio::io_context ioc;
+    test_io ioc;
     hd::client c(ioc, f.copts);
 
     // void(std::exception_ptr, T)
@@ -242,7 +242,7 @@ TEST_CASE("tokens: plain callbacks, exception_ptr and error_code signatures")
 TEST_CASE("tokens: asio::deferred, invoked with a callback, both signatures")
 {
     sim_fixture f;
-    asio::io_context ioc;
+    test_io ioc;
     hd::client c(ioc, f.copts);
 
     bool done = false;
@@ -328,7 +328,7 @@ TEST_CASE("tokens: asio::deferred, invoked with a callback, both signatures")
 TEST_CASE("tokens: use_future with the io_context run on another thread")
 {
     sim_fixture f;
-    asio::io_context ioc;
+    test_io ioc;
     auto guard = asio::make_work_guard(ioc);
     hd::client c(ioc, f.copts);
     std::thread runner([&] { ioc.run(); });
@@ -389,7 +389,7 @@ TEST_CASE("tokens: use_future with the io_context run on another thread")
 TEST_CASE("request options: max_retries = 0 makes a single attempt where the client would retry")
 {
     sim_fixture f;
-    asio::io_context ioc;
+    test_io ioc;
     hd::client c(ioc, f.copts);
     auto body = [&]() -> asio::awaitable<void> {
         auto id = co_await create_task(c, "ro retries #get-fault:500:1");
@@ -414,7 +414,7 @@ TEST_CASE("request options: a per-call timeout overrides the client's")
     auto o = fast_sim();
     o.stall = 5s;
     sim_fixture f(o);
-    asio::io_context ioc;
+    test_io ioc;
     hd::client c(ioc, f.copts); // client timeout 10 s
     auto body = [&]() -> asio::awaitable<void> {
         auto id = co_await create_task(c, "ro timeout #get-fault:stall");
@@ -441,7 +441,7 @@ TEST_CASE("request options: total_timeout refuses a retry that would wait past i
     o.retry_after = hd::sim::retry_after_form::ms;
     o.retry_after_value = 5000ms;
     sim_fixture f(o);
-    asio::io_context ioc;
+    test_io ioc;
     hd::client c(ioc, f.copts);
     auto body = [&]() -> asio::awaitable<void> {
         auto id = co_await create_task(c, "ro total #get-fault:429:3");
@@ -465,7 +465,7 @@ TEST_CASE("request options: headers are sent without breaking the call, reserved
     // Authorization / Host / Content-Length cannot replace the client's own.
     sim_fixture f;
     f.copts.headers = {{"X-Client-Header", "one"}, {"Authorization", "Bearer sk-wrong"}};
-    asio::io_context ioc;
+    test_io ioc;
     hd::client c(ioc, f.copts);
     auto body = [&]() -> asio::awaitable<void> {
         hd::request_options ro;
@@ -493,7 +493,7 @@ TEST_CASE("retrieve: the task_only shape gets its turns from /turns")
     auto o = fast_sim();
     o.shape = hd::sim::retrieve_shape::task_only;
     sim_fixture f(o);
-    asio::io_context ioc;
+    test_io ioc;
     hd::client c(ioc, f.copts);
     auto body = [&]() -> asio::awaitable<void> {
         auto id = co_await create_task(c, "shape task only #pending-ms:0 #turn-ms:1");
@@ -517,7 +517,7 @@ TEST_CASE("retrieve: the task_only shape gets its turns from /turns")
 TEST_CASE("a moved-from client's operations go on in the moved-to one")
 {
     sim_fixture f;
-    asio::io_context ioc;
+    test_io ioc;
     hd::client a(ioc, f.copts);
     std::string id = run(ioc, create_task(a, "before the move"), 10s);
     hd::client b(std::move(a));
@@ -545,7 +545,7 @@ TEST_CASE("create in the service's wait mode returns the finished run")
     auto o = fast_sim();
     o.create = hd::sim::create_mode::wait;
     sim_fixture f(o);
-    asio::io_context ioc;
+    test_io ioc;
     hd::client c(ioc, f.copts);
     auto body = [&]() -> asio::awaitable<void> {
         stopwatch sw;
@@ -566,7 +566,7 @@ TEST_CASE("create in the service's wait mode returns the finished run")
 TEST_CASE("final statuses through the client: error, aborted, and one this library does not know")
 {
     sim_fixture f;
-    asio::io_context ioc;
+    test_io ioc;
     hd::client c(ioc, f.copts);
     auto body = [&]() -> asio::awaitable<void> {
         auto failed = co_await create_task(c, "#fail #pending-ms:0 #turn-ms:1");

@@ -17,7 +17,7 @@ namespace hd = handinger;
 TEST_CASE("watch: pending to completed, every turn added once in order, text appended, terminal last")
 {
     sim_fixture f;
-    asio::io_context ioc;
+    test_io ioc;
     hd::client c(ioc, f.copts);
     auto body = [&]() -> asio::awaitable<void> {
         hd::create_task_params p;
@@ -62,7 +62,7 @@ TEST_CASE("watch: submit follows a task whose create is still in flight")
     auto o = fast_sim();
     o.create = hd::sim::create_mode::wait; // the POST answers only at the end
     sim_fixture f(o);
-    asio::io_context ioc;
+    test_io ioc;
     hd::client c(ioc, f.copts);
     auto body = [&]() -> asio::awaitable<void> {
         hd::create_task_params p;
@@ -88,7 +88,7 @@ TEST_CASE("watch: submit follows a task whose create is still in flight")
 TEST_CASE("watch: async_wait returns the final snapshot - unknown status is terminal")
 {
     sim_fixture f;
-    asio::io_context ioc;
+    test_io ioc;
     hd::client c(ioc, f.copts);
     auto body = [&]() -> asio::awaitable<void> {
         hd::create_task_params p;
@@ -104,7 +104,7 @@ TEST_CASE("watch: async_wait returns the final snapshot - unknown status is term
 TEST_CASE("watch: destroying the watcher ends a pending async_next with cancelled at once")
 {
     sim_fixture f;
-    asio::io_context ioc;
+    test_io ioc;
     hd::client c(ioc, f.copts);
     auto body = [&]() -> asio::awaitable<void> {
         hd::create_task_params p;

@@ -33,7 +33,7 @@ asio::awaitable<void> cancel_after(asio::cancellation_signal& sig, milliseconds 
 TEST_CASE("watch cancel: the caller's slot cancels a waiting async_next, the watch can go on afterwards")
 {
     sim_fixture f;
-    asio::io_context ioc;
+    test_io ioc;
     hd::client c(ioc, f.copts);
     auto body = [&]() -> asio::awaitable<void> {
         auto id = co_await create(c, "later #pending-ms:900");
@@ -85,7 +85,7 @@ TEST_CASE("watch cancel: the caller's slot cancels a waiting async_next, the wat
 TEST_CASE("watch cancel: the error-code form reports cancelled without throwing, and can go on")
 {
     sim_fixture f;
-    asio::io_context ioc;
+    test_io ioc;
     hd::client c(ioc, f.copts);
     auto body = [&]() -> asio::awaitable<void> {
         auto id = co_await create(c, "later #pending-ms:600");
@@ -113,7 +113,7 @@ TEST_CASE("watch cancel: the error-code form reports cancelled without throwing,
 TEST_CASE("watch cancel: cancel() ends a waiting async_next and the watch for good")
 {
     sim_fixture f;
-    asio::io_context ioc;
+    test_io ioc;
     hd::client c(ioc, f.copts);
     auto body = [&]() -> asio::awaitable<void> {
         auto id = co_await create(c, "stopped #pending-ms:5000");
@@ -151,7 +151,7 @@ TEST_CASE("watch cancel: cancel() ends a waiting async_next and the watch for go
 TEST_CASE("watch cancel: cancel() before the first async_next, and destroying idle watchers, send nothing")
 {
     sim_fixture f;
-    asio::io_context ioc;
+    test_io ioc;
     hd::client c(ioc, f.copts);
     auto body = [&]() -> asio::awaitable<void> {
         auto id = co_await create(c, "ignored #pending-ms:5000");
@@ -178,7 +178,7 @@ TEST_CASE("watch cancel: cancelling during a hung GET completes at once, the nex
     auto so = fast_sim();
     so.stall = 3s;
     sim_fixture f(so);
-    asio::io_context ioc;
+    test_io ioc;
     hd::client c(ioc, f.copts); // attempt timeout 10 s
     auto body = [&]() -> asio::awaitable<void> {
         auto id = co_await create(c, "hangs once #turns:1 #get-fault:stall:1");
@@ -210,7 +210,7 @@ TEST_CASE("watch cancel: a watcher cancelled during a GET it shares leaves the o
     auto so = fast_sim();
     so.stall = 3s;
     sim_fixture f(so);
-    asio::io_context ioc;
+    test_io ioc;
     hd::client c(ioc, f.copts);
     auto body = [&]() -> asio::awaitable<void> {
         // The task's first GET hangs. Watcher a makes it; b, asking while it
@@ -258,7 +258,7 @@ TEST_CASE("watch cancel: destroying a watcher during a GET it shares leaves the 
     auto so = fast_sim();
     so.stall = 3s;
     sim_fixture f(so);
-    asio::io_context ioc;
+    test_io ioc;
     hd::client c(ioc, f.copts);
     auto body = [&]() -> asio::awaitable<void> {
         auto id = co_await create(c, "shared #pending-ms:5000 #get-fault:stall:1");
@@ -295,7 +295,7 @@ TEST_CASE("watch cancel: destroying a watcher during a GET it shares leaves the 
 TEST_CASE("watch cancel: a second async_next while one runs is refused, the first goes on")
 {
     sim_fixture f;
-    asio::io_context ioc;
+    test_io ioc;
     hd::client c(ioc, f.copts);
     auto body = [&]() -> asio::awaitable<void> {
         auto id = co_await create(c, "one at a time #pending-ms:300");
@@ -330,7 +330,7 @@ TEST_CASE("watch cancel: a second async_next while one runs is refused, the firs
 TEST_CASE("watch cancel: moving a watcher onto another stops the one it replaces")
 {
     sim_fixture f;
-    asio::io_context ioc;
+    test_io ioc;
     hd::client c(ioc, f.copts);
     auto body = [&]() -> asio::awaitable<void> {
         auto id1 = co_await create(c, "replaced #pending-ms:5000");

@@ -43,7 +43,7 @@ asio::awaitable<watch_log> ride_out(hd::client& c, const sim_fixture& f, std::st
 TEST_CASE("watch errors: a task created after the watch began is seen, 404s within the grace are not errors")
 {
     sim_fixture f;
-    asio::io_context ioc;
+    test_io ioc;
     hd::client c(ioc, f.copts);
     auto body = [&]() -> asio::awaitable<void> {
         const std::string id = "tsk_watch_before_create";
@@ -74,7 +74,7 @@ TEST_CASE("watch errors: a task created after the watch began is seen, 404s with
 TEST_CASE("watch errors: a task that never appears ends with not_found after the grace")
 {
     sim_fixture f;
-    asio::io_context ioc;
+    test_io ioc;
     hd::client c(ioc, f.copts);
     auto body = [&]() -> asio::awaitable<void> {
         auto o = fast_watch();
@@ -117,7 +117,7 @@ TEST_CASE("watch errors: a 404 after the task was seen ends the watch at once")
     co.base_url = s.url();
     co.api_key = "sk-watch";
     co.timeout = 5s;
-    asio::io_context ioc;
+    test_io ioc;
     hd::client c(ioc, co);
     auto body = [&]() -> asio::awaitable<void> {
         auto w = c.watch("tsk_1", fast_watch()); // grace 10 s: not what ends it
@@ -143,7 +143,7 @@ TEST_CASE("watch errors: a 404 after the task was seen ends the watch at once")
 TEST_CASE("watch errors: 500s are ridden out, reported as retrying")
 {
     sim_fixture f;
-    asio::io_context ioc;
+    test_io ioc;
     hd::client c(ioc, f.copts);
     auto body = [&]() -> asio::awaitable<void> {
         auto log = co_await ride_out(c, f, "flaky #get-fault:500:3");
@@ -169,7 +169,7 @@ TEST_CASE("watch errors: 500s are ridden out, reported as retrying")
 TEST_CASE("watch errors: connection resets are ridden out")
 {
     sim_fixture f;
-    asio::io_context ioc;
+    test_io ioc;
     hd::client c(ioc, f.copts);
     auto body = [&]() -> asio::awaitable<void> {
         auto log = co_await ride_out(c, f, "resets #get-fault:reset:2");
@@ -191,7 +191,7 @@ TEST_CASE("watch errors: a stalled GET times out and is ridden out")
     o.stall = 2s;
     sim_fixture f(o);
     f.copts.timeout = 250ms;
-    asio::io_context ioc;
+    test_io ioc;
     hd::client c(ioc, f.copts);
     auto body = [&]() -> asio::awaitable<void> {
         stopwatch sw;
@@ -211,7 +211,7 @@ TEST_CASE("watch errors: 429s are ridden out after their retry-after")
     o.retry_after = hd::sim::retry_after_form::ms;
     o.retry_after_value = 150ms;
     sim_fixture f(o);
-    asio::io_context ioc;
+    test_io ioc;
     hd::client c(ioc, f.copts);
     auto body = [&]() -> asio::awaitable<void> {
         auto log = co_await ride_out(c, f, "limited #get-fault:429:2");
@@ -230,7 +230,7 @@ TEST_CASE("watch errors: 429s are ridden out after their retry-after")
 TEST_CASE("watch errors: without report_retrying, transient errors stay silent")
 {
     sim_fixture f;
-    asio::io_context ioc;
+    test_io ioc;
     hd::client c(ioc, f.copts);
     auto body = [&]() -> asio::awaitable<void> {
         auto id = co_await create(c, "quietly flaky #get-fault:503:2");
@@ -253,7 +253,7 @@ TEST_CASE("watch errors: a wrong API key ends the watch at once with authenticat
     sim_fixture f;
     auto bad = f.copts;
     bad.api_key = "sk-wrong";
-    asio::io_context ioc;
+    test_io ioc;
     hd::client good(ioc, f.copts);
     hd::client c(ioc, bad);
     auto body = [&]() -> asio::awaitable<void> {
@@ -291,7 +291,7 @@ TEST_CASE("watch errors: a 400, even with x-should-retry true, ends the watch at
     // policy (watch.hpp: 400 ends the watch at once); the header, which the
     // SDKs' retry rule would obey, is not consulted.
     sim_fixture f;
-    asio::io_context ioc;
+    test_io ioc;
     hd::client c(ioc, f.copts);
     auto body = [&]() -> asio::awaitable<void> {
         auto id = co_await create(c, "bad once #get-fault:retry-true:1");
@@ -313,7 +313,7 @@ TEST_CASE("watch errors: a 503 with x-should-retry false is still ridden out")
     // The other side of the same policy: 5xx are transient for a watch,
     // whatever x-should-retry says.
     sim_fixture f;
-    asio::io_context ioc;
+    test_io ioc;
     hd::client c(ioc, f.copts);
     auto body = [&]() -> asio::awaitable<void> {
         auto log = co_await ride_out(c, f, "no retry #get-fault:no-retry:1");
@@ -336,7 +336,7 @@ TEST_CASE("watch errors: a 403 ends the watch at once, a 408 is ridden out")
     co.base_url = s.url();
     co.api_key = "sk-watch";
     co.timeout = 5s;
-    asio::io_context ioc;
+    test_io ioc;
     hd::client c(ioc, co);
     auto body = [&]() -> asio::awaitable<void> {
         auto o = fast_watch();
@@ -368,7 +368,7 @@ TEST_CASE("watch errors: a 403 ends the watch at once, a 408 is ridden out")
 TEST_CASE("watch errors: the deadline ends a watch of a pending task, the last snapshot kept")
 {
     sim_fixture f;
-    asio::io_context ioc;
+    test_io ioc;
     hd::client c(ioc, f.copts);
     auto body = [&]() -> asio::awaitable<void> {
         auto id = co_await create(c, "too slow #pending-ms:5000");
@@ -400,7 +400,7 @@ TEST_CASE("watch errors: the deadline ends a watch of a pending task, the last s
 TEST_CASE("watch errors: the stall timeout ends a watch that sees no change")
 {
     sim_fixture f;
-    asio::io_context ioc;
+    test_io ioc;
     hd::client c(ioc, f.copts);
     auto body = [&]() -> asio::awaitable<void> {
         auto id = co_await create(c, "stuck #pending-ms:5000");
@@ -424,7 +424,7 @@ TEST_CASE("watch errors: the stall timeout ends a watch that sees no change")
 TEST_CASE("watch errors: the stall timeout restarts with every change")
 {
     sim_fixture f;
-    asio::io_context ioc;
+    test_io ioc;
     hd::client c(ioc, f.copts);
     auto body = [&]() -> asio::awaitable<void> {
         // 4 turns of 200 ms, each with 2 text steps: a change every 100 ms,
@@ -444,7 +444,7 @@ TEST_CASE("watch errors: the stall timeout restarts with every change")
 TEST_CASE("watch errors: async_wait past its deadline fails with timeout, the last snapshot with it")
 {
     sim_fixture f;
-    asio::io_context ioc;
+    test_io ioc;
     hd::client c(ioc, f.copts);
     auto body = [&]() -> asio::awaitable<void> {
         auto id = co_await create(c, "waited for #pending-ms:5000");
@@ -487,7 +487,7 @@ TEST_CASE("watch errors: the deadline holds while the shared budget delays the n
     auto co = f.copts;
     co.watch_rate = 1;
     co.watch_burst = 1;
-    asio::io_context ioc;
+    test_io ioc;
     hd::client c(ioc, co);
     auto body = [&]() -> asio::awaitable<void> {
         auto id = co_await create(c, "slow budget #pending-ms:5000");
@@ -511,7 +511,7 @@ TEST_CASE("watch errors: the deadline holds while a GET hangs")
     auto so = fast_sim();
     so.stall = 3s;
     sim_fixture f(so);
-    asio::io_context ioc;
+    test_io ioc;
     hd::client c(ioc, f.copts);
     auto body = [&]() -> asio::awaitable<void> {
         auto id = co_await create(c, "hangs #pending-ms:5000 #get-fault:stall:1");
@@ -533,7 +533,7 @@ TEST_CASE("watch errors: the deadline holds while a GET hangs")
 TEST_CASE("watch errors: submit refuses invalid params before any I/O")
 {
     sim_fixture f;
-    asio::io_context ioc;
+    test_io ioc;
     hd::client c(ioc, f.copts);
     hd::create_task_params empty_input;
     CHECK_THROWS_AS(c.submit(empty_input), hd::api_error);
@@ -561,7 +561,7 @@ TEST_CASE("watch errors: submit refuses invalid params before any I/O")
 TEST_CASE("watch errors: a submit whose POST fails for good fails the watch with that error")
 {
     sim_fixture f;
-    asio::io_context ioc;
+    test_io ioc;
     hd::client c(ioc, f.copts);
     auto body = [&]() -> asio::awaitable<void> {
         // 503 with x-should-retry false: the create gives up at once, the task
@@ -588,7 +588,7 @@ TEST_CASE("watch errors: a submit with a wrong key fails the watch with authenti
     sim_fixture f;
     auto bad = f.copts;
     bad.api_key = "sk-wrong";
-    asio::io_context ioc;
+    test_io ioc;
     hd::client c(ioc, bad);
     auto body = [&]() -> asio::awaitable<void> {
         hd::create_task_params p;
@@ -610,7 +610,7 @@ TEST_CASE("watch errors: submit sends its POST without a GET first")
     // taskId sends none either). Nobody calls async_next here, so every GET
     // the simulator sees comes from the submission.
     sim_fixture f;
-    asio::io_context ioc;
+    test_io ioc;
     hd::client c(ioc, f.copts);
     auto body = [&]() -> asio::awaitable<void> {
         hd::create_task_params p;
@@ -640,7 +640,7 @@ TEST_CASE("watch errors: a submit's POST failure reaches a watch that sleeps bet
     // whole interval first (with the default schedule that interval reaches
     // 15 s while the task is not visible).
     sim_fixture f;
-    asio::io_context ioc;
+    test_io ioc;
     hd::client c(ioc, f.copts);
     auto body = [&]() -> asio::awaitable<void> {
         hd::create_task_params p;
@@ -668,7 +668,7 @@ TEST_CASE("watch errors: 404s while submit's own POST is still under way do not 
     // the watcher's own POST is known to be in flight, a 404 cannot mean
     // that the task is gone, and the watch should go on to the task's end.
     sim_fixture f;
-    asio::io_context ioc;
+    test_io ioc;
     hd::client c(ioc, f.copts);
     auto body = [&]() -> asio::awaitable<void> {
         hd::create_task_params p;
@@ -692,7 +692,7 @@ TEST_CASE("watch errors: a submit whose response is lost is recovered, not resen
     auto so = fast_sim();
     so.create = hd::sim::create_mode::wait; // the POST answers at the run's end
     sim_fixture f(so);
-    asio::io_context ioc;
+    test_io ioc;
     hd::client c(ioc, f.copts);
     auto body = [&]() -> asio::awaitable<void> {
         hd::create_task_params p;

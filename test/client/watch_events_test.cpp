@@ -17,7 +17,7 @@ using namespace std::chrono_literals;
 TEST_CASE("watch events: turns that appear between two polls are each added once, in seq order")
 {
     sim_fixture f;
-    asio::io_context ioc;
+    test_io ioc;
     hd::client c(ioc, f.copts);
     auto body = [&]() -> asio::awaitable<void> {
         // 6 turns of 60 ms after 40 ms pending (about 400 ms in all), polled
@@ -68,7 +68,7 @@ TEST_CASE("watch events: turns that appear between two polls are each added once
 TEST_CASE("watch events: polls of an unchanged task report nothing")
 {
     sim_fixture f;
-    asio::io_context ioc;
+    test_io ioc;
     hd::client c(ioc, f.copts);
     auto body = [&]() -> asio::awaitable<void> {
         auto id = co_await create(c, "still pending #pending-ms:10000");
@@ -101,7 +101,7 @@ TEST_CASE("watch events: the appended text pieces rebuild every final outputText
     auto o = fast_sim();
     o.text_steps = 5;
     sim_fixture f(o);
-    asio::io_context ioc;
+    test_io ioc;
     hd::client c(ioc, f.copts);
     auto body = [&]() -> asio::awaitable<void> {
         auto id = co_await create(c, "growing text #turns:2 #turn-ms:250");
@@ -138,7 +138,7 @@ TEST_CASE("watch events: the appended text pieces rebuild every final outputText
 TEST_CASE("watch events: every terminal status ends with terminal and its snapshot, then done")
 {
     sim_fixture f;
-    asio::io_context ioc;
+    test_io ioc;
     hd::client c(ioc, f.copts);
     struct expected {
         std::string input;
@@ -197,7 +197,7 @@ TEST_CASE("watch events: a service that answers the task without turns, turns fr
     auto o = fast_sim();
     o.shape = hd::sim::retrieve_shape::task_only;
     sim_fixture f(o);
-    asio::io_context ioc;
+    test_io ioc;
     hd::client c(ioc, f.copts);
     auto body = [&]() -> asio::awaitable<void> {
         auto id = co_await create(c, "no turns inline #turns:3");
@@ -221,7 +221,7 @@ TEST_CASE("watch events: a service that answers the task without turns, turns fr
 TEST_CASE("watch events: statuses go from and to, and a follow-up run adds its turns to the same watch")
 {
     sim_fixture f;
-    asio::io_context ioc;
+    test_io ioc;
     hd::client c(ioc, f.copts);
     auto body = [&]() -> asio::awaitable<void> {
         // The first run: 2 turns of 120 ms. A follow-up posted while it runs
@@ -309,7 +309,7 @@ TEST_CASE("watch events: with the default schedule, a change is reported within 
     o.stamp_visibility = true;
     o.text_steps = 3;
     sim_fixture f(o);
-    asio::io_context ioc;
+    test_io ioc;
     hd::client c(ioc, f.copts);
     auto body = [&]() -> asio::awaitable<void> {
         auto id = co_await create(c, "steady #turns:4 #turn-ms:300");

@@ -33,7 +33,7 @@ asio::awaitable<void> emit_after(asio::cancellation_signal& sig, milliseconds af
 TEST_CASE("watch queue: 60 watchers on a pool of 4 all finish, and no GET ever waits for a connection")
 {
     sim_fixture f;
-    asio::io_context ioc;
+    test_io ioc;
     auto o = f.copts;
     o.pool_size = 4;
     o.watch_rate = 0; // the budget is not the point here
@@ -84,7 +84,7 @@ TEST_CASE("watch queue: a watcher queued behind a hung GET still ends at its dea
     auto so = fast_sim();
     so.stall = 3s;
     sim_fixture f(so);
-    asio::io_context ioc;
+    test_io ioc;
     auto o = f.copts; // attempt timeout 10 s
     o.pool_size = 1;
     o.watch_rate = 0;
@@ -116,7 +116,7 @@ TEST_CASE("watch queue: cancelling or stopping a queued watcher ends its async_n
     auto so = fast_sim();
     so.stall = 1500ms;
     sim_fixture f(so);
-    asio::io_context ioc;
+    test_io ioc;
     auto o = f.copts;
     o.pool_size = 1;
     o.watch_rate = 0;
@@ -186,7 +186,7 @@ TEST_CASE("watch queue: cancelling or stopping a queued watcher ends its async_n
 TEST_CASE("watch cancel: partial and total cancellation end a waiting async_next like terminal")
 {
     sim_fixture f;
-    asio::io_context ioc;
+    test_io ioc;
     hd::client c(ioc, f.copts);
     auto body = [&](asio::cancellation_type type) -> asio::awaitable<void> {
         CAPTURE(static_cast<int>(type));

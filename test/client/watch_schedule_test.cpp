@@ -45,7 +45,7 @@ TEST_CASE("watch schedule: the default backoff on a pending task, counted in GET
     // earliest: 6 or 7. A constant 250 ms would give 12.
     sim_fixture f_exact;
     sim_fixture f_jitter;
-    asio::io_context ioc;
+    test_io ioc;
     hd::client c_exact(ioc, f_exact.copts);
     hd::client c_jitter(ioc, f_jitter.copts);
     long long exact = 0, jittered = 0;
@@ -73,7 +73,7 @@ TEST_CASE("watch schedule: the default backoff on a pending task, counted in GET
 TEST_CASE("watch schedule: a fixed short interval polls that often")
 {
     sim_fixture f;
-    asio::io_context ioc;
+    test_io ioc;
     hd::client c(ioc, f.copts);
     long long n = 0;
     auto body = [&]() -> asio::awaitable<void> {
@@ -88,7 +88,7 @@ TEST_CASE("watch schedule: a fixed short interval polls that often")
 TEST_CASE("watch schedule: no GET unless an async_next waits, buffered events without a GET")
 {
     sim_fixture f;
-    asio::io_context ioc;
+    test_io ioc;
     hd::client c(ioc, f.copts);
     auto body = [&]() -> asio::awaitable<void> {
         auto id = co_await create(c, "pending #pending-ms:10000");
@@ -142,7 +142,7 @@ TEST_CASE("watch schedule: a 429's retry-after holds the next GET back")
     o.retry_after = hd::sim::retry_after_form::ms;
     o.retry_after_value = 600ms;
     sim_fixture f(o);
-    asio::io_context ioc;
+    test_io ioc;
     hd::client c(ioc, f.copts);
     auto body = [&]() -> asio::awaitable<void> {
         auto id = co_await create(c, "busy #pending-ms:10000 #get-fault:429:1");
@@ -186,7 +186,7 @@ TEST_CASE("watch schedule: a retry-after on a successful GET stretches the next 
     co.base_url = s.url();
     co.api_key = "sk-watch";
     co.timeout = 5s;
-    asio::io_context ioc;
+    test_io ioc;
     hd::client c(ioc, co);
     auto body = [&]() -> asio::awaitable<void> {
         auto w = c.watch("tsk_1", fixed_watch(20ms));
@@ -208,7 +208,7 @@ TEST_CASE("watch schedule: 200 watchers on one client stay within the shared GET
     sim_fixture f(o);
     auto copts = f.copts;
     copts.watch_rate = 50; // burst: one second's worth, 50
-    asio::io_context ioc;
+    test_io ioc;
     hd::client c(ioc, copts);
     constexpr int n = 200;
     std::vector<std::string> ids;
@@ -267,7 +267,7 @@ TEST_CASE("watch schedule: watchers of one task share its GETs")
     c1o.watch_rate = 0;
     auto cno = f_many.copts;
     cno.watch_rate = 0;
-    asio::io_context ioc;
+    test_io ioc;
     hd::client c1(ioc, c1o);
     hd::client cn(ioc, cno);
     constexpr int n = 20;
@@ -312,7 +312,7 @@ TEST_CASE("watch schedule: watchers of one task with the default jitter share it
     c1o.watch_rate = 0;
     auto cno = f_many.copts;
     cno.watch_rate = 0;
-    asio::io_context ioc;
+    test_io ioc;
     hd::client c1(ioc, c1o);
     hd::client cn(ioc, cno);
     constexpr int n = 20;

@@ -21,7 +21,7 @@ using namespace std::chrono_literals;
 TEST_CASE("watch tokens: use_awaitable in a while loop, errors thrown")
 {
     sim_fixture f;
-    asio::io_context ioc;
+    test_io ioc;
     hd::client c(ioc, f.copts);
     auto body = [&]() -> asio::awaitable<void> {
         auto id = co_await create(c, "awaited #turns:2");
@@ -58,7 +58,7 @@ TEST_CASE("watch tokens: use_awaitable in a while loop, errors thrown")
 TEST_CASE("watch tokens: deferred, awaited later")
 {
     sim_fixture f;
-    asio::io_context ioc;
+    test_io ioc;
     hd::client c(ioc, f.copts);
     auto body = [&]() -> asio::awaitable<void> {
         auto id = co_await create(c, "deferred #turns:1");
@@ -86,7 +86,7 @@ TEST_CASE("watch tokens: deferred, awaited later")
 TEST_CASE("watch tokens: the error-code form with as_tuple never throws")
 {
     sim_fixture f;
-    asio::io_context ioc;
+    test_io ioc;
     hd::client c(ioc, f.copts);
     auto body = [&]() -> asio::awaitable<void> {
         auto id = co_await create(c, "tupled #turns:2");
@@ -128,7 +128,7 @@ TEST_CASE("watch tokens: the error-code form with as_tuple never throws")
 TEST_CASE("watch tokens: plain callbacks, each starting the next async_next")
 {
     sim_fixture f;
-    asio::io_context ioc;
+    test_io ioc;
     hd::client c(ioc, f.copts);
     std::string id;
     {
@@ -201,7 +201,7 @@ TEST_CASE("watch tokens: plain callbacks, each starting the next async_next")
 TEST_CASE("watch tokens: use_future with the io_context run by another thread")
 {
     sim_fixture f;
-    asio::io_context ioc;
+    test_io ioc;
     hd::client c(ioc, f.copts);
     auto guard = asio::make_work_guard(ioc);
     std::thread runner([&] { ioc.run(); });

@@ -39,7 +39,7 @@ struct outcome {
 // One retrieve of "tsk_1" with `o` and `ro`.
 outcome retrieve(const hd::client_options& o, hd::request_options ro = {})
 {
-    asio::io_context ioc;
+    test_io ioc;
     hd::client c(ioc, o);
     outcome out;
     auto body = [&]() -> asio::awaitable<void> {
@@ -66,7 +66,7 @@ TEST_CASE("wire: a create's request line, headers and JSON body")
                   std::string("X-Env: e\nX-Both: from-env\nAuthorization: Bearer sk-env\n"));
     auto o = options_for(s);
     o.headers = {{"X-Client", "c"}, {"X-Both", "from-options"}, {"Authorization", "Bearer sk-options"}};
-    asio::io_context ioc;
+    test_io ioc;
     hd::client c(ioc, o);
     auto body = [&]() -> asio::awaitable<void> {
         hd::create_task_params p;
@@ -142,7 +142,7 @@ TEST_CASE("wire: the base path prefix and a percent-encoded id on the request li
     s.fallback.body = R"({"message":"nope"})";
     auto o = options_for(s);
     o.base_url = s.url() + "/v1";
-    asio::io_context ioc;
+    test_io ioc;
     hd::client c(ioc, o);
     auto body = [&]() -> asio::awaitable<void> {
         hd::diagnostics d;
@@ -165,7 +165,7 @@ TEST_CASE("wire: 422 is unprocessable_entity with the server's message, not retr
     canned_server s;
     s.push(422, "Unprocessable Entity",
            R"({"error":"validation_error","message":"input: too long","field":"input"})");
-    asio::io_context ioc;
+    test_io ioc;
     hd::client c(ioc, options_for(s));
     auto body = [&]() -> asio::awaitable<void> {
         hd::create_task_params p;
@@ -271,7 +271,7 @@ TEST_CASE("wire: Connection: close from the server is honoured")
     r.close = true;
     s.push(r);
     s.fallback.body = task_json;
-    asio::io_context ioc;
+    test_io ioc;
     hd::client c(ioc, options_for(s));
     auto body = [&]() -> asio::awaitable<void> {
         for (int i = 0; i < 3; ++i) {

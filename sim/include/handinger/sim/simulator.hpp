@@ -124,6 +124,9 @@ struct options : fault_options {
     /// close_notify), so clients meet stale pooled connections.
     std::chrono::milliseconds idle_close{0};
 
+    /// false: no TLS session tickets and no session cache, so no client can
+    /// resume a session (a server that does not offer resumption).
+    bool session_tickets = true;
     bool close_each = false; ///< every response has `Connection: close` and the server closes
     bool chunked = false;    ///< bodies in chunked transfer-encoding
     bool http10 = false;     ///< answer as HTTP/1.0 (content-length, close after)
