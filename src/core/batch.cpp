@@ -470,7 +470,9 @@ batch_progress batch_stream::progress() const
 batch_stream client::stream_batch(std::function<std::optional<create_task_params>()> source,
                                   batch_options opts)
 {
-    auto ex = boost::asio::make_strand(impl_->executor());
+    // Everything of a batch on one strand; the client's executor is one
+    // already when it runs handlers one at a time.
+    auto ex = impl_->runs_serially() ? impl_->executor() : boost::asio::make_strand(impl_->executor());
     return batch_stream(std::make_shared<detail::batch_state>(impl_, std::move(source), std::move(opts), true,
                                                               std::move(ex)));
 }

@@ -50,7 +50,7 @@ client_impl::client_impl(asio::any_io_executor ex, client_options o)
       hub_(std::make_unique<watch_hub>(opts_.opts.watch_rate, opts_.opts.watch_burst, opts_.opts.pool_size))
 {
     opts_.api_key.clear(); // from here on only the transport holds it
-    serial_ = runs_serially(ex_);
+    serial_ = detail::runs_serially(ex_);
 }
 
 client_impl::~client_impl() = default;

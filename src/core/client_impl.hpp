@@ -108,6 +108,8 @@ public:
     /// executor itself: a strand on top would only cost a dispatch per
     /// completion.
     boost::asio::any_io_executor strand();
+    /// runs_serially(executor()), found once.
+    bool runs_serially() const { return serial_; }
     const client_options& options() const { return opts_.opts; }
     http::transport& transport() { return transport_; }
     watch_hub& hub() { return *hub_; }

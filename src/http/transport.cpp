@@ -574,6 +574,7 @@ asio::awaitable<void> transport_impl::exchange(const request& req, clock::time_p
                 c->leads = false;
                 store.lead_done(answered);
             }
+            c = nullptr; // (the lease may let go of the connection next)
         }
         ~lead_end() { done(false); }
     } lead{sessions_};
