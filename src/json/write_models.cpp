@@ -8,6 +8,8 @@
 #include <boost/json/serialize.hpp>
 #include <boost/json/value_from.hpp>
 
+#include <array>
+
 namespace handinger {
 namespace {
 
@@ -208,6 +210,19 @@ template std::string to_json_string(const run_result&);
 
 namespace handinger::detail {
 
+namespace {
+
+// The bytes append_json_string escapes: control characters, '"' and '\\'.
+constexpr auto escaped = [] {
+    std::array<bool, 256> t{};
+    for (int c = 0; c < 0x20; ++c)
+        t[c] = true;
+    t['"'] = t['\\'] = true;
+    return t;
+}();
+
+} // namespace
+
 void append_json_string(std::string& out, std::string_view s)
 {
     static constexpr char hex[] = "0123456789abcdef";
@@ -215,7 +230,7 @@ void append_json_string(std::string& out, std::string_view s)
     std::size_t run = 0; // start of the bytes not yet copied
     for (std::size_t i = 0; i < s.size(); ++i) {
         auto c = static_cast<unsigned char>(s[i]);
-        if (c >= 0x20 && c != '"' && c != '\\')
+        if (!escaped[c])
             continue;
         out.append(s.data() + run, i - run);
         run = i + 1;
