@@ -16,19 +16,12 @@ namespace asio = boost::asio;
 
 namespace {
 
-// Operation coroutines report cancellation themselves instead of having
-// Asio throw on the next co_await.
-asio::awaitable<void> op_prologue()
-{
-    co_await asio::this_coro::throw_if_cancelled(false);
-}
-
 // Reads a successful call's body; the diagnostics keep the call's (method,
-// path, status, attempts) either way.
+// path, status, attempts) either way (moved from `c`).
 template <class T, class R>
-void parse_body(const call_outcome& c, T& out, op_result<R>& r)
+void parse_body(call_outcome& c, T& out, op_result<R>& r)
 {
-    r.diag = c.diag;
+    r.diag = std::move(c.diag);
     std::string what;
     parse_json(c.body, out, r.ec, what);
     if (r.ec) {
@@ -95,7 +88,9 @@ asio::awaitable<op_result<create_result>> create_op(impl_ptr impl, create_task_p
 asio::awaitable<op_result<create_result>> create_fresh_op(impl_ptr impl, create_task_params p,
                                                           request_options ro, bool fresh_id)
 {
-    co_await op_prologue();
+    // Cancellation is reported as error::cancelled, not thrown by Asio at
+    // the next co_await.
+    co_await asio::this_coro::throw_if_cancelled(false);
     op_result<create_result> r;
     const std::string path = impl->tasks_path();
     if (auto what = validate(p); !what.empty()) {
@@ -169,7 +164,9 @@ template <class T>
 asio::awaitable<op_result<T>> task_call(impl_ptr impl, const char* method, std::string id,
                                         std::string_view suffix, request_options ro)
 {
-    co_await op_prologue();
+    // Cancellation is reported as error::cancelled, not thrown by Asio at
+    // the next co_await.
+    co_await asio::this_coro::throw_if_cancelled(false);
     op_result<T> r;
     auto path = impl->task_path(id, suffix);
     if (id.empty()) {
