@@ -26,7 +26,7 @@ struct session_waiter {
 ///
 /// Also the gate of new connections while there is no session yet: the first
 /// new connection's handshake leads, alone, and the others wait (after their
-/// TCP connect) until a session arrives, then resume it, as browsers do. A
+/// TCP connect) until a session arrives, then resume it. A
 /// full handshake costs the client some 0.4 ms of CPU (certificate parsing,
 /// signature checks) and the server as much; a burst of 64 calls on a fresh
 /// client would otherwise make 64 of them. The wait ends early when the
