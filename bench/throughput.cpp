@@ -47,7 +47,7 @@ struct args {
     int requests = 20000;
     int in_flight = 64;
     int wrk_seconds = 3;
-    int rounds = 5; // client then wrk, this many times: the medians are reported
+    int rounds = 5;     // client then wrk, this many times: the medians are reported
     int server_pid = 0; // nginx worker: its CPU is read from /proc around each run
     std::string sim_url, sim_ca, nginx_url, nginx_ca, nginx_status, key = "sk-bench";
 };

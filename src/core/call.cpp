@@ -66,8 +66,8 @@ bool runs_serially(const asio::any_io_executor& ex)
     // io_context keeps its concurrency hint in its scheduler, which Asio
     // does not expose otherwise.
     int hint = asio::use_service<asio::detail::scheduler>(io->context()).concurrency_hint();
-    return hint == 1 ||
-           (BOOST_ASIO_CONCURRENCY_HINT_IS_SPECIAL(hint) && !BOOST_ASIO_CONCURRENCY_HINT_IS_LOCKING(REACTOR_IO, hint));
+    return hint == 1 || (BOOST_ASIO_CONCURRENCY_HINT_IS_SPECIAL(hint) &&
+                         !BOOST_ASIO_CONCURRENCY_HINT_IS_LOCKING(REACTOR_IO, hint));
 }
 
 asio::any_io_executor client_impl::strand()
@@ -338,7 +338,8 @@ asio::awaitable<void> client_impl::call(std::string_view method, std::string tar
             std::string why;
             auto visible = co_await probe_visible(*probe, ro, why);
             if (visible && *visible) {
-                log(log_level::info, "POST " + target + ": response lost, but task " + std::string(probe->task_id) +
+                log(log_level::info, "POST " + target + ": response lost, but task " +
+                                         std::string(probe->task_id) +
                                          " shows the submission; not resending");
                 out.recovered = true;
                 out.status = 0;

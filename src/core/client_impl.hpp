@@ -83,7 +83,8 @@ public:
 
     /// Performs method+target with retries per the policy. With `probe`, an
     /// ambiguous POST failure is checked by retrieving the task before any
-    /// resend. Must run on a strand (op_executor()).
+    /// resend. Must run on a strand, or on an executor that runs handlers one
+    /// at a time (op_executor()).
     boost::asio::awaitable<void> call(std::string_view method, std::string target, std::string body,
                                       const request_options& ro, const post_probe* probe, call_outcome& out);
 

@@ -69,7 +69,8 @@ public:
 
     clock::time_point idle_since{};
     bool resumed = false; ///< TLS session was resumed
-    bool leads = false;   ///< its handshake leads the others' (session_store::gate::lead), until its first answer
+    bool leads =
+        false; ///< its handshake leads the others' (session_store::gate::lead), until its first answer
 
 private:
     std::variant<tcp::socket, tls_stream> stream_;

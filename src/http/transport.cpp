@@ -5,13 +5,13 @@
 
 #include <handinger/error.hpp>
 
+#include <boost/asio/compose.hpp>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/ssl/error.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <boost/asio/compose.hpp>
 #include <boost/beast/http/basic_parser.hpp>
 #include <boost/beast/http/error.hpp>
 
@@ -108,7 +108,6 @@ private:
     response& out_;
 };
 
-
 /// Sends a request and reads its response over one connection: one composed
 /// operation straight over the socket, TLS or not. Beast's async_read over
 /// the TLS stream's read over the socket's would stack four composed
@@ -163,10 +162,9 @@ public:
                     encrypted_ += put;
                 }
                 phase_ = phase::send;
-                then_ = phase::receive;
                 sent_ = 0;
                 continue;
-            case phase::send: {
+            case phase::send: { // then the response (or more of it)
                 auto out = t_ ? t_->output() : asio::buffer(wire_);
                 if (sent_ < out.size()) {
                     wait_ = wait::sent;
@@ -175,7 +173,7 @@ public:
                 if (t_)
                     t_->output_sent();
                 sent_ = 0;
-                phase_ = then_;
+                phase_ = phase::receive;
                 out_->failed_at = stage::receive;
                 continue;
             }
@@ -210,7 +208,6 @@ public:
                     if (t_->has_output() && st != tls_stream::step::failed) {
                         // A reply OpenSSL owes (a key update): send it, then go on.
                         phase_ = phase::send;
-                        then_ = phase::receive;
                         sent_ = 0;
                         continue;
                     }
@@ -273,7 +270,6 @@ private:
     exchange_result* out_;
     bool* reusable_;
     phase phase_ = t_ ? phase::encrypt : phase::send;
-    phase then_ = phase::receive;
     wait wait_ = wait::none;
     std::size_t encrypted_ = 0; // bytes of wire_ in records
     std::size_t sent_ = 0;      // bytes of the output sent
@@ -353,7 +349,6 @@ private:
                                error_code& ec);
     void classify(exchange_result& out, stage st, const error_code& ec, connection& c, bool cancelled);
     void build(const request& req, std::string& out) const;
-
 
     asio::any_io_executor ex_;
     endpoint ep_;

@@ -299,7 +299,7 @@ TEST_CASE("batch aimd: creates answered at once under a rate limit: pacing keeps
     CAPTURE(a.rate_limited);
     CAPTURE(f8.rate_limited);
     CHECK(a.rate_limited > 0);
-    CHECK(a.rate_limited <= 8);   // one wave: what was in flight (the limit starts at 4)
+    CHECK(a.rate_limited <= 8); // one wave: what was in flight (the limit starts at 4)
     // A wave of up to 8 per pause, at least three pauses: 19 to 25 alone,
     // 11 seen beside other tests under ctest -j2 (the waves shrink when the
     // client is slowed down).

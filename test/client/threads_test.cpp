@@ -65,6 +65,31 @@ asio::awaitable<void> worker(hd::client& c, const std::vector<std::string>& shar
         t.all_done.set_value();
 }
 
+// Makes `tasks` shared tasks, then runs `workers` workers of `per_worker`
+// calls each on 4 threads; false when they did not finish in time.
+bool run_workers(asio::io_context& ioc, hd::client& c, sim_fixture& f, int tasks, int workers, int per_worker,
+                 tally& t)
+{
+    std::vector<std::string> shared;
+    for (int i = 0; i < tasks; ++i)
+        shared.push_back(run(ioc, create_task(c, "shared " + std::to_string(i)), 10s));
+    f.sim.reset_stats();
+    ioc.restart();
+    t.workers_left = workers;
+    auto done = t.all_done.get_future();
+    for (int w = 0; w < workers; ++w)
+        asio::co_spawn(ioc, worker(c, shared, w, per_worker, t), [&t](std::exception_ptr e) {
+            if (e)
+                t.fail("a worker threw");
+        });
+    stopwatch sw;
+    bool finished = run_threads(ioc, 4, done, 20s);
+    MESSAGE(workers * per_worker << " calls on 4 threads: " << sw.ms() << " ms");
+    for (auto& e : t.errors)
+        MESSAGE("failure: " << e);
+    return finished;
+}
+
 } // namespace
 
 TEST_CASE("threads: 4,000 calls from 40 coroutines on an io_context run by 4 threads")
@@ -74,27 +99,9 @@ TEST_CASE("threads: 4,000 calls from 40 coroutines on an io_context run by 4 thr
     sim_fixture f(o);
     asio::io_context ioc(4);
     hd::client c(ioc, f.copts);
-    std::vector<std::string> shared;
-    for (int i = 0; i < 4; ++i)
-        shared.push_back(run(ioc, create_task(c, "shared " + std::to_string(i)), 10s));
-    f.sim.reset_stats();
-    ioc.restart();
-
     constexpr int workers = 40, per_worker = 100;
     tally t;
-    t.workers_left = workers;
-    auto done = t.all_done.get_future();
-    for (int w = 0; w < workers; ++w)
-        asio::co_spawn(ioc, worker(c, shared, w, per_worker, t), [&](std::exception_ptr e) {
-            if (e)
-                t.fail("a worker threw");
-        });
-    stopwatch sw;
-    bool finished = run_threads(ioc, 4, done, 20s);
-    MESSAGE("4,000 calls on 4 threads: " << sw.ms() << " ms");
-    REQUIRE(finished);
-    for (auto& e : t.errors)
-        MESSAGE("failure: " << e);
+    REQUIRE(run_workers(ioc, c, f, 4, workers, per_worker, t));
     CHECK(t.failed == 0);
     CHECK(t.ok == workers * per_worker);
     CHECK(t.creates == workers * per_worker / 4);
@@ -120,25 +127,9 @@ TEST_CASE("threads: a client whose executor is a strand, called from coroutines 
     sim_fixture f(o);
     asio::io_context ioc(4);
     hd::client c(asio::make_strand(ioc), f.copts);
-    std::vector<std::string> shared;
-    for (int i = 0; i < 2; ++i)
-        shared.push_back(run(ioc, create_task(c, "shared " + std::to_string(i)), 10s));
-    f.sim.reset_stats();
-    ioc.restart();
-
     constexpr int workers = 16, per_worker = 60;
     tally t;
-    t.workers_left = workers;
-    auto done = t.all_done.get_future();
-    for (int w = 0; w < workers; ++w)
-        asio::co_spawn(ioc, worker(c, shared, w, per_worker, t), [&](std::exception_ptr e) {
-            if (e)
-                t.fail("a worker threw");
-        });
-    bool finished = run_threads(ioc, 4, done, 20s);
-    REQUIRE(finished);
-    for (auto& e : t.errors)
-        MESSAGE("failure: " << e);
+    REQUIRE(run_workers(ioc, c, f, 2, workers, per_worker, t));
     CHECK(t.failed == 0);
     CHECK(t.ok == workers * per_worker);
     CHECK(f.stat("tasks_created") == workers * per_worker / 4);

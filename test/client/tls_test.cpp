@@ -229,7 +229,26 @@ TEST_CASE("tls: a second connection, opened while the first is busy, resumes its
     CHECK(c.stats().tls_resumed == 1);
 }
 
-TEST_CASE("tls: a burst of calls on a new client makes one full handshake, the other connections resume its session")
+namespace {
+
+// Starts `calls` creates at once; `done` counts those that ended, each
+// without an error.
+void start_creates(hd::client& c, int calls, const std::string& input, int& done)
+{
+    auto on_done = [&done](std::exception_ptr e, hd::create_result) {
+        CHECK_FALSE(e);
+        ++done;
+    };
+    hd::create_task_params p;
+    p.input = input;
+    for (int i = 0; i < calls; ++i)
+        c.async_create(p, on_done);
+}
+
+} // namespace
+
+TEST_CASE("tls: a burst of calls on a new client makes one full handshake, the other connections resume its "
+          "session")
 {
     // No session yet: the first handshake leads, the other new connections
     // wait for its ticket (after their TCP connect), then resume it.
@@ -238,14 +257,7 @@ TEST_CASE("tls: a burst of calls on a new client makes one full handshake, the o
     hd::client c(ioc, f.copts);
     constexpr int calls = 12;
     int done = 0;
-    auto on_done = [&](std::exception_ptr e, hd::create_result) {
-        CHECK_FALSE(e);
-        ++done;
-    };
-    hd::create_task_params p;
-    p.input = "burst";
-    for (int i = 0; i < calls; ++i)
-        c.async_create(p, on_done);
+    start_creates(c, calls, "burst", done);
     run_until(ioc, [&] { return done == calls; });
     auto st = c.stats();
     MESSAGE(st.connections_created << " connections, " << st.tls_resumed << " resumed");
@@ -267,16 +279,10 @@ TEST_CASE("tls: with a server that offers no resumption, new connections wait fo
     hd::client c(ioc, f.copts);
     constexpr int calls = 6;
     int done = 0;
-    auto on_done = [&](std::exception_ptr e, hd::create_result) {
-        CHECK_FALSE(e);
-        ++done;
-    };
-    hd::create_task_params p;
-    p.input = "no tickets";
-    for (int i = 0; i < calls; ++i)
-        c.async_create(p, on_done);
+    start_creates(c, calls, "no tickets", done);
     stopwatch sw;
-    run_until(ioc, [&] { return f.stat("tls_handshakes") == calls; }, 5000ms);
+    run_until(
+        ioc, [&] { return f.stat("tls_handshakes") == calls; }, 5000ms);
     MESSAGE("all " << calls << " handshakes after " << sw.ms() << " ms");
     CHECK(sw.ms() < 600); // the first answer comes after about 1,000 ms
     CHECK(done == 0);

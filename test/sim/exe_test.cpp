@@ -107,7 +107,8 @@ TEST_CASE("exe: plain HTTP, --help, and an unknown flag exits 2 with one line")
     CHECK(run_process({sim_exe(), "--help"}, out, err) == 0);
     CHECK(read_file(out).find("--fault-truncate") != std::string::npos);
 
-    pid_t pid = spawn({sim_exe(), "--plain-http", "--port=0", "--close-each"}, out, err);
+    pid_t pid =
+        spawn({sim_exe(), "--plain-http", "--port=0", "--close-each", "--no-session-tickets"}, out, err);
     std::string url;
     bool up = eventually(
         [&] {
