@@ -36,7 +36,6 @@ public:
 
     tcp::socket& socket() noexcept;
     tls_stream* tls() noexcept { return std::get_if<tls_stream>(&stream_); }
-    std::variant<tcp::socket, tls_stream>& stream() noexcept { return stream_; }
     boost::beast::flat_buffer& buffer() noexcept { return buffer_; }
     /// The request being sent, kept between requests for its capacity.
     std::string& wire() noexcept { return wire_; }

@@ -49,7 +49,6 @@ public:
     tls_stream(const tls_stream&) = delete;
     tls_stream& operator=(const tls_stream&) = delete;
 
-    executor_type get_executor() noexcept { return sock_.get_executor(); }
     next_layer_type& next_layer() noexcept { return sock_; }
     SSL* native_handle() noexcept { return ssl_; }
 
