@@ -2,7 +2,7 @@
 // and Beast; never include it outside src/http.
 #pragma once
 
-#include "http/tls_stream.hpp"
+#include "http/tls_engine.hpp"
 #include "http/transport.hpp"
 
 #include <boost/asio/ip/tcp.hpp>
@@ -16,7 +16,6 @@
 #include <memory>
 #include <mutex>
 #include <optional>
-#include <variant>
 #include <vector>
 
 namespace handinger::detail::http {
@@ -24,7 +23,8 @@ namespace handinger::detail::http {
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 
-/// One connection: the stream and its read buffer.
+/// One connection: the socket, its TLS engine (for https), and its read
+/// buffer.
 ///
 /// Owned by the pool while idle and by one exchange while lent; only the
 /// holder touches it. A deadline (deadline_keeper) closes it on the holder's
@@ -34,8 +34,8 @@ class connection : public std::enable_shared_from_this<connection> {
 public:
     connection(asio::any_io_executor ex, asio::ssl::context* tls_ctx);
 
-    tcp::socket& socket() noexcept;
-    tls_stream* tls() noexcept { return std::get_if<tls_stream>(&stream_); }
+    tcp::socket& socket() noexcept { return socket_; }
+    tls_engine* tls() noexcept { return tls_ ? &*tls_ : nullptr; }
     boost::beast::flat_buffer& buffer() noexcept { return buffer_; }
     /// The request being sent, kept between requests for its capacity.
     std::string& wire() noexcept { return wire_; }
@@ -61,10 +61,12 @@ public:
 
     /// Closes the socket (no TLS close_notify: the connection is dropped).
     void close() noexcept;
-    bool is_open() noexcept { return socket().is_open(); }
-    /// True when the socket has something to read or is closed by the peer:
-    /// an idle keep-alive connection in that state is unusable.
-    bool peer_readable() noexcept;
+    bool is_open() noexcept { return socket_.is_open(); }
+    /// Whether an idle keep-alive connection can carry a request: open, and
+    /// nothing received at any layer (socket, TLS input, OpenSSL's records)
+    /// that no request asked for. Post-handshake TLS messages (tickets, a
+    /// KeyUpdate) that arrived while idle are taken and do not count.
+    bool idle_clean() noexcept;
 
     clock::time_point idle_since{};
     bool resumed = false; ///< TLS session was resumed
@@ -72,7 +74,8 @@ public:
         false; ///< its handshake leads the others' (session_store::gate::lead), until its first answer
 
 private:
-    std::variant<tcp::socket, tls_stream> stream_;
+    tcp::socket socket_;
+    std::optional<tls_engine> tls_;
     boost::beast::flat_buffer buffer_;
     std::string wire_;
     std::atomic<std::uint64_t> generation_{0};

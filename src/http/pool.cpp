@@ -14,16 +14,10 @@ namespace handinger::detail::http {
 
 // ---- connection ---------------------------------------------------------
 
-connection::connection(asio::any_io_executor ex, asio::ssl::context* tls_ctx)
-    : stream_(tls_ctx ? std::variant<tcp::socket, tls_stream>(std::in_place_type<tls_stream>, ex, *tls_ctx)
-                      : std::variant<tcp::socket, tls_stream>(std::in_place_type<tcp::socket>, ex))
-{}
-
-tcp::socket& connection::socket() noexcept
+connection::connection(asio::any_io_executor ex, asio::ssl::context* tls_ctx) : socket_(std::move(ex))
 {
-    if (auto* t = tls())
-        return t->next_layer();
-    return std::get<tcp::socket>(stream_);
+    if (tls_ctx)
+        tls_.emplace(*tls_ctx);
 }
 
 deadline_keeper::ticket deadline_keeper::add(clock::time_point when, const connection_ptr& c,
@@ -92,14 +86,25 @@ void connection::close() noexcept
     socket().close(ignored);
 }
 
-bool connection::peer_readable() noexcept
+bool connection::idle_clean() noexcept
 {
-    if (!socket().is_open())
-        return true;
+    if (!socket_.is_open())
+        return false;
+    auto* t = tls();
+    if (t && !t->needs_input()) // (settle() left it clean: cannot happen)
+        return false;
     pollfd p{};
-    p.fd = socket().native_handle();
+    p.fd = socket_.native_handle();
     p.events = POLLIN;
-    return ::poll(&p, 1, 0) != 0;
+    if (::poll(&p, 1, 0) == 0)
+        return true;
+    if (!t || !(p.revents & POLLIN))
+        return false; // plain: any byte is one nobody asked for; or an error
+    // TLS: what arrived may be a ticket or a KeyUpdate. It is there, so
+    // this read does not block.
+    boost::system::error_code ec;
+    auto n = socket_.read_some(t->input_space(), ec);
+    return t->input_received(n, ec) && !ec && t->settle();
 }
 
 // ---- pool ---------------------------------------------------------------
@@ -117,7 +122,7 @@ connection_ptr pool::take_idle_locked(clock::time_point now, std::vector<connect
         // A connection back from an exchange moments ago is not worth a
         // poll() per request; one idle longer is checked for a close by the
         // peer. (A close that slips through is caught as a stale connection.)
-        if (idle_for < idle_timeout_ && (idle_for < std::chrono::milliseconds(200) || !c->peer_readable()))
+        if (idle_for < idle_timeout_ && (idle_for < std::chrono::milliseconds(200) || c->idle_clean()))
             return c;
         // Expired or closed by the peer: drop it; its slot stays ours.
         to_close.push_back(std::move(c));

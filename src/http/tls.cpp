@@ -201,26 +201,35 @@ std::unique_ptr<asio::ssl::context> make_client_context(const tls_options& o, se
     return ctx;
 }
 
-void prepare_connection(tls_stream& s, const endpoint& ep, bool verify, session_store* store)
+boost::system::error_code prepare_connection(tls_engine& s, const endpoint& ep, bool verify,
+                                             session_store* store)
 {
     SSL* ssl = s.native_handle();
     bool ip = is_ip(ep.host);
-    if (!ip)
-        SSL_set_tlsext_host_name(ssl, ep.host.c_str()); // SNI carries names only
+    auto refused = [] {
+        auto err = ERR_get_error();
+        ERR_clear_error();
+        return boost::system::error_code(err ? static_cast<int>(err) : SSL_R_BAD_VALUE,
+                                         asio::error::get_ssl_category());
+    };
+    // SNI carries names only
+    if (!ip && SSL_set_tlsext_host_name(ssl, ep.host.c_str()) != 1)
+        return refused();
     if (verify) {
-        if (ip)
-            X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), ep.host.c_str());
-        else
-            SSL_set1_host(ssl, ep.host.c_str());
+        int ok = ip ? X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), ep.host.c_str())
+                    : SSL_set1_host(ssl, ep.host.c_str());
+        if (ok != 1)
+            return refused();
     }
     if (store)
         if (SSL_SESSION* sess = store->get1()) {
             SSL_set_session(ssl, sess);
             SSL_SESSION_free(sess);
         }
+    return {};
 }
 
-std::string verify_failure(tls_stream& s)
+std::string verify_failure(tls_engine& s)
 {
     long r = SSL_get_verify_result(s.native_handle());
     if (r == X509_V_OK)

@@ -66,11 +66,13 @@ private:
 std::unique_ptr<asio::ssl::context> make_client_context(const tls_options& o, session_store* store);
 
 /// Sets SNI (names only), the expected host name or IP for verification, and
-/// a session to resume.
-void prepare_connection(tls_stream& s, const endpoint& ep, bool verify, session_store* store);
+/// a session to resume. Fails closed: an error when OpenSSL refuses the name
+/// or the expected host, so that no handshake goes on unchecked.
+boost::system::error_code prepare_connection(tls_engine& s, const endpoint& ep, bool verify,
+                                             session_store* store);
 
 /// After a failed handshake: the verification error text, or "" when the
 /// failure was not a verification failure.
-std::string verify_failure(tls_stream& s);
+std::string verify_failure(tls_engine& s);
 
 } // namespace handinger::detail::http

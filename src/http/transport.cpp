@@ -1,18 +1,17 @@
 #include "http/transport.hpp"
 
 #include "http/connection.hpp"
+#include "http/round_trip.hpp"
 #include "http/tls.hpp"
 
 #include <handinger/error.hpp>
 
-#include <boost/asio/compose.hpp>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/ssl/error.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <boost/beast/http/basic_parser.hpp>
 #include <boost/beast/http/error.hpp>
 
 #include <algorithm>
@@ -46,242 +45,13 @@ bool peer_closed_error(const error_code& ec)
            ec == bhttp::error::end_of_stream;
 }
 
-bool iequals(std::string_view a, std::string_view b)
-{
-    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-               return std::tolower(static_cast<unsigned char>(x)) ==
-                      std::tolower(static_cast<unsigned char>(y));
-           });
-}
-
 bool reserved_header(std::string_view name)
 {
-    return iequals(name, "host") || iequals(name, "authorization") || iequals(name, "content-length") ||
-           iequals(name, "transfer-encoding") || iequals(name, "connection");
+    auto is = [&](std::string_view n) { return lean_response_parser::iequals(name, n); };
+    return is("host") || is("authorization") || is("content-length") || is("transfer-encoding") ||
+           is("connection");
 }
 
-/// A response parser that keeps only what the client reads: the status, the
-/// three retry headers and the body. Beast's response_parser would store
-/// every header in a fields container, an allocation each.
-class lean_response_parser final : public bhttp::basic_parser<false> {
-public:
-    lean_response_parser(response& out, std::size_t body_limit) : out_(out)
-    {
-        this->body_limit(body_limit);
-        this->header_limit(64 * 1024);
-    }
-
-private:
-    void on_request_impl(bhttp::verb, beast::string_view, beast::string_view, int, error_code&) override {}
-    void on_response_impl(int code, beast::string_view, int, error_code&) override { out_.status = code; }
-    void on_field_impl(bhttp::field name, beast::string_view name_string, beast::string_view value,
-                       error_code&) override
-    {
-        if (name == bhttp::field::retry_after)
-            out_.retry_after.assign(value.data(), value.size());
-        else if (name == bhttp::field::unknown) {
-            if (iequals(name_string, "retry-after-ms"))
-                out_.retry_after_ms.assign(value.data(), value.size());
-            else if (iequals(name_string, "x-should-retry"))
-                out_.x_should_retry.assign(value.data(), value.size());
-        }
-    }
-    void on_header_impl(error_code&) override {}
-    void on_body_init_impl(const boost::optional<std::uint64_t>& length, error_code&) override
-    {
-        if (length)
-            out_.body.reserve(static_cast<std::size_t>(*length)); // within body_limit: checked before
-    }
-    std::size_t on_body_impl(beast::string_view body, error_code&) override
-    {
-        out_.body.append(body.data(), body.size());
-        return body.size();
-    }
-    void on_chunk_header_impl(std::uint64_t, beast::string_view, error_code&) override {}
-    std::size_t on_chunk_body_impl(std::uint64_t, beast::string_view body, error_code&) override
-    {
-        out_.body.append(body.data(), body.size());
-        return body.size();
-    }
-    void on_finish_impl(error_code&) override {}
-
-    response& out_;
-};
-
-/// Sends a request and reads its response over one connection: one composed
-/// operation straight over the socket, TLS or not. Beast's async_read over
-/// the TLS stream's read over the socket's would stack four composed
-/// operations, each moving the ones below it and tracking work at every step.
-/// The parser is Beast's; the state is the caller's (`out`, `reusable`), which
-/// outlives the operation.
-class round_trip_op {
-public:
-    round_trip_op(connection& c, std::string_view wire, lean_response_parser& p, exchange_result& out,
-                  bool& reusable)
-        : c_(&c), t_(c.tls()), wire_(wire), p_(&p), out_(&out), reusable_(&reusable)
-    {}
-
-    template <class Self>
-    void operator()(Self& self, error_code ec = {}, std::size_t n = 0)
-    {
-        auto& buf = c_->buffer();
-        switch (wait_) {
-        case wait::none: break;
-        case wait::sent:
-            sent_ += n;
-            if (n > 0)
-                out_->maybe_delivered = true;
-            if (ec)
-                return finish(self, ec);
-            break;
-        case wait::tls_input:
-            if (!t_->input_received(n, ec))
-                return finish(self, ec);
-            break; // a close is OpenSSL's to judge
-        case wait::plain_input:
-            buf.commit(n);
-            if (ec == asio::error::eof)
-                return at_eof(self);
-            if (ec)
-                return finish(self, ec);
-            break;
-        }
-        wait_ = wait::none;
-        for (;;) {
-            switch (phase_) {
-            case phase::encrypt: // TLS: the whole request into records
-                while (encrypted_ < wire_.size()) {
-                    std::size_t put = 0;
-                    auto st = t_->write_step(asio::buffer(wire_.substr(encrypted_)), put, ec);
-                    if (st == tls_stream::step::failed)
-                        return finish(self, ec);
-                    if (st == tls_stream::step::want_read) { // (TLS 1.2 renegotiation)
-                        wait_ = wait::tls_input;
-                        return c_->socket().async_read_some(t_->input_space(), std::move(self));
-                    }
-                    encrypted_ += put;
-                }
-                phase_ = phase::send;
-                sent_ = 0;
-                continue;
-            case phase::send: { // then the response (or more of it)
-                auto out = t_ ? t_->output() : asio::buffer(wire_);
-                if (sent_ < out.size()) {
-                    wait_ = wait::sent;
-                    return c_->socket().async_write_some(out + sent_, std::move(self));
-                }
-                if (t_)
-                    t_->output_sent();
-                sent_ = 0;
-                phase_ = phase::receive;
-                out_->failed_at = stage::receive;
-                continue;
-            }
-            case phase::receive:
-                // What the buffer holds first: the parser takes what it can.
-                while (buf.size() > 0 && !p_->is_done()) {
-                    auto used = p_->put(buf.data(), ec);
-                    buf.consume(used);
-                    if (ec == bhttp::error::need_more) {
-                        ec = {};
-                        break;
-                    }
-                    if (ec)
-                        return finish(self, ec);
-                    if (used == 0)
-                        break;
-                }
-                if (p_->is_done())
-                    return finish(self, ec);
-                if (!t_) {
-                    wait_ = wait::plain_input;
-                    return c_->socket().async_read_some(space(buf), std::move(self));
-                }
-                if (t_->needs_input()) { // skip an SSL_read that can only want input
-                    wait_ = wait::tls_input;
-                    return c_->socket().async_read_some(t_->input_space(), std::move(self));
-                }
-                {
-                    std::size_t got = 0;
-                    auto st = t_->read_step(space(buf), got, ec);
-                    buf.commit(got);
-                    if (t_->has_output() && st != tls_stream::step::failed) {
-                        // A reply OpenSSL owes (a key update): send it, then go on.
-                        phase_ = phase::send;
-                        sent_ = 0;
-                        continue;
-                    }
-                    if (st == tls_stream::step::want_read) {
-                        wait_ = wait::tls_input;
-                        return c_->socket().async_read_some(t_->input_space(), std::move(self));
-                    }
-                    if (st == tls_stream::step::failed) {
-                        if (ec == asio::error::eof) // the peer's close_notify
-                            return at_eof(self);
-                        return finish(self, ec);
-                    }
-                }
-                continue;
-            }
-        }
-    }
-
-private:
-    enum class phase { encrypt, send, receive };
-    enum class wait { none, sent, tls_input, plain_input };
-
-    // Room for the next read: what the buffer has spare, 4 to 64 KB.
-    static asio::mutable_buffer space(beast::flat_buffer& buf)
-    {
-        auto room = std::clamp<std::size_t>(buf.capacity() - buf.size(), 4096, 65536);
-        return buf.prepare(room);
-    }
-
-    // The stream ended: the message too, when it is delimited by the close.
-    template <class Self>
-    void at_eof(Self& self)
-    {
-        error_code ec;
-        if (!p_->got_some())
-            ec = bhttp::error::end_of_stream;
-        else
-            p_->put_eof(ec);
-        finish(self, ec);
-    }
-
-    template <class Self>
-    void finish(Self& self, error_code ec)
-    {
-        auto& buf = c_->buffer();
-        if (out_->failed_at == stage::receive)
-            out_->response_started = p_->got_some() || buf.size() > 0;
-        if (!ec) {
-            // Reusable when the server keeps it open and nothing unread is left over.
-            *reusable_ = p_->keep_alive() && !p_->need_eof() && buf.size() == 0;
-            out_->failed_at = stage::none;
-        }
-        self.complete(ec);
-    }
-
-    connection* c_;
-    tls_stream* t_;
-    std::string_view wire_;
-    lean_response_parser* p_;
-    exchange_result* out_;
-    bool* reusable_;
-    phase phase_ = t_ ? phase::encrypt : phase::send;
-    wait wait_ = wait::none;
-    std::size_t encrypted_ = 0; // bytes of wire_ in records
-    std::size_t sent_ = 0;      // bytes of the output sent
-};
-
-template <class Token>
-auto async_round_trip(connection& c, std::string_view wire, lean_response_parser& p, exchange_result& out,
-                      bool& reusable, Token&& token)
-{
-    return asio::async_compose<Token, void(error_code)>(round_trip_op(c, wire, p, out, reusable), token,
-                                                        c.socket());
-}
 } // namespace
 
 /// Holds what an exchange took from the pool and gives it back on every path,
@@ -523,9 +293,11 @@ asio::awaitable<void> transport_impl::open(connection& c, clock::time_point dead
             }
             }
         }
-        prepare_connection(*t, ep_, !opts_.tls.insecure_skip_verify,
-                           opts_.tls.session_resumption ? &sessions_ : nullptr);
-        co_await t->async_handshake(asio::redirect_error(asio::use_awaitable, ec));
+        ec = prepare_connection(*t, ep_, !opts_.tls.insecure_skip_verify,
+                                opts_.tls.session_resumption ? &sessions_ : nullptr);
+        if (ec)
+            co_return; // fail closed: no handshake that would not check the name
+        co_await async_tls_handshake(c.socket(), *t, asio::redirect_error(asio::use_awaitable, ec));
         if (!ec && SSL_session_reused(t->native_handle())) {
             c.resumed = true;
             resumed_.fetch_add(1, std::memory_order_relaxed);
@@ -599,21 +371,28 @@ asio::awaitable<void> transport_impl::exchange(const request& req, clock::time_p
     }
 
     auto& c = *l.conn();
-    bool reusable = false;
+    round_trip_result rt;
+    bool switching = false;
     {
         deadline_guard dg(*deadlines_, deadline, l.conn(), strand);
         std::string& wire = c.wire(); // reused: no allocation per request
         build(req, wire);
-        out.failed_at = stage::send;
-        lean_response_parser p(out.res, opts_.max_body_size);
-        co_await async_round_trip(c, wire, p, out, reusable, asio::redirect_error(asio::use_awaitable, ec));
+        response_reader reader(out.res, opts_.max_body_size);
+        co_await async_round_trip(c.socket(), c.tls(), c.buffer(), wire, reader, rt,
+                                  asio::redirect_error(asio::use_awaitable, ec));
+        switching = reader.switching_protocols();
     }
+    out.failed_at = rt.failed_at;
+    out.maybe_delivered = rt.maybe_delivered;
+    out.response_started = rt.response_started;
     lead.done(!ec);
     if (ec) {
         classify(out, out.failed_at, ec, c, cs.cancelled() != asio::cancellation_type::none);
+        if (switching && out.ec == error::invalid_response)
+            out.detail = "receive: a 101 Switching Protocols response, which this client never asks for";
         co_return;
     }
-    l.release(reusable);
+    l.release(rt.reusable);
 }
 
 // ---- transport ----------------------------------------------------------

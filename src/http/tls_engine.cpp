@@ -1,4 +1,4 @@
-#include "http/tls_stream.hpp"
+#include "http/tls_engine.hpp"
 
 #include <boost/system/system_error.hpp>
 
@@ -36,21 +36,21 @@ void clear_errors() noexcept
 
 } // namespace
 
-BIO_METHOD* tls_stream::bio_method()
+BIO_METHOD* tls_engine::bio_method()
 {
     static BIO_METHOD* const m = [] {
         BIO_METHOD* m = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "handinger stream");
         if (!m)
             throw_openssl("BIO_meth_new");
-        BIO_meth_set_write(m, &tls_stream::bio_write);
-        BIO_meth_set_read(m, &tls_stream::bio_read);
-        BIO_meth_set_ctrl(m, &tls_stream::bio_ctrl);
+        BIO_meth_set_write(m, &tls_engine::bio_write);
+        BIO_meth_set_read(m, &tls_engine::bio_read);
+        BIO_meth_set_ctrl(m, &tls_engine::bio_ctrl);
         return m;
     }();
     return m;
 }
 
-tls_stream::tls_stream(const executor_type& ex, asio::ssl::context& ctx) : sock_(ex)
+tls_engine::tls_engine(asio::ssl::context& ctx)
 {
     ssl_ = SSL_new(ctx.native_handle());
     if (!ssl_)
@@ -65,16 +65,20 @@ tls_stream::tls_stream(const executor_type& ex, asio::ssl::context& ctx) : sock_
     SSL_set_bio(ssl_, bio, bio); // the SSL owns it
     SSL_set_connect_state(ssl_);
     SSL_set_mode(ssl_, SSL_MODE_RELEASE_BUFFERS);
+    // A TLS 1.2 server asking for a renegotiation mid-response is refused:
+    // nothing this client does needs one, and a renegotiation in the middle
+    // of a round trip is a way to confuse what came before from after.
+    SSL_set_options(ssl_, SSL_OP_NO_RENEGOTIATION);
 }
 
-tls_stream::~tls_stream()
+tls_engine::~tls_engine()
 {
     SSL_free(ssl_);
 }
 
-int tls_stream::bio_write(BIO* b, const char* data, int len)
+int tls_engine::bio_write(BIO* b, const char* data, int len)
 {
-    auto* s = static_cast<tls_stream*>(BIO_get_data(b));
+    auto* s = static_cast<tls_engine*>(BIO_get_data(b));
     BIO_clear_retry_flags(b);
     if (len <= 0)
         return 0;
@@ -82,9 +86,9 @@ int tls_stream::bio_write(BIO* b, const char* data, int len)
     return len;
 }
 
-int tls_stream::bio_read(BIO* b, char* data, int len)
+int tls_engine::bio_read(BIO* b, char* data, int len)
 {
-    auto* s = static_cast<tls_stream*>(BIO_get_data(b));
+    auto* s = static_cast<tls_engine*>(BIO_get_data(b));
     BIO_clear_retry_flags(b);
     if (len <= 0)
         return 0;
@@ -102,9 +106,9 @@ int tls_stream::bio_read(BIO* b, char* data, int len)
     return -1;
 }
 
-long tls_stream::bio_ctrl(BIO* b, int cmd, long, void*)
+long tls_engine::bio_ctrl(BIO* b, int cmd, long, void*)
 {
-    auto* s = static_cast<tls_stream*>(BIO_get_data(b));
+    auto* s = static_cast<tls_engine*>(BIO_get_data(b));
     switch (cmd) {
     case BIO_CTRL_FLUSH: return 1; // the operations send `out_` themselves
     case BIO_CTRL_PENDING: return static_cast<long>(s->in_end_ - s->in_pos_);
@@ -114,7 +118,7 @@ long tls_stream::bio_ctrl(BIO* b, int cmd, long, void*)
     }
 }
 
-asio::mutable_buffer tls_stream::input_space()
+asio::mutable_buffer tls_engine::input_space()
 {
     if (!in_)
         in_ = std::make_unique<char[]>(in_size);
@@ -123,7 +127,7 @@ asio::mutable_buffer tls_stream::input_space()
     return asio::buffer(in_.get() + in_end_, in_size - in_end_);
 }
 
-bool tls_stream::input_received(std::size_t n, const error_code& ec) noexcept
+bool tls_engine::input_received(std::size_t n, const error_code& ec) noexcept
 {
     in_end_ += n;
     if (!ec)
@@ -135,7 +139,7 @@ bool tls_stream::input_received(std::size_t n, const error_code& ec) noexcept
     return false;
 }
 
-tls_stream::step tls_stream::classify(int ret, error_code& ec)
+tls_engine::step tls_engine::classify(int ret, error_code& ec)
 {
     switch (SSL_get_error(ssl_, ret)) {
     case SSL_ERROR_WANT_READ: return step::want_read;
@@ -164,7 +168,7 @@ tls_stream::step tls_stream::classify(int ret, error_code& ec)
     }
 }
 
-tls_stream::step tls_stream::handshake_step(error_code& ec)
+tls_engine::step tls_engine::handshake_step(error_code& ec)
 {
     clear_errors();
     int r = SSL_do_handshake(ssl_);
@@ -173,7 +177,7 @@ tls_stream::step tls_stream::handshake_step(error_code& ec)
     return classify(r, ec);
 }
 
-tls_stream::step tls_stream::read_step(asio::mutable_buffer b, std::size_t& n, error_code& ec)
+tls_engine::step tls_engine::read_step(asio::mutable_buffer b, std::size_t& n, error_code& ec)
 {
     clear_errors();
     n = 0;
@@ -185,7 +189,7 @@ tls_stream::step tls_stream::read_step(asio::mutable_buffer b, std::size_t& n, e
     return classify(r, ec);
 }
 
-tls_stream::step tls_stream::write_step(asio::const_buffer b, std::size_t& n, error_code& ec)
+tls_engine::step tls_engine::write_step(asio::const_buffer b, std::size_t& n, error_code& ec)
 {
     clear_errors();
     n = 0;
@@ -195,6 +199,27 @@ tls_stream::step tls_stream::write_step(asio::const_buffer b, std::size_t& n, er
         return step::done;
     }
     return classify(r, ec);
+}
+
+bool tls_engine::settle() noexcept
+{
+    // Whatever came in behind the response goes through OpenSSL: a ticket
+    // or a KeyUpdate is consumed (SSL_read answers want_read); application
+    // data (a second, unsolicited response) or a close is not clean.
+    char scratch[512];
+    while (!needs_input()) {
+        std::size_t n = 0;
+        error_code ec;
+        auto st = read_step(asio::buffer(scratch), n, ec);
+        if (st == step::done)
+            return false; // application data nobody asked for
+        if (st == step::failed)
+            return false; // a close_notify, a cut, or an alert
+        // want_read: OpenSSL took all the input. A record begun and not
+        // complete stays pending: not clean.
+        return in_pos_ == in_end_ && !in_error_ && !SSL_has_pending(ssl_);
+    }
+    return true;
 }
 
 } // namespace handinger::detail::http
