@@ -9,7 +9,7 @@ namespace handinger::sim::detail {
 
 namespace {
 
-constexpr std::array<std::pair<fault_kind, std::string_view>, 10> fault_names{{
+constexpr std::array<std::pair<fault_kind, std::string_view>, 12> fault_names{{
     {fault_kind::http429, "429"},
     {fault_kind::http500, "500"},
     {fault_kind::http503, "503"},
@@ -20,6 +20,8 @@ constexpr std::array<std::pair<fault_kind, std::string_view>, 10> fault_names{{
     {fault_kind::slow, "slow"},
     {fault_kind::no_retry, "no-retry"},
     {fault_kind::retry_true, "retry-true"},
+    {fault_kind::early_hints, "early-hints"},
+    {fault_kind::extra_response, "extra-response"},
 }};
 
 std::optional<std::int64_t> parse_number(std::string_view s, std::int64_t lo, std::int64_t hi)
@@ -112,7 +114,7 @@ std::optional<fault_kind> parse_fault_kind(std::string_view name)
 bool processes_request(fault_kind k)
 {
     return k == fault_kind::lost || k == fault_kind::stall || k == fault_kind::truncate ||
-           k == fault_kind::slow;
+           k == fault_kind::slow || k == fault_kind::early_hints || k == fault_kind::extra_response;
 }
 
 directives parse_directives(std::string_view input)

@@ -286,6 +286,7 @@ boost::json::object service::stats_locked() const
     o["connections_peak"] = conn_peak_.load();
     o["tls_handshakes"] = handshakes_.load();
     o["tls_resumed"] = resumed_.load();
+    o["unsolicited_sent"] = unsolicited_sent_.load();
     boost::json::object requests;
     for (int r = 0; r < static_cast<int>(route::count_); ++r) {
         if (counters_.requests[r].empty())

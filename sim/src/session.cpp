@@ -183,6 +183,28 @@ asio::awaitable<void> serve(Stream stream, session_env env)
             }
             break;
         }
+        case fault_kind::early_hints:
+            if (!co_await write_bytes(stream, "HTTP/1.1 100 Continue\r\n\r\n") ||
+                !co_await write_bytes(stream, "HTTP/1.1 103 Early Hints\r\nLink: </hint.css>; rel=preload\r\n"
+                                              "Retry-After: 120\r\n\r\n"))
+                co_return;
+            render_wire(out, res, style);
+            if (!co_await write_bytes(stream, out))
+                co_return;
+            break;
+        case fault_kind::extra_response: {
+            render_wire(out, res, style);
+            if (!co_await write_bytes(stream, out))
+                co_return;
+            // In a write (a TLS record) of its own: a server bug, or a
+            // proxy's, that a client must not take for its next answer.
+            static constexpr std::string_view extra = "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n"
+                                                      "content-length: 20\r\n\r\n{\"unsolicited\":true}";
+            if (!co_await write_bytes(stream, extra))
+                co_return;
+            env.svc->on_unsolicited_sent();
+            break;
+        }
         default:
             render_wire(out, res, style);
             if (!co_await write_bytes(stream, out))

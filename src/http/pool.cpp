@@ -119,10 +119,12 @@ connection_ptr pool::take_idle_locked(clock::time_point now, std::vector<connect
         auto c = std::move(idle_.back());
         idle_.pop_back();
         auto idle_for = now - c->idle_since;
-        // A connection back from an exchange moments ago is not worth a
-        // poll() per request; one idle longer is checked for a close by the
-        // peer. (A close that slips through is caught as a stale connection.)
-        if (idle_for < idle_timeout_ && (idle_for < std::chrono::milliseconds(200) || c->idle_clean()))
+        // Checked every time, however short the wait: bytes that arrived
+        // behind the last response (a stray response from a faulty server
+        // or proxy) would otherwise be read as the answer to the next
+        // request. One poll() per request. (A close that slips through
+        // after the check is caught as a stale connection.)
+        if (idle_for < idle_timeout_ && c->idle_clean())
             return c;
         // Expired or closed by the peer: drop it; its slot stays ours.
         to_close.push_back(std::move(c));

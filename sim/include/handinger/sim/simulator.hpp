@@ -32,7 +32,11 @@
 // send nothing for options::stall, then close), truncate (process, send the
 // headers with the full content-length and half the body, then close), slow
 // (process, send the body in small pieces over about a second), no-retry (503
-// with `x-should-retry: false`), retry-true (400 with `x-should-retry: true`).
+// with `x-should-retry: false`), retry-true (400 with `x-should-retry: true`),
+// early-hints (process, send `100 Continue` and `103 Early Hints`, then the
+// response), extra-response (process, send the response, then in a write of
+// its own an unsolicited second response `{"unsolicited":true}`; stats count
+// it in "unsolicited_sent" once it is out).
 //
 // Thread safety: start(), stop() and the destructor must not run concurrently
 // with each other; url(), port(), ca_pem(), stats(), reset_stats() and

@@ -21,6 +21,8 @@ enum class fault_kind : std::uint8_t {
     slow,       ///< processed, body in small pieces over ~1 s
     no_retry,   ///< 503 + x-should-retry: false
     retry_true, ///< 400 + x-should-retry: true
+    early_hints,    ///< processed; 100 Continue and 103 Early Hints, then the response
+    extra_response, ///< processed; the response, then an unsolicited second one
 };
 
 /// The name used in directives and in the stats ("429", "reset", "no-retry", ...).

@@ -63,6 +63,8 @@ public:
     void on_connection_open();
     void on_connection_close();
     void on_handshake(bool resumed);
+    /// An unsolicited response (fault extra-response) went out.
+    void on_unsolicited_sent() { ++unsolicited_sent_; }
 
 private:
     struct counters {
@@ -111,7 +113,8 @@ private:
     counters counters_;
     std::vector<turn_view> scratch_;
 
-    std::atomic<std::int64_t> conn_accepted_{0}, conn_open_{0}, conn_peak_{0}, handshakes_{0}, resumed_{0};
+    std::atomic<std::int64_t> conn_accepted_{0}, conn_open_{0}, conn_peak_{0}, handshakes_{0}, resumed_{0},
+        unsolicited_sent_{0};
 };
 
 } // namespace handinger::sim::detail
