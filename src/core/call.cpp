@@ -119,15 +119,7 @@ void client_impl::log(log_level lv, std::string_view line) const
 
 std::string client_impl::task_path(std::string_view id, std::string_view suffix) const
 {
-    std::string p = opts_.ep.path_prefix;
-    p += "/api/tasks/";
-    if (id == "." || id == "..") // dot segments would be resolved away by the server
-        for (std::size_t i = 0; i < id.size(); ++i)
-            p += "%2E";
-    else
-        http::append_segment(p, id);
-    p += suffix;
-    return p;
+    return http::task_path(opts_.ep.path_prefix, id, suffix);
 }
 
 asio::awaitable<std::optional<bool>> client_impl::probe_visible(const post_probe& p,
