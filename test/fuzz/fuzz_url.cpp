@@ -24,6 +24,7 @@
 #include <boost/url/rfc/unreserved_chars.hpp>
 #include <boost/url/url_view.hpp>
 
+#include <charconv>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -140,10 +141,11 @@ void check_base_url(std::string_view text)
         die("parse_base_url succeeded with a message", text, what);
     if (ep.host.empty() || has_control(ep.host))
         die("empty host, or control characters in the host", text, ep.host);
+    // Decimal (leading zeros are kept as written: "0080" is port 80).
     unsigned long port = 0;
-    if (ep.port.empty() || ep.port.size() > 5 || ep.port.find_first_not_of("0123456789") != std::string::npos)
+    auto [end, ec] = std::from_chars(ep.port.data(), ep.port.data() + ep.port.size(), port);
+    if (ep.port.empty() || ec != std::errc() || end != ep.port.data() + ep.port.size())
         die("port is not decimal", text, ep.port);
-    port = std::stoul(ep.port);
     if (port == 0 || port > 65535)
         die("port out of range", text, ep.port);
     const std::string& pre = ep.path_prefix;
