@@ -292,10 +292,14 @@ int run_archive(const global_args& g, const std::string& task_id)
 {
     auto body = [&](client& c) -> asio::awaitable<int> {
         auto r = co_await c.async_archive(task_id);
-        if (g.format == output_format::pretty)
-            emit(task_id + (r.archived ? " archived\n" : " not archived\n"));
-        else
+        if (g.format == output_format::pretty) {
+            if (r.presence.has_value(delete_task_response::field::archived))
+                emit(task_id + (r.archived ? " archived\n" : " not archived\n"));
+            else // a 2xx that does not say: not counted as archived
+                emit(task_id + " archive answered without saying whether it was archived\n");
+        } else {
             print_json(json::value_from(r), g.format);
+        }
         co_return r.archived ? exit_ok : exit_failed;
     };
     return finish_output(run_with_client(g, body));

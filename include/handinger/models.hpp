@@ -4,11 +4,13 @@
 //
 // Reading rules (lenient): unknown keys are ignored but kept in the `raw`
 // object of each top-level model; unknown enum strings are kept raw
-// (open_enum); a nullable field is std::optional and both `null` and an
-// absent key read as std::nullopt; an absent non-nullable field keeps its
-// default, except the identity fields noted "required" below; a value of the
-// wrong type (including null for a non-nullable field) is an error naming the
-// field's path.
+// (open_enum). Only the fields the library's logic depends on are strict
+// (noted "required" below): they must be present, not null, and of their
+// type. Every other field may be null or absent: it then reads as its "unset"
+// value (empty string, 0, false, std::nullopt, empty container, JSON null;
+// an open_enum reads as `unknown` with an empty raw string), and the model's
+// `presence` member says which of value, null or absent arrived. A value of
+// the wrong type is an error naming the field's path, in every field.
 #pragma once
 
 #include <handinger/open_enum.hpp>
@@ -17,9 +19,11 @@
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace handinger {
@@ -64,6 +68,52 @@ constexpr bool is_terminal(const open_enum<task_status>& s) noexcept
     return s.value() != task_status::pending && s.value() != task_status::running;
 }
 
+/// How one field of a response arrived.
+enum class field_state : std::uint8_t {
+    value,  ///< present with a value (and every field of a model built in code)
+    null,   ///< present as JSON null
+    absent, ///< not in the object at all
+};
+
+/// How the tolerant fields of one model arrived: a model's `presence`
+/// member, indexed by the model's `field` enum (`t.presence.is_null(
+/// task::field::title)`). The model's `field_names` give each field's wire
+/// name. A field that arrived null or absent holds its unset value; assigning
+/// the field later does not change its state (the writer then writes the
+/// value). Models compare equal by value: presence takes no part in their
+/// operator==.
+template <class Field>
+class field_presence {
+public:
+    constexpr field_state operator[](Field f) const noexcept
+    {
+        const auto bit = mask(f);
+        return (null_ & bit) ? field_state::null : (absent_ & bit) ? field_state::absent : field_state::value;
+    }
+    constexpr bool has_value(Field f) const noexcept { return (*this)[f] == field_state::value; }
+    constexpr bool is_null(Field f) const noexcept { return (*this)[f] == field_state::null; }
+    constexpr bool is_absent(Field f) const noexcept { return (*this)[f] == field_state::absent; }
+    /// True when every field arrived with a value.
+    constexpr bool all_values() const noexcept { return (null_ | absent_) == 0; }
+
+    constexpr void set(Field f, field_state s) noexcept
+    {
+        const auto bit = mask(f);
+        null_ = s == field_state::null ? null_ | bit : null_ & ~bit;
+        absent_ = s == field_state::absent ? absent_ | bit : absent_ & ~bit;
+    }
+
+    friend constexpr bool operator==(const field_presence&, const field_presence&) noexcept = default;
+
+private:
+    static constexpr std::uint32_t mask(Field f) noexcept
+    {
+        return std::uint32_t{1} << static_cast<unsigned>(f);
+    }
+    std::uint32_t null_ = 0;
+    std::uint32_t absent_ = 0;
+};
+
 /// The body of `POST /api/tasks` (API.md "CreateTask"). Absent optionals are
 /// left out of the JSON.
 struct create_task_params {
@@ -83,15 +133,39 @@ std::string validate(const create_task_params& p);
 
 /// `Task.totals`: aggregate credit spend, elapsed wall-clock, turn count.
 struct task_totals {
+    enum class field : std::uint8_t { credits, duration_ms, turn_count };
+    static constexpr std::array<std::string_view, 3> field_names{"credits", "durationMs", "turnCount"};
+
     std::int64_t credits = 0;
     std::int64_t duration_ms = 0;
     std::int64_t turn_count = 0;
+    field_presence<field> presence{}; ///< how each field arrived (all value when built in code)
 
-    friend bool operator==(const task_totals&, const task_totals&) = default;
+    friend bool operator==(const task_totals& a, const task_totals& b) noexcept
+    {
+        return a.credits == b.credits && a.duration_ms == b.duration_ms && a.turn_count == b.turn_count;
+    }
 };
 
-/// API.md "Task". `id` and `status` are required when reading.
+/// API.md "Task". `id` and `status` are required when reading; every other
+/// field may be null or absent (see `presence`).
 struct task {
+    /// The fields that may be null or absent, in wire order.
+    enum class field : std::uint8_t {
+        completed_at,
+        created_at,
+        created_by_user_id,
+        organization_id,
+        title,
+        totals,
+        triggered_by,
+        url,
+        worker_id,
+    };
+    static constexpr std::array<std::string_view, 9> field_names{
+        "completedAt", "createdAt", "createdByUserId", "organizationId", "title", "totals",
+        "triggeredBy", "url",       "workerId"};
+
     std::string id;
     std::optional<std::string> completed_at; ///< ISO 8601, null while live
     std::string created_at;                  ///< ISO 8601
@@ -103,22 +177,57 @@ struct task {
     open_enum<task_trigger> triggered_by;
     std::string url; ///< the task's page in the dashboard
     std::string worker_id;
+    field_presence<field> presence{}; ///< how each field arrived (all value when built in code)
 
-    friend bool operator==(const task&, const task&) = default;
+    friend bool operator==(const task& a, const task& b)
+    {
+        return a.id == b.id && a.completed_at == b.completed_at && a.created_at == b.created_at &&
+               a.created_by_user_id == b.created_by_user_id && a.organization_id == b.organization_id &&
+               a.status == b.status && a.title == b.title && a.totals == b.totals &&
+               a.triggered_by == b.triggered_by && a.url == b.url && a.worker_id == b.worker_id;
+    }
 };
 
-/// An entry of `Turn.files` (newer service versions).
+/// An entry of `Turn.files` (newer service versions). Every field may be
+/// null or absent.
 struct turn_file {
+    enum class field : std::uint8_t { filename, media_type, url, size };
+    static constexpr std::array<std::string_view, 4> field_names{"filename", "mediaType", "url", "size"};
+
     std::optional<std::string> filename;
     std::string media_type;
     std::string url;
     std::optional<std::int64_t> size;
+    field_presence<field> presence{}; ///< how each field arrived (all value when built in code)
 
-    friend bool operator==(const turn_file&, const turn_file&) = default;
+    friend bool operator==(const turn_file& a, const turn_file& b)
+    {
+        return a.filename == b.filename && a.media_type == b.media_type && a.url == b.url && a.size == b.size;
+    }
 };
 
-/// API.md "Turn". `id` and `seq` are required when reading.
+/// API.md "Turn". `id`, `seq` and `status` are required when reading; every
+/// other field may be null or absent (see `presence`).
 struct turn {
+    /// The fields that may be null or absent, in wire order.
+    enum class field : std::uint8_t {
+        task_id,
+        role,
+        input,
+        output_text,
+        structured_output,
+        credits,
+        duration_ms,
+        input_tokens,
+        output_tokens,
+        started_at,
+        completed_at,
+        files,
+    };
+    static constexpr std::array<std::string_view, 12> field_names{
+        "taskId",     "role",        "input",        "outputText", "structuredOutput", "credits",
+        "durationMs", "inputTokens", "outputTokens", "startedAt",  "completedAt",      "files"};
+
     std::string id;
     std::string task_id;
     std::int64_t seq = 0; ///< position in the task, from 0 or 1 upward
@@ -134,20 +243,33 @@ struct turn {
     std::string started_at; ///< ISO 8601
     std::optional<std::string> completed_at;
     std::vector<turn_file> files;
+    field_presence<field> presence{}; ///< how each field arrived (all value when built in code)
 
-    friend bool operator==(const turn&, const turn&) = default;
+    friend bool operator==(const turn& a, const turn& b)
+    {
+        return a.id == b.id && a.task_id == b.task_id && a.seq == b.seq && a.role == b.role &&
+               a.status == b.status && a.input == b.input && a.output_text == b.output_text &&
+               a.structured_output == b.structured_output && a.credits == b.credits &&
+               a.duration_ms == b.duration_ms && a.input_tokens == b.input_tokens &&
+               a.output_tokens == b.output_tokens && a.started_at == b.started_at &&
+               a.completed_at == b.completed_at && a.files == b.files;
+    }
 };
 
 /// `GET /api/tasks/{taskId}`: `{task, turns}`. `task` is required; when the
-/// server sends no `turns` key, has_turns is false (the client then fetches
-/// them from `/turns`).
+/// server sends no `turns` key, or `"turns": null`, has_turns is false (the
+/// client then fetches them from `/turns`) and `presence` says which.
 struct task_with_turns {
+    enum class field : std::uint8_t { turns };
+    static constexpr std::array<std::string_view, 1> field_names{"turns"};
+
     handinger::task task;
     std::vector<turn> turns;
-    bool has_turns = true;   ///< false when the response carried no "turns" key
+    bool has_turns = true;   ///< false when the response carried no "turns" array
     boost::json::object raw; ///< the whole response object as received
+    field_presence<field> presence{};
 
-    /// Equality compares the typed fields only, not `raw`.
+    /// Equality compares the typed fields only, not `raw` nor `presence`.
     friend bool operator==(const task_with_turns& a, const task_with_turns& b)
     {
         return a.task == b.task && a.turns == b.turns && a.has_turns == b.has_turns;
@@ -156,9 +278,13 @@ struct task_with_turns {
 
 /// `GET /api/tasks/{taskId}/turns`: `{taskId, items}`; `items` is required.
 struct task_turn_list {
+    enum class field : std::uint8_t { task_id };
+    static constexpr std::array<std::string_view, 1> field_names{"taskId"};
+
     std::string task_id;
     std::vector<turn> items;
     boost::json::object raw;
+    field_presence<field> presence{};
 
     friend bool operator==(const task_turn_list& a, const task_turn_list& b)
     {
@@ -166,10 +292,15 @@ struct task_turn_list {
     }
 };
 
-/// `DELETE /api/tasks/{taskId}`: `{archived}`.
+/// `DELETE /api/tasks/{taskId}`: `{archived}`. A null or absent `archived`
+/// reads as false; `presence` tells it from an explicit false.
 struct delete_task_response {
+    enum class field : std::uint8_t { archived };
+    static constexpr std::array<std::string_view, 1> field_names{"archived"};
+
     bool archived = false;
     boost::json::object raw;
+    field_presence<field> presence{};
 
     friend bool operator==(const delete_task_response& a, const delete_task_response& b)
     {
@@ -179,33 +310,86 @@ struct delete_task_response {
 
 /// One content part of a run output message (`output[].content[]`).
 struct run_content {
+    enum class field : std::uint8_t { type, text };
+    static constexpr std::array<std::string_view, 2> field_names{"type", "text"};
+
     std::string type;
     std::string text;
+    field_presence<field> presence{};
 
-    friend bool operator==(const run_content&, const run_content&) = default;
+    friend bool operator==(const run_content& a, const run_content& b)
+    {
+        return a.type == b.type && a.text == b.text;
+    }
 };
 
 /// One message of a run's `output`.
 struct run_message {
+    enum class field : std::uint8_t { role, content };
+    static constexpr std::array<std::string_view, 2> field_names{"role", "content"};
+
     std::string role;
     std::vector<run_content> content;
+    field_presence<field> presence{};
 
-    friend bool operator==(const run_message&, const run_message&) = default;
+    friend bool operator==(const run_message& a, const run_message& b)
+    {
+        return a.role == b.role && a.content == b.content;
+    }
 };
 
 /// `usage` of a run.
 struct run_usage {
-    std::optional<std::int64_t> duration_ms;
+    enum class field : std::uint8_t { duration_ms };
+    static constexpr std::array<std::string_view, 1> field_names{"durationMs"};
 
-    friend bool operator==(const run_usage&, const run_usage&) = default;
+    std::optional<std::int64_t> duration_ms;
+    field_presence<field> presence{};
+
+    friend bool operator==(const run_usage& a, const run_usage& b) { return a.duration_ms == b.duration_ms; }
 };
 
 /// The create response: the "worker run" object of the official SDKs
 /// (API.md "The create response"). It carries no task id; the client returns
-/// the id it sent beside it. Every field is optional on the wire, and null
-/// reads as absent (the default); loosely typed parts (sources, messages, metadata, error,
+/// the id it sent beside it. Every field may be null or absent (see
+/// `presence`); loosely typed parts (sources, messages, metadata, error,
 /// incomplete_details) are kept as JSON.
 struct run_result {
+    enum class field : std::uint8_t {
+        id,
+        object,
+        status,
+        running,
+        output_text,
+        output,
+        structured_output,
+        files,
+        sources,
+        messages,
+        metadata,
+        url,
+        created_at,
+        usage,
+        error,
+        incomplete_details,
+    };
+    static constexpr std::array<std::string_view, 16> field_names{"id",
+                                                                  "object",
+                                                                  "status",
+                                                                  "running",
+                                                                  "output_text",
+                                                                  "output",
+                                                                  "structured_output",
+                                                                  "files",
+                                                                  "sources",
+                                                                  "messages",
+                                                                  "metadata",
+                                                                  "url",
+                                                                  "created_at",
+                                                                  "usage",
+                                                                  "error",
+                                                                  "incomplete_details"};
+
     std::string id;
     std::string object; ///< "worker"
     open_enum<run_status> status;
@@ -223,8 +407,9 @@ struct run_result {
     boost::json::value error;              ///< null when none
     boost::json::value incomplete_details; ///< null when none
     boost::json::object raw;
+    field_presence<field> presence{};
 
-    /// Equality compares the typed fields only, not `raw`.
+    /// Equality compares the typed fields only, not `raw` nor `presence`.
     friend bool operator==(const run_result& a, const run_result& b)
     {
         return a.id == b.id && a.object == b.object && a.status == b.status && a.running == b.running &&

@@ -131,6 +131,8 @@ void service::handle_create(const http_request& req, std::string_view key, fault
         ++counters_.tasks_created;
     }
     ++counters_.posts;
+    if (d.null_fields)
+        task->null_fields = true;
     if (d.get_fault != fault_kind::none) {
         task->get_fault = d.get_fault;
         task->get_fault_left = d.get_fault_count;

@@ -85,6 +85,8 @@ void apply_word(std::string_view w, directives& d)
         parse_fault_spec(rest, d.post_fault, d.post_fault_count);
     } else if (starts_with(w, "#get-fault:", rest)) {
         parse_fault_spec(rest, d.get_fault, d.get_fault_count);
+    } else if (w == "#null-fields") {
+        d.null_fields = true;
     }
 }
 

@@ -108,7 +108,10 @@ void write_task(json_writer& w, const task_record& task, const task_view& v, con
     w.key("createdByUserId").str(ctx.user_id);
     w.key("organizationId").str(ctx.organization_id);
     w.key("status").str(v.status);
-    w.key("title").str(task.title);
+    if (task.null_fields)
+        w.key("title").null();
+    else
+        w.key("title").str(task.title);
     w.key("totals").begin_object();
     w.key("credits").num(v.credits);
     w.key("durationMs").num(v.duration_ms);
@@ -127,12 +130,19 @@ void write_turn(json_writer& w, const task_record& task, const turn_view& t, con
     w.key("id").str(make_turn_id(ctx.seed, task.id, t.seq));
     w.key("taskId").str(task.id);
     w.key("seq").num(t.seq);
-    w.key("role").str("assistant");
-    w.key("status").str(t.status);
-    // The POST's input belongs to the run's first turn (the message the
-    // worker answers); the worker's further turns carry none.
-    w.key("input").str(t.index == 0 ? std::string_view(t.run->input) : std::string_view());
-    w.key("outputText").str(t.text());
+    if (task.null_fields) {
+        w.key("role").null();
+        w.key("status").str(t.status);
+        w.key("input").null();
+        w.key("outputText").null();
+    } else {
+        w.key("role").str("assistant");
+        w.key("status").str(t.status);
+        // The POST's input belongs to the run's first turn (the message the
+        // worker answers); the worker's further turns carry none.
+        w.key("input").str(t.index == 0 ? std::string_view(t.run->input) : std::string_view());
+        w.key("outputText").str(t.text());
+    }
     w.key("structuredOutput").null();
     w.key("credits").num(t.credits);
     w.key("durationMs").num(t.duration_ms);

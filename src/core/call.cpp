@@ -119,15 +119,7 @@ void client_impl::log(log_level lv, std::string_view line) const
 
 std::string client_impl::task_path(std::string_view id, std::string_view suffix) const
 {
-    std::string p = opts_.ep.path_prefix;
-    p += "/api/tasks/";
-    if (id == "." || id == "..") // dot segments would be resolved away by the server
-        for (std::size_t i = 0; i < id.size(); ++i)
-            p += "%2E";
-    else
-        http::append_segment(p, id);
-    p += suffix;
-    return p;
+    return http::task_path(opts_.ep.path_prefix, id, suffix);
 }
 
 asio::awaitable<std::optional<bool>> client_impl::probe_visible(const post_probe& p,
@@ -164,7 +156,17 @@ asio::awaitable<std::optional<bool>> client_impl::probe_visible(const post_probe
         }
         t.turns = std::move(list.value.items);
     }
-    co_return count_matching_turns(t, p.input) > p.matching_before;
+    if (count_matching_turns(t, p.input) > p.matching_before)
+        co_return true;
+    // A turn whose input arrived null or absent may be this very follow-up:
+    // resending could duplicate it.
+    for (const auto& tu : t.turns)
+        if (!tu.presence.has_value(turn::field::input)) {
+            why = "could not check whether the follow-up arrived: turn " + std::to_string(tu.seq) +
+                  " came without its input";
+            co_return std::nullopt;
+        }
+    co_return false;
 }
 
 std::size_t count_matching_turns(const task_with_turns& t, std::string_view input)

@@ -2,6 +2,8 @@
 // keep-alive connection pool. A light header: no Beast, no OpenSSL.
 #pragma once
 
+#include "http/url.hpp"
+
 #include <handinger/options.hpp>
 
 #include <boost/asio/any_io_executor.hpp>
@@ -18,23 +20,6 @@
 namespace handinger::detail::http {
 
 using clock = std::chrono::steady_clock;
-
-/// Where requests go, from the base URL.
-struct endpoint {
-    bool tls = true;
-    std::string host;        ///< name or address, no brackets
-    std::string port;        ///< decimal
-    std::string path_prefix; ///< "" or "/prefix" without trailing slash
-    std::string host_header; ///< Host header value (host[:port] when not default)
-};
-
-/// Parses a base URL ("https://handinger.com", "http://127.0.0.1:8080/x").
-/// On failure returns false and sets `what`.
-bool parse_base_url(std::string_view url, endpoint& out, std::string& what);
-
-/// Appends `s` to `out` percent-encoded as one path segment (everything but
-/// RFC 3986 unreserved characters is encoded, so '/' cannot split it).
-void append_segment(std::string& out, std::string_view s);
 
 struct transport_options {
     std::size_t pool_size = 64;

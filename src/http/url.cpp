@@ -1,4 +1,4 @@
-#include "http/transport.hpp"
+#include "http/url.hpp"
 
 #include <boost/url/parse.hpp>
 #include <boost/url/url_view.hpp>
@@ -34,6 +34,14 @@ bool parse_base_url(std::string_view text, endpoint& out, std::string& what)
     }
     out.host = u.host_type() == boost::urls::host_type::ipv6 ? std::string(u.encoded_host_address())
                                                              : std::string(u.host());
+    // The host goes to the resolver, SNI and the certificate check as a C
+    // string: a NUL (from "%00") would cut it short there, and no control
+    // character or space belongs in a host name.
+    for (unsigned char c : out.host)
+        if (c < 0x20 || c == 0x7f || c == ' ') {
+            what = "base URL \"" + std::string(text) + "\" has an invalid host";
+            return false;
+        }
     const char* default_port = out.tls ? "443" : "80";
     if (u.has_port()) {
         // port_number() wraps values over 65535: check the text itself.
@@ -52,6 +60,13 @@ bool parse_base_url(std::string_view text, endpoint& out, std::string& what)
     if (out.port == default_port && u.has_port())
         out.host_header = std::string(u.encoded_host());
     std::string path(u.encoded_path());
+    // Boost.URL 1.81 reads "http://1.2.3.4x/p" as host 1.2.3.4 and path
+    // "x/p" (an IPv4 address that only starts the host name): after an
+    // authority, a path is empty or starts with '/'.
+    if (!path.empty() && path.front() != '/') {
+        what = "base URL \"" + std::string(text) + "\" has an invalid host or port";
+        return false;
+    }
     while (!path.empty() && path.back() == '/')
         path.pop_back();
     out.path_prefix = path;
@@ -72,6 +87,19 @@ void append_segment(std::string& out, std::string_view s)
             out.push_back(hex[ch & 15]);
         }
     }
+}
+
+std::string task_path(std::string_view prefix, std::string_view id, std::string_view suffix)
+{
+    std::string p(prefix);
+    p += "/api/tasks/";
+    if (id == "." || id == "..") // dot segments would be resolved away by the server
+        for (std::size_t i = 0; i < id.size(); ++i)
+            p += "%2E";
+    else
+        append_segment(p, id);
+    p += suffix;
+    return p;
 }
 
 } // namespace handinger::detail::http

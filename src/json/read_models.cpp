@@ -23,64 +23,79 @@ bool read_value(const json::value& v, create_task_params& out, const json_path& 
                     .ok();
 }
 
+// The strict fields (req) are the ones the library's logic depends on:
+// task.id and task.status (waiting, watching, a recovered create's result),
+// turn.id, turn.seq and turn.status (the watcher's diff and order, a turn's
+// life), task_with_turns.task and task_turn_list.items (the payload). Every
+// other field is tolerant (tol): null or absent reads as its unset value and
+// is recorded in the model's `presence`.
+
 bool read_value(const json::value& v, task_totals& out, const json_path& at, std::string& what)
 {
+    using F = task_totals::field;
+    auto& p = out.presence;
     const auto* o = as_object(v, at, what);
     return o && object_reader(*o, at, what)
-                    .opt("credits", out.credits)
-                    .opt("durationMs", out.duration_ms)
-                    .opt("turnCount", out.turn_count)
+                    .tol("credits", out.credits, p, F::credits)
+                    .tol("durationMs", out.duration_ms, p, F::duration_ms)
+                    .tol("turnCount", out.turn_count, p, F::turn_count)
                     .ok();
 }
 
 bool read_value(const json::value& v, task& out, const json_path& at, std::string& what)
 {
+    using F = task::field;
+    auto& p = out.presence;
     const auto* o = as_object(v, at, what);
     return o && object_reader(*o, at, what)
                     .req("id", out.id)
-                    .opt("completedAt", out.completed_at)
-                    .opt("createdAt", out.created_at)
-                    .opt("createdByUserId", out.created_by_user_id)
-                    .opt("organizationId", out.organization_id)
+                    .tol("completedAt", out.completed_at, p, F::completed_at)
+                    .tol("createdAt", out.created_at, p, F::created_at)
+                    .tol("createdByUserId", out.created_by_user_id, p, F::created_by_user_id)
+                    .tol("organizationId", out.organization_id, p, F::organization_id)
                     .req("status", out.status)
-                    .opt("title", out.title)
-                    .opt("totals", out.totals)
-                    .opt("triggeredBy", out.triggered_by)
-                    .opt("url", out.url)
-                    .opt("workerId", out.worker_id)
+                    .tol("title", out.title, p, F::title)
+                    .tol("totals", out.totals, p, F::totals)
+                    .tol("triggeredBy", out.triggered_by, p, F::triggered_by)
+                    .tol("url", out.url, p, F::url)
+                    .tol("workerId", out.worker_id, p, F::worker_id)
                     .ok();
 }
 
 bool read_value(const json::value& v, turn_file& out, const json_path& at, std::string& what)
 {
+    using F = turn_file::field;
+    auto& p = out.presence;
     const auto* o = as_object(v, at, what);
     return o && object_reader(*o, at, what)
-                    .opt("filename", out.filename)
-                    .opt("mediaType", out.media_type)
-                    .opt("url", out.url)
-                    .opt("size", out.size)
+                    .tol("filename", out.filename, p, F::filename)
+                    .tol("mediaType", out.media_type, p, F::media_type)
+                    .tol("url", out.url, p, F::url)
+                    .tol("size", out.size, p, F::size)
                     .ok();
 }
 
 bool read_value(const json::value& v, turn& out, const json_path& at, std::string& what)
 {
+    using F = turn::field;
+    auto& p = out.presence;
     const auto* o = as_object(v, at, what);
     return o && object_reader(*o, at, what)
                     .req("id", out.id)
-                    .opt("taskId", out.task_id)
+                    .tol("taskId", out.task_id, p, F::task_id)
                     .req("seq", out.seq)
-                    .opt("role", out.role)
-                    .opt("status", out.status)
-                    .opt("input", out.input)
-                    .opt("outputText", out.output_text)
-                    .opt("structuredOutput", out.structured_output)
-                    .opt("credits", out.credits)
-                    .opt("durationMs", out.duration_ms)
-                    .opt("inputTokens", out.input_tokens)
-                    .opt("outputTokens", out.output_tokens)
-                    .opt("startedAt", out.started_at)
-                    .opt("completedAt", out.completed_at)
-                    .opt("files", out.files)
+                    .tol("role", out.role, p, F::role)
+                    .req("status", out.status)
+                    .tol("input", out.input, p, F::input)
+                    .tol("outputText", out.output_text, p, F::output_text)
+                    .tol("structuredOutput", out.structured_output, p, F::structured_output)
+                    .tol("credits", out.credits, p, F::credits)
+                    .tol("durationMs", out.duration_ms, p, F::duration_ms)
+                    .tol("inputTokens", out.input_tokens, p, F::input_tokens)
+                    .tol("outputTokens", out.output_tokens, p, F::output_tokens)
+                    .tol("startedAt", out.started_at, p, F::started_at)
+                    .tol("completedAt", out.completed_at, p, F::completed_at)
+                    .tol("files", out.files, p, F::files)
                     .ok();
 }
 
@@ -89,64 +104,86 @@ bool read_value(const json::value& v, task_with_turns& out, const json_path& at,
     const auto* o = as_object(v, at, what);
     if (!o)
         return false;
-    // An absent "turns" is a valid answer of newer services: the caller then
-    // asks /turns. A present one must be an array (null is an error).
-    out.has_turns = o->contains("turns");
-    return object_reader(*o, at, what).req("task", out.task).opt("turns", out.turns).ok();
+    // Without a "turns" array (absent: the `{task}` answer of newer
+    // services; or null) the caller asks /turns.
+    bool ok = object_reader(*o, at, what)
+                  .req("task", out.task)
+                  .tol("turns", out.turns, out.presence, task_with_turns::field::turns)
+                  .ok();
+    out.has_turns = out.presence.has_value(task_with_turns::field::turns);
+    return ok;
 }
 
 bool read_value(const json::value& v, task_turn_list& out, const json_path& at, std::string& what)
 {
     const auto* o = as_object(v, at, what);
-    return o && object_reader(*o, at, what).opt("taskId", out.task_id).req("items", out.items).ok();
+    return o && object_reader(*o, at, what)
+                    .tol("taskId", out.task_id, out.presence, task_turn_list::field::task_id)
+                    .req("items", out.items)
+                    .ok();
 }
 
 bool read_value(const json::value& v, delete_task_response& out, const json_path& at, std::string& what)
 {
     const auto* o = as_object(v, at, what);
-    return o && object_reader(*o, at, what).opt("archived", out.archived).ok();
+    return o && object_reader(*o, at, what)
+                    .tol("archived", out.archived, out.presence, delete_task_response::field::archived)
+                    .ok();
 }
 
 bool read_value(const json::value& v, run_content& out, const json_path& at, std::string& what)
 {
+    using F = run_content::field;
     const auto* o = as_object(v, at, what);
-    return o && object_reader(*o, at, what).opt("type", out.type).opt("text", out.text).ok();
+    return o && object_reader(*o, at, what)
+                    .tol("type", out.type, out.presence, F::type)
+                    .tol("text", out.text, out.presence, F::text)
+                    .ok();
 }
 
 bool read_value(const json::value& v, run_message& out, const json_path& at, std::string& what)
 {
+    using F = run_message::field;
     const auto* o = as_object(v, at, what);
-    return o && object_reader(*o, at, what).opt("role", out.role).opt("content", out.content).ok();
+    return o && object_reader(*o, at, what)
+                    .tol("role", out.role, out.presence, F::role)
+                    .tol("content", out.content, out.presence, F::content)
+                    .ok();
 }
 
 bool read_value(const json::value& v, run_usage& out, const json_path& at, std::string& what)
 {
     const auto* o = as_object(v, at, what);
-    return o && object_reader(*o, at, what).opt("durationMs", out.duration_ms).ok();
+    return o && object_reader(*o, at, what)
+                    .tol("durationMs", out.duration_ms, out.presence, run_usage::field::duration_ms)
+                    .ok();
 }
 
-// Every field of the run object may be absent or null (the official SDKs type
-// it loosely); only a value of the wrong type is an error.
+// Every field of the run object is tolerant (the official SDKs type it
+// loosely, and the library only hands it to the caller); only a value of
+// the wrong type is an error.
 bool read_value(const json::value& v, run_result& out, const json_path& at, std::string& what)
 {
+    using F = run_result::field;
+    auto& p = out.presence;
     const auto* o = as_object(v, at, what);
     return o && object_reader(*o, at, what)
-                    .loose("id", out.id)
-                    .loose("object", out.object)
-                    .loose("status", out.status)
-                    .loose("running", out.running)
-                    .loose("output_text", out.output_text)
-                    .loose("output", out.output)
-                    .opt("structured_output", out.structured_output)
-                    .loose("files", out.files)
-                    .loose("sources", out.sources)
-                    .loose("messages", out.messages)
-                    .loose("metadata", out.metadata)
-                    .loose("url", out.url)
-                    .opt("created_at", out.created_at)
-                    .loose("usage", out.usage)
-                    .opt("error", out.error)
-                    .opt("incomplete_details", out.incomplete_details)
+                    .tol("id", out.id, p, F::id)
+                    .tol("object", out.object, p, F::object)
+                    .tol("status", out.status, p, F::status)
+                    .tol("running", out.running, p, F::running)
+                    .tol("output_text", out.output_text, p, F::output_text)
+                    .tol("output", out.output, p, F::output)
+                    .tol("structured_output", out.structured_output, p, F::structured_output)
+                    .tol("files", out.files, p, F::files)
+                    .tol("sources", out.sources, p, F::sources)
+                    .tol("messages", out.messages, p, F::messages)
+                    .tol("metadata", out.metadata, p, F::metadata)
+                    .tol("url", out.url, p, F::url)
+                    .tol("created_at", out.created_at, p, F::created_at)
+                    .tol("usage", out.usage, p, F::usage)
+                    .tol("error", out.error, p, F::error)
+                    .tol("incomplete_details", out.incomplete_details, p, F::incomplete_details)
                     .ok();
 }
 

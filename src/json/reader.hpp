@@ -114,6 +114,40 @@ bool read_value(const json::value& v, std::vector<T>& out, const json_path& at, 
     return true;
 }
 
+/// The value a tolerant field holds when it arrived null or absent: T{},
+/// except an open_enum, which is `unknown` with an empty raw string (the
+/// service did not say; its default would claim the first enumerator).
+template <class T>
+void set_unset(T& out)
+{
+    out = T{};
+}
+
+template <class E>
+void set_unset(open_enum<E>& out)
+{
+    out = open_enum<E>::from_string({});
+}
+
+/// Whether x holds its unset value (by value: a nested model's own presence
+/// is not looked at).
+template <class T>
+bool is_unset(const T& x)
+{
+    return x == T{};
+}
+
+template <class E>
+bool is_unset(const open_enum<E>& x)
+{
+    return !x.known() && x.str().empty();
+}
+
+inline bool is_unset(const json::value& x)
+{
+    return x.is_null();
+}
+
 /// The value of `key` in `o`, or null. The search starts where the last one
 /// ended (`hint`) and wraps around: fields read in the order the document
 /// has them are found at the first comparison each, where a search from
@@ -168,16 +202,20 @@ public:
         return *this;
     }
 
-    /// A field that may be absent or null; out then keeps its default. For
-    /// the loosely specified run object, where a null "metadata" or "sources"
-    /// must not fail a create that the service carried out.
-    template <class T>
-    object_reader& loose(std::string_view key, T& out)
+    /// A tolerant field: absent or null, out is set to its unset value and
+    /// the field's state recorded in `presence`; any other value must be a T.
+    template <class T, class F>
+    object_reader& tol(std::string_view key, T& out, field_presence<F>& presence, F field)
     {
         if (ok_) {
-            if (const json::value* v = find_from(o_, key, hint_); v && !v->is_null()) {
+            const json::value* v = find_from(o_, key, hint_);
+            if (!v || v->is_null()) {
+                set_unset(out);
+                presence.set(field, v ? field_state::null : field_state::absent);
+            } else {
                 json_path child{&at_, key};
                 ok_ = read_value(*v, out, child, what_);
+                presence.set(field, field_state::value);
             }
         }
         return *this;

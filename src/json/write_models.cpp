@@ -1,7 +1,11 @@
 // Writing the models with their wire names. The request body
 // (create_task_params) leaves absent optionals out; the response models write
 // a null where the service would send null, so that what this library writes
-// (for the simulator, for logs) reads back as the same model.
+// (for the simulator, for logs) reads back as the same model. A tolerant
+// field that still holds the unset value it was read as is written as it
+// arrived: null, or left out when it was absent.
+#include "json/reader.hpp"
+
 #include <handinger/json.hpp>
 
 #include <boost/json/monotonic_resource.hpp>
@@ -57,6 +61,72 @@ void put_array(json::object& o, json::string_view key, const std::vector<T>& xs)
     o.emplace(key, std::move(a));
 }
 
+template <class T>
+void put_value(json::object& o, json::string_view key, const T& v)
+{
+    o.emplace(key, json::value_from(v, o.storage()));
+}
+
+template <class T>
+void put_value(json::object& o, json::string_view key, const std::optional<T>& v)
+{
+    put_nullable(o, key, v);
+}
+
+template <class T>
+void put_value(json::object& o, json::string_view key, const std::vector<T>& v)
+{
+    put_array(o, key, v);
+}
+
+template <class E>
+void put_value(json::object& o, json::string_view key, const open_enum<E>& v)
+{
+    o.emplace(key, wire(v));
+}
+
+void put_value(json::object& o, json::string_view key, const json::value& v)
+{
+    o.emplace(key, json::value(v, o.storage()));
+}
+
+void put_value(json::object& o, json::string_view key, const json::object& v)
+{
+    o.emplace(key, json::value(v, o.storage()));
+}
+
+void put_value(json::object& o, json::string_view key, const json::array& v)
+{
+    o.emplace(key, json::value(v, o.storage()));
+}
+
+/// Writes one field of a model: its value, or, while it holds the unset value
+/// it was read as, what arrived (null, or nothing for absent).
+template <class Model, class T>
+void put(json::object& o, const Model& m, typename Model::field f, const T& v)
+{
+    const json::string_view key = Model::field_names[static_cast<std::size_t>(f)];
+    const field_state st = m.presence[f];
+    if (st != field_state::value && detail::is_unset(v)) {
+        if (st == field_state::null)
+            o.emplace(key, nullptr);
+        return;
+    }
+    put_value(o, key, v);
+}
+
+/// The same for an optional key (`size?`, `durationMs?`): left out while
+/// empty, unless it arrived as null.
+template <class Model, class T>
+void put_optional_key(json::object& o, const Model& m, typename Model::field f, const std::optional<T>& v)
+{
+    const json::string_view key = Model::field_names[static_cast<std::size_t>(f)];
+    if (v)
+        o.emplace(key, json::value_from(*v, o.storage()));
+    else if (m.presence.is_null(f))
+        o.emplace(key, nullptr);
+}
+
 } // namespace
 
 void tag_invoke(json::value_from_tag, json::value& jv, const create_task_params& v)
@@ -71,116 +141,124 @@ void tag_invoke(json::value_from_tag, json::value& jv, const create_task_params&
 
 void tag_invoke(json::value_from_tag, json::value& jv, const task_totals& v)
 {
+    using F = task_totals::field;
     json::object& o = make_object(jv, 3);
-    o.emplace("credits", v.credits);
-    o.emplace("durationMs", v.duration_ms);
-    o.emplace("turnCount", v.turn_count);
+    put(o, v, F::credits, v.credits);
+    put(o, v, F::duration_ms, v.duration_ms);
+    put(o, v, F::turn_count, v.turn_count);
 }
 
 void tag_invoke(json::value_from_tag, json::value& jv, const task& v)
 {
+    using F = task::field;
     json::object& o = make_object(jv, 11);
     o.emplace("id", v.id);
-    put_nullable(o, "completedAt", v.completed_at);
-    o.emplace("createdAt", v.created_at);
-    put_nullable(o, "createdByUserId", v.created_by_user_id);
-    o.emplace("organizationId", v.organization_id);
+    put(o, v, F::completed_at, v.completed_at);
+    put(o, v, F::created_at, v.created_at);
+    put(o, v, F::created_by_user_id, v.created_by_user_id);
+    put(o, v, F::organization_id, v.organization_id);
     o.emplace("status", wire(v.status));
-    o.emplace("title", v.title);
-    o.emplace("totals", json::value_from(v.totals, o.storage()));
-    o.emplace("triggeredBy", wire(v.triggered_by));
-    o.emplace("url", v.url);
-    o.emplace("workerId", v.worker_id);
+    put(o, v, F::title, v.title);
+    put(o, v, F::totals, v.totals);
+    put(o, v, F::triggered_by, v.triggered_by);
+    put(o, v, F::url, v.url);
+    put(o, v, F::worker_id, v.worker_id);
 }
 
 void tag_invoke(json::value_from_tag, json::value& jv, const turn_file& v)
 {
+    using F = turn_file::field;
     json::object& o = make_object(jv, 4);
-    put_nullable(o, "filename", v.filename);
-    o.emplace("mediaType", v.media_type);
-    o.emplace("url", v.url);
-    put_optional(o, "size", v.size); // `size?`: the service leaves it out
+    put(o, v, F::filename, v.filename);
+    put(o, v, F::media_type, v.media_type);
+    put(o, v, F::url, v.url);
+    put_optional_key(o, v, F::size, v.size); // `size?`: the service leaves it out
 }
 
 void tag_invoke(json::value_from_tag, json::value& jv, const turn& v)
 {
+    using F = turn::field;
     json::object& o = make_object(jv, 15);
     o.emplace("id", v.id);
-    o.emplace("taskId", v.task_id);
+    put(o, v, F::task_id, v.task_id);
     o.emplace("seq", v.seq);
-    o.emplace("role", v.role);
+    put(o, v, F::role, v.role);
     o.emplace("status", wire(v.status));
-    o.emplace("input", v.input);
-    o.emplace("outputText", v.output_text);
-    put_nullable(o, "structuredOutput", v.structured_output);
-    o.emplace("credits", v.credits);
-    o.emplace("durationMs", v.duration_ms);
-    o.emplace("inputTokens", v.input_tokens);
-    o.emplace("outputTokens", v.output_tokens);
-    o.emplace("startedAt", v.started_at);
-    put_nullable(o, "completedAt", v.completed_at);
-    put_array(o, "files", v.files);
+    put(o, v, F::input, v.input);
+    put(o, v, F::output_text, v.output_text);
+    put(o, v, F::structured_output, v.structured_output);
+    put(o, v, F::credits, v.credits);
+    put(o, v, F::duration_ms, v.duration_ms);
+    put(o, v, F::input_tokens, v.input_tokens);
+    put(o, v, F::output_tokens, v.output_tokens);
+    put(o, v, F::started_at, v.started_at);
+    put(o, v, F::completed_at, v.completed_at);
+    put(o, v, F::files, v.files);
 }
 
 void tag_invoke(json::value_from_tag, json::value& jv, const task_with_turns& v)
 {
     json::object& o = make_object(jv, 2);
     o.emplace("task", json::value_from(v.task, o.storage()));
-    // The `{task}` shape of newer services: no key at all.
+    // The `{task}` shape of newer services: no key at all (or null, when
+    // that is what arrived).
     if (v.has_turns)
         put_array(o, "turns", v.turns);
+    else if (v.presence.is_null(task_with_turns::field::turns))
+        o.emplace("turns", nullptr);
 }
 
 void tag_invoke(json::value_from_tag, json::value& jv, const task_turn_list& v)
 {
     json::object& o = make_object(jv, 2);
-    o.emplace("taskId", v.task_id);
+    put(o, v, task_turn_list::field::task_id, v.task_id);
     put_array(o, "items", v.items);
 }
 
 void tag_invoke(json::value_from_tag, json::value& jv, const delete_task_response& v)
 {
-    make_object(jv, 1).emplace("archived", v.archived);
+    put(make_object(jv, 1), v, delete_task_response::field::archived, v.archived);
 }
 
 void tag_invoke(json::value_from_tag, json::value& jv, const run_content& v)
 {
     json::object& o = make_object(jv, 2);
-    o.emplace("type", v.type);
-    o.emplace("text", v.text);
+    put(o, v, run_content::field::type, v.type);
+    put(o, v, run_content::field::text, v.text);
 }
 
 void tag_invoke(json::value_from_tag, json::value& jv, const run_message& v)
 {
     json::object& o = make_object(jv, 2);
-    o.emplace("role", v.role);
-    put_array(o, "content", v.content);
+    put(o, v, run_message::field::role, v.role);
+    put(o, v, run_message::field::content, v.content);
 }
 
 void tag_invoke(json::value_from_tag, json::value& jv, const run_usage& v)
 {
-    put_optional(make_object(jv, 1), "durationMs", v.duration_ms); // `durationMs?`
+    put_optional_key(make_object(jv, 1), v, run_usage::field::duration_ms, v.duration_ms); // `durationMs?`
 }
 
 void tag_invoke(json::value_from_tag, json::value& jv, const run_result& v)
 {
+    using F = run_result::field;
     json::object& o = make_object(jv, 16);
-    o.emplace("id", v.id);
-    o.emplace("object", v.object);
-    o.emplace("status", wire(v.status));
-    o.emplace("running", v.running);
-    o.emplace("output_text", v.output_text);
-    put_array(o, "output", v.output);
-    put_nullable(o, "structured_output", v.structured_output);
-    put_array(o, "files", v.files);
-    o.emplace("sources", json::value(v.sources, o.storage()));
-    o.emplace("messages", json::value(v.messages, o.storage()));
-    o.emplace("metadata", json::value(v.metadata, o.storage()));
-    o.emplace("url", v.url);
-    put_nullable(o, "created_at", v.created_at);
-    o.emplace("usage", json::value_from(v.usage, o.storage()));
-    o.emplace("error", json::value(v.error, o.storage()));
-    o.emplace("incomplete_details", json::value(v.incomplete_details, o.storage()));
+    put(o, v, F::id, v.id);
+    put(o, v, F::object, v.object);
+    put(o, v, F::status, v.status);
+    put(o, v, F::running, v.running);
+    put(o, v, F::output_text, v.output_text);
+    put(o, v, F::output, v.output);
+    put(o, v, F::structured_output, v.structured_output);
+    put(o, v, F::files, v.files);
+    put(o, v, F::sources, v.sources);
+    put(o, v, F::messages, v.messages);
+    put(o, v, F::metadata, v.metadata);
+    put(o, v, F::url, v.url);
+    put(o, v, F::created_at, v.created_at);
+    put(o, v, F::usage, v.usage);
+    put(o, v, F::error, v.error);
+    put(o, v, F::incomplete_details, v.incomplete_details);
 }
 
 template <class T>

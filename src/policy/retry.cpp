@@ -6,6 +6,7 @@
 #include <cctype>
 #include <charconv>
 #include <cmath>
+#include <cstdint>
 #include <cstring>
 #include <ctime>
 
@@ -181,7 +182,12 @@ std::optional<std::chrono::system_clock::time_point> parse_http_date(std::string
     std::time_t t = timegm(&tm);
     if (t == static_cast<std::time_t>(-1))
         return std::nullopt;
-    return std::chrono::system_clock::from_time_t(t);
+    // system_clock counts nanoseconds in 64 bits (years 1678 to 2261):
+    // from_time_t would overflow for a date outside.
+    using sys = std::chrono::system_clock;
+    constexpr auto lo = std::chrono::duration_cast<std::chrono::seconds>(sys::duration::min()).count() + 1;
+    constexpr auto hi = std::chrono::duration_cast<std::chrono::seconds>(sys::duration::max()).count() - 1;
+    return sys::from_time_t(std::clamp<std::time_t>(t, lo, hi));
 }
 
 std::optional<milliseconds> retry_after_delay(std::string_view retry_after_ms, std::string_view retry_after,
@@ -194,10 +200,18 @@ std::optional<milliseconds> retry_after_delay(std::string_view retry_after_ms, s
     if (auto secs = parse_non_negative(retry_after))
         return cap(*secs * 1000.0);
     if (auto when = parse_http_date(retry_after)) {
-        auto d = std::chrono::duration_cast<milliseconds>(*when - now);
-        if (d.count() < 0)
+        if (*when <= now)
             return milliseconds(0);
-        return std::min(d, max_retry_after);
+        // when - now could overflow (a date near either end of the clock's
+        // range): the difference of the counts, which is positive, fits in
+        // an unsigned one.
+        using duration = std::chrono::system_clock::duration;
+        const std::uint64_t diff = static_cast<std::uint64_t>(when->time_since_epoch().count()) -
+                                   static_cast<std::uint64_t>(now.time_since_epoch().count());
+        constexpr auto max = static_cast<std::uint64_t>(duration(max_retry_after).count());
+        if (diff >= max)
+            return max_retry_after;
+        return std::chrono::duration_cast<milliseconds>(duration(static_cast<duration::rep>(diff)));
     }
     return std::nullopt;
 }

@@ -55,7 +55,8 @@ std::optional<milliseconds> retry_after_delay(std::string_view retry_after_ms, s
 /// already made.
 milliseconds backoff_delay(int retries_done, double random01);
 
-/// Parses an HTTP date (IMF-fixdate, RFC 850 or asctime form).
+/// Parses an HTTP date (IMF-fixdate, RFC 850 or asctime form). A date
+/// outside system_clock's range (years 1678 to 2261) is clamped to it.
 std::optional<std::chrono::system_clock::time_point> parse_http_date(std::string_view s);
 
 struct retry_decision {

@@ -126,13 +126,18 @@ bool json_equal(const json::value& a, const json::value& b) noexcept
 
 // turn's operator==, field by field, with json_equal for structuredOutput.
 // The structured bindings stop compiling when turn gains or loses a field,
-// so this cannot silently drift from operator==.
+// so this cannot silently drift from operator==. Like operator==, it leaves
+// out `presence`: a field going from null to absent, or to an empty value,
+// is no change of the turn.
 bool same_turn(const turn& a, const turn& b) noexcept
 {
     const auto& [id, task_id, seq, role, status, input, output_text, structured_output, credits, duration_ms,
-                 input_tokens, output_tokens, started_at, completed_at, files] = a;
+                 input_tokens, output_tokens, started_at, completed_at, files, presence] = a;
     const auto& [id2, task_id2, seq2, role2, status2, input2, output_text2, structured_output2, credits2,
-                 duration_ms2, input_tokens2, output_tokens2, started_at2, completed_at2, files2] = b;
+                 duration_ms2, input_tokens2, output_tokens2, started_at2, completed_at2, files2, presence2] =
+        b;
+    (void)presence;
+    (void)presence2;
     if (seq != seq2 || credits != credits2 || duration_ms != duration_ms2 || input_tokens != input_tokens2 ||
         output_tokens != output_tokens2 || !(status == status2))
         return false;

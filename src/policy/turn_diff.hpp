@@ -30,6 +30,11 @@ namespace handinger::detail {
 /// turns, has_turns == false, therefore emits no turn events.) Each distinct
 /// state emits once: the same snapshot twice emits nothing the second time.
 ///
+/// Fields that arrived null or absent (models.hpp) hold their unset values
+/// and are compared as such; `presence` takes no part: a turn whose
+/// outputText goes from "abc" to null is updated with replaced == true and
+/// an empty text, and back to "abc" is updated with "abc" appended.
+///
 /// Duplicate ids within one snapshot: the last occurrence in list order
 /// wins; earlier ones are ignored as if absent.
 ///

@@ -39,6 +39,8 @@ TEST_CASE("directives: every word, defaults and malformed values")
     CHECK(d.get_fault == fault_kind::no_retry);
     CHECK(d.get_fault_count == 2);
     CHECK(parse_directives("plain text").end == run_end::completed);
+    CHECK(parse_directives("x #null-fields").null_fields);
+    CHECK_FALSE(parse_directives("x #null-fields:1 #nullfields").null_fields);
 
     for (auto k : {fault_kind::http429, fault_kind::http500, fault_kind::http503, fault_kind::reset,
                    fault_kind::lost, fault_kind::stall, fault_kind::truncate, fault_kind::slow,

@@ -19,11 +19,14 @@ std::string with_task_field(std::string_view field, std::string_view value)
            "}}";
 }
 
-// A task_with_turns whose second turn has one extra field.
+// A task_with_turns whose second turn has one extra field (or another
+// status).
 std::string with_turn_field(std::string_view field, std::string_view value)
 {
-    return R"({"task":{"id":"t","status":"running"},"turns":[{"id":"a","seq":1},{"id":"b","seq":2,")" +
-           std::string(field) + "\":" + std::string(value) + "}]}";
+    std::string status = field == "status" ? "" : R"("status":"running",)";
+    return R"({"task":{"id":"t","status":"running"},"turns":[{"id":"a","seq":1,"status":"running"},)"
+           R"({"id":"b","seq":2,)" +
+           status + "\"" + std::string(field) + "\":" + std::string(value) + "}]}";
 }
 
 } // namespace
@@ -37,11 +40,15 @@ TEST_CASE("required fields missing")
           "turns[0].id: missing");
     CHECK(parse_error<task_with_turns>(R"({"task":{"id":"t","status":"running"},"turns":[{"id":"u"}]})") ==
           "turns[0].seq: missing");
+    CHECK(parse_error<task_with_turns>(
+              R"({"task":{"id":"t","status":"running"},"turns":[{"id":"u","seq":1}]})") ==
+          "turns[0].status: missing");
     CHECK(parse_error<task_turn_list>(R"({"taskId":"t"})") == "items: missing");
-    CHECK(parse_error<task_turn_list>(R"({"items":[{"id":"u","seq":0},{"id":"v"}]})") ==
+    CHECK(parse_error<task_turn_list>(R"({"items":[{"id":"u","seq":0,"status":"running"},{"id":"v"}]})") ==
           "items[1].seq: missing");
     CHECK(parse_error<task>(R"({"status":"running"})") == "id: missing");
     CHECK(parse_error<turn>(R"({"id":"u"})") == "seq: missing");
+    CHECK(parse_error<turn>(R"({"id":"u","seq":1})") == "status: missing");
 }
 
 TEST_CASE("the root must be an object")
@@ -70,36 +77,36 @@ TEST_CASE("wrong types in task fields")
           "task.status: expected string, got number");
     CHECK(parse_error<task_with_turns>(with_task_field("completedAt", "false")) ==
           "task.completedAt: expected string, got boolean");
-    CHECK(parse_error<task_with_turns>(with_task_field("createdAt", "null")) ==
-          "task.createdAt: expected string, got null");
+    CHECK(parse_error<task_with_turns>(with_task_field("createdAt", "5")) ==
+          "task.createdAt: expected string, got number");
     CHECK(parse_error<task_with_turns>(with_task_field("createdByUserId", "{}")) ==
           "task.createdByUserId: expected string, got object");
     CHECK(parse_error<task_with_turns>(with_task_field("organizationId", "[]")) ==
           "task.organizationId: expected string, got array");
-    CHECK(parse_error<task_with_turns>(with_task_field("title", "null")) ==
-          "task.title: expected string, got null");
+    CHECK(parse_error<task_with_turns>(with_task_field("title", "[]")) ==
+          "task.title: expected string, got array");
     CHECK(parse_error<task_with_turns>(with_task_field("totals", "[]")) ==
           "task.totals: expected object, got array");
-    CHECK(parse_error<task_with_turns>(with_task_field("totals", "null")) ==
-          "task.totals: expected object, got null");
+    CHECK(parse_error<task_with_turns>(with_task_field("totals", "0")) ==
+          "task.totals: expected object, got number");
     CHECK(parse_error<task_with_turns>(with_task_field("totals", R"({"credits":"5"})")) ==
           "task.totals.credits: expected integer, got string");
-    CHECK(parse_error<task_with_turns>(with_task_field("totals", R"({"durationMs":null})")) ==
-          "task.totals.durationMs: expected integer, got null");
+    CHECK(parse_error<task_with_turns>(with_task_field("totals", R"({"durationMs":[]})")) ==
+          "task.totals.durationMs: expected integer, got array");
     CHECK(parse_error<task_with_turns>(with_task_field("totals", R"({"turnCount":true})")) ==
           "task.totals.turnCount: expected integer, got boolean");
-    CHECK(parse_error<task_with_turns>(with_task_field("triggeredBy", "null")) ==
-          "task.triggeredBy: expected string, got null");
+    CHECK(parse_error<task_with_turns>(with_task_field("triggeredBy", "{}")) ==
+          "task.triggeredBy: expected string, got object");
     CHECK(parse_error<task_with_turns>(with_task_field("url", "1.5")) ==
           "task.url: expected string, got number");
-    CHECK(parse_error<task_with_turns>(with_task_field("workerId", "null")) ==
-          "task.workerId: expected string, got null");
+    CHECK(parse_error<task_with_turns>(with_task_field("workerId", "true")) ==
+          "task.workerId: expected string, got boolean");
 }
 
 TEST_CASE("wrong types in turn fields")
 {
-    CHECK(parse_error<task_with_turns>(R"({"task":{"id":"t","status":"running"},"turns":null})") ==
-          "turns: expected array, got null");
+    CHECK(parse_error<task_with_turns>(R"({"task":{"id":"t","status":"running"},"turns":{}})") ==
+          "turns: expected array, got object");
     CHECK(parse_error<task_with_turns>(R"({"task":{"id":"t","status":"running"},"turns":[1]})") ==
           "turns[0]: expected object, got number");
     CHECK(parse_error<task_with_turns>(with_turn_field("seq", "1.5")) ==
@@ -108,20 +115,20 @@ TEST_CASE("wrong types in turn fields")
           "turns[1].seq: expected integer, got string");
     CHECK(parse_error<task_with_turns>(with_turn_field("taskId", "7")) ==
           "turns[1].taskId: expected string, got number");
-    CHECK(parse_error<task_with_turns>(with_turn_field("role", "null")) ==
-          "turns[1].role: expected string, got null");
+    CHECK(parse_error<task_with_turns>(with_turn_field("role", "1")) ==
+          "turns[1].role: expected string, got number");
     CHECK(parse_error<task_with_turns>(with_turn_field("status", "null")) ==
           "turns[1].status: expected string, got null");
     CHECK(parse_error<task_with_turns>(with_turn_field("input", "[]")) ==
           "turns[1].input: expected string, got array");
-    CHECK(parse_error<task_with_turns>(with_turn_field("outputText", "null")) ==
-          "turns[1].outputText: expected string, got null");
+    CHECK(parse_error<task_with_turns>(with_turn_field("outputText", "false")) ==
+          "turns[1].outputText: expected string, got boolean");
     CHECK(parse_error<task_with_turns>(with_turn_field("structuredOutput", "[1]")) ==
           "turns[1].structuredOutput: expected object, got array");
     CHECK(parse_error<task_with_turns>(with_turn_field("credits", "-0.25")) ==
           "turns[1].credits: expected integer, got number -0.25");
-    CHECK(parse_error<task_with_turns>(with_turn_field("durationMs", "null")) ==
-          "turns[1].durationMs: expected integer, got null");
+    CHECK(parse_error<task_with_turns>(with_turn_field("durationMs", "\"1\"")) ==
+          "turns[1].durationMs: expected integer, got string");
     CHECK(parse_error<task_with_turns>(with_turn_field("inputTokens", "{}")) ==
           "turns[1].inputTokens: expected integer, got object");
     CHECK(parse_error<task_with_turns>(with_turn_field("outputTokens", "\"0\"")) ==
@@ -130,14 +137,14 @@ TEST_CASE("wrong types in turn fields")
           "turns[1].startedAt: expected string, got number");
     CHECK(parse_error<task_with_turns>(with_turn_field("completedAt", "0")) ==
           "turns[1].completedAt: expected string, got number");
-    CHECK(parse_error<task_with_turns>(with_turn_field("files", "null")) ==
-          "turns[1].files: expected array, got null");
+    CHECK(parse_error<task_with_turns>(with_turn_field("files", "{}")) ==
+          "turns[1].files: expected array, got object");
     CHECK(parse_error<task_with_turns>(with_turn_field("files", R"([{"mediaType":"a"},{"mediaType":1}])")) ==
           "turns[1].files[1].mediaType: expected string, got number");
     CHECK(parse_error<task_with_turns>(with_turn_field("files", R"([{"filename":2}])")) ==
           "turns[1].files[0].filename: expected string, got number");
-    CHECK(parse_error<task_with_turns>(with_turn_field("files", R"([{"url":null}])")) ==
-          "turns[1].files[0].url: expected string, got null");
+    CHECK(parse_error<task_with_turns>(with_turn_field("files", R"([{"url":0}])")) ==
+          "turns[1].files[0].url: expected string, got number");
     CHECK(parse_error<task_with_turns>(with_turn_field("files", R"([{"size":"big"}])")) ==
           "turns[1].files[0].size: expected integer, got string");
     CHECK(parse_error<task_with_turns>(with_turn_field("files", R"(["x"])")) ==
@@ -150,8 +157,7 @@ TEST_CASE("wrong types in the other models")
     CHECK(parse_error<task_turn_list>(R"({"items":{}})") == "items: expected array, got object");
     CHECK(parse_error<delete_task_response>(R"({"archived":"yes"})") ==
           "archived: expected boolean, got string");
-    CHECK(parse_error<delete_task_response>(R"({"archived":null})") ==
-          "archived: expected boolean, got null");
+    CHECK(parse_error<delete_task_response>(R"({"archived":1})") == "archived: expected boolean, got number");
     CHECK(parse_error<create_task_params>(R"({"input":null})") == "input: expected string, got null");
     CHECK(parse_error<create_task_params>(R"({"input":"x","budget":1})") ==
           "budget: expected string, got number");
@@ -167,8 +173,8 @@ TEST_CASE("wrong types in the other models")
     CHECK(parse_error<run_result>(R"({"output_text":false})") == "output_text: expected string, got boolean");
     CHECK(parse_error<run_result>(R"({"output":[{"content":[{"text":1}]}]})") ==
           "output[0].content[0].text: expected string, got number");
-    CHECK(parse_error<run_result>(R"({"output":[{"role":"a","content":null}]})") ==
-          "output[0].content: expected array, got null");
+    CHECK(parse_error<run_result>(R"({"output":[{"role":"a","content":"x"}]})") ==
+          "output[0].content: expected array, got string");
     CHECK(parse_error<run_result>(R"({"output":[{"content":[{"type":[]}]}]})") ==
           "output[0].content[0].type: expected string, got array");
     CHECK(parse_error<run_result>(R"({"output":[{"role":3}]})") ==

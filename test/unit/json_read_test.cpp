@@ -91,7 +91,7 @@ TEST_CASE("task_with_turns without a turns key: has_turns is false")
 TEST_CASE("task_turn_list, delete_task_response, create_task_params")
 {
     auto l = parse_json<task_turn_list>(
-        R"({"taskId":"tsk_1","items":[{"id":"trn_1","seq":0},{"id":"trn_2","seq":1,"status":"error"}]})");
+        R"({"taskId":"tsk_1","items":[{"id":"trn_1","seq":0,"status":"running"},{"id":"trn_2","seq":1,"status":"error"}]})");
     CHECK(l.task_id == "tsk_1");
     REQUIRE(l.items.size() == 2);
     CHECK(l.items[0].id == "trn_1");
@@ -102,6 +102,7 @@ TEST_CASE("task_turn_list, delete_task_response, create_task_params")
     CHECK(parse_json<delete_task_response>(R"({"archived":true})").archived);
     CHECK(!parse_json<delete_task_response>(R"({"archived":false})").archived);
     CHECK(!parse_json<delete_task_response>("{}").archived);
+    CHECK(parse_json<delete_task_response>("{}").presence.is_absent(delete_task_response::field::archived));
 
     auto p = parse_json<create_task_params>(
         R"({"input":"hi","budget":"high","taskId":"tsk_1","workerId":"wrk_1"})");
@@ -138,8 +139,11 @@ TEST_CASE("run_result: every field of a realistic create response")
 TEST_CASE("run_result: every field may be absent - the error field keeps any JSON")
 {
     auto r = parse_json<run_result>("{}");
-    CHECK(r == run_result{});
-    CHECK(r.status == run_status::pending);
+    run_result unset;
+    unset.status = open_enum<run_status>::from_string(""); // the service did not say
+    CHECK(r == unset);
+    CHECK(r.status == run_status::unknown);
+    CHECK(r.presence.is_absent(run_result::field::status));
     CHECK(!r.usage.duration_ms);
     CHECK(r.error.is_null());
 
@@ -165,19 +169,19 @@ TEST_CASE("nullable fields: null and absent both read as nullopt")
          [](const task_with_turns& r) { return !r.task.created_by_user_id; }},
         {R"({"task":{"id":"t","status":"running"}})",
          [](const task_with_turns& r) { return !r.task.created_by_user_id; }},
-        {R"({"task":{"id":"t","status":"running"},"turns":[{"id":"u","seq":1,"completedAt":null}]})",
+        {R"({"task":{"id":"t","status":"running"},"turns":[{"id":"u","seq":1,"status":"running","completedAt":null}]})",
          [](const task_with_turns& r) { return !r.turns.at(0).completed_at; }},
-        {R"({"task":{"id":"t","status":"running"},"turns":[{"id":"u","seq":1}]})",
+        {R"({"task":{"id":"t","status":"running"},"turns":[{"id":"u","seq":1,"status":"running"}]})",
          [](const task_with_turns& r) { return !r.turns.at(0).completed_at; }},
-        {R"({"task":{"id":"t","status":"running"},"turns":[{"id":"u","seq":1,"structuredOutput":null}]})",
+        {R"({"task":{"id":"t","status":"running"},"turns":[{"id":"u","seq":1,"status":"running","structuredOutput":null}]})",
          [](const task_with_turns& r) { return !r.turns.at(0).structured_output; }},
-        {R"({"task":{"id":"t","status":"running"},"turns":[{"id":"u","seq":1}]})",
+        {R"({"task":{"id":"t","status":"running"},"turns":[{"id":"u","seq":1,"status":"running"}]})",
          [](const task_with_turns& r) { return !r.turns.at(0).structured_output; }},
-        {R"({"task":{"id":"t","status":"running"},"turns":[{"id":"u","seq":1,"files":[{"filename":null,"size":null}]}]})",
+        {R"({"task":{"id":"t","status":"running"},"turns":[{"id":"u","seq":1,"status":"running","files":[{"filename":null,"size":null}]}]})",
          [](const task_with_turns& r) {
              return !r.turns.at(0).files.at(0).filename && !r.turns[0].files[0].size;
          }},
-        {R"({"task":{"id":"t","status":"running"},"turns":[{"id":"u","seq":1,"files":[{}]}]})",
+        {R"({"task":{"id":"t","status":"running"},"turns":[{"id":"u","seq":1,"status":"running","files":[{}]}]})",
          [](const task_with_turns& r) {
              return !r.turns.at(0).files.at(0).filename && !r.turns[0].files[0].size;
          }},
@@ -198,19 +202,22 @@ TEST_CASE("nullable fields: null and absent both read as nullopt")
     CHECK(c == make_params("x"));
 }
 
-TEST_CASE("absent non-nullable fields keep their defaults")
+TEST_CASE("absent fields hold their unset values - an enum is unknown, not its first value")
 {
-    auto r =
-        parse_json<task_with_turns>(R"({"task":{"id":"t","status":"error"},"turns":[{"id":"u","seq":3}]})");
+    auto r = parse_json<task_with_turns>(
+        R"({"task":{"id":"t","status":"error"},"turns":[{"id":"u","seq":3,"status":"running"}]})");
     task expected_task;
     expected_task.id = "t";
     expected_task.status = task_status::error;
+    expected_task.triggered_by = open_enum<task_trigger>::from_string("");
     CHECK(r.task == expected_task);
     CHECK(r.task.totals == task_totals{});
-    CHECK(r.task.triggered_by == task_trigger::api);
+    CHECK(r.task.triggered_by == task_trigger::unknown);
+    CHECK(r.task.triggered_by.str().empty());
     turn expected_turn;
     expected_turn.id = "u";
     expected_turn.seq = 3;
+    expected_turn.status = turn_status::running;
     CHECK(r.turns.at(0) == expected_turn);
 
     CHECK(parse_json<task_totals>(R"({"credits":4})") == task_totals{4, 0, 0});
@@ -277,12 +284,14 @@ TEST_CASE("integers: integral doubles accepted, int64 limits exact")
     CHECK(parse_json<task_totals>(R"({"credits":-9.223372036854775808e18})").credits == INT64_MIN);
 }
 
-TEST_CASE("run result: null reads as absent for every loosely typed field")
+TEST_CASE("run result: null reads as the unset value for every field, and presence says null")
 {
     auto r = parse_json<run_result>(
         R"({"id":null,"object":null,"status":null,"running":null,"output_text":null,"output":null,)"
         R"("structured_output":null,"files":null,"sources":null,"messages":null,"metadata":null,"url":null,)"
         R"("created_at":null,"usage":null,"error":null,"incomplete_details":null})");
-    CHECK(r == run_result{});
+    CHECK(r == parse_json<run_result>("{}"));
     CHECK(r.raw.size() == 16);
+    for (std::size_t i = 0; i < run_result::field_names.size(); ++i)
+        CHECK(r.presence.is_null(static_cast<run_result::field>(i)));
 }

@@ -84,6 +84,32 @@ inline constexpr std::string_view run_result_json = R"({
   "incomplete_details": {"reason": "max_tokens"}
 })";
 
+inline constexpr std::string_view task_turn_list_json = R"({
+  "taskId": "tsk_01HZY31W2SZJ8MJ2FQTR3M1K9D",
+  "items": [
+    {
+      "id": "trn_1",
+      "taskId": "tsk_01HZY31W2SZJ8MJ2FQTR3M1K9D",
+      "seq": 1,
+      "role": "user",
+      "status": "completed",
+      "input": "Summarise the attached report",
+      "outputText": "The report says revenue grew 12%.",
+      "structuredOutput": {"growth": 0.12},
+      "credits": 12,
+      "durationMs": 120000,
+      "inputTokens": 1500,
+      "outputTokens": 320,
+      "startedAt": "2024-06-01T12:00:01.000Z",
+      "completedAt": "2024-06-01T12:02:01.000Z",
+      "files": [{"filename": "summary.pdf", "mediaType": "application/pdf",
+                 "url": "https://files.handinger.com/f/1", "size": 20480}]
+    }
+  ]
+})";
+
+inline constexpr std::string_view delete_task_response_json = R"({"archived": true})";
+
 // Aggregate initialisation that names only some members trips
 // -Wmissing-field-initializers; these build the models instead.
 inline create_task_params make_params(std::string input, std::optional<open_enum<task_budget>> budget = {},

@@ -128,6 +128,13 @@ TEST_CASE("retry_after_delay: retry-after-ms first, then seconds, then HTTP date
     CHECK(retry_after_delay("", "Sat Nov 28 12:00:09 2026", now) == milliseconds(9000));
     CHECK(retry_after_delay("", "Sat, 28 Nov 2026 11:59:00 GMT", now) == milliseconds(0)); // past
     CHECK(retry_after_delay("", "Sat, 28 Nov 2026 13:00:00 GMT", now) == max_retry_after);
+    // Dates beyond system_clock's range (years 1678 to 2261; found by
+    // fuzz_retry: from_time_t overflowed): the far future waits the most,
+    // the far past not at all.
+    CHECK(retry_after_delay("", "Sat, 01 Jun 4048 12:00:30 GMT", now) == max_retry_after);
+    CHECK(retry_after_delay("", "Fri, 31 Dec 9999 23:59:59 GMT", now) == max_retry_after);
+    CHECK(retry_after_delay("", "Mon, 01 Jan 0001 00:00:00 GMT", now) == milliseconds(0));
+    CHECK(retry_after_delay("", "Mon, 01 Jan 1600 00:00:00 GMT", now) == milliseconds(0));
 }
 
 TEST_CASE("parse_http_date: the three forms and malformed input")

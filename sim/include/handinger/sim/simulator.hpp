@@ -27,6 +27,9 @@
 //                    and input (the same input when there is no taskId) get
 //                    fault KIND; later attempts are served normally
 //   #get-fault:KIND[:N]  the first N GETs of the task (retrieve or /turns) get KIND
+//   #null-fields     the task is sent with `"title": null`, and its turns with
+//                    null `role`, `input` and `outputText` (from the POST that
+//                    carries it on), for clients' handling of unexpected nulls
 // KIND is one of: 429, 500, 503, reset (close before processing, no response),
 // lost (process fully, then reset without a response), stall (process, then
 // send nothing for options::stall, then close), truncate (process, send the

@@ -47,6 +47,7 @@ struct directives {
     int post_fault_count = 0;
     fault_kind get_fault = fault_kind::none;
     int get_fault_count = 0;
+    bool null_fields = false; ///< #null-fields
 };
 
 /// Reads every whitespace-separated word that starts with '#'. Unknown words
