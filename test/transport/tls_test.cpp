@@ -431,9 +431,11 @@ TEST_CASE("transport bed tls: the engine and asio::ssl::stream read the same rec
              p.send("HTTP/1.1 200 OK\r\nContent-Length: 40000\r\n\r\n" + body);
          }},
     };
-    for (const auto& [name, script] : scripts)
+    for (const auto& entry : scripts) // (clang 14: no structured bindings in CAPTURE's lambda)
         for (std::size_t rs : {std::size_t(1), std::size_t(5), std::size_t(1) << 20}) {
-            CAPTURE(std::string(name));
+            const std::string name = entry.first;
+            const auto& script = entry.second;
+            CAPTURE(name);
             CAPTURE(rs);
             auto ref = read_with_asio_ssl(script, rs);
             auto mine = read_with_engine(script, rs);
