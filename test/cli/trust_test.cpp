@@ -34,7 +34,6 @@ TEST_CASE("plain http: a host that is not loopback needs --allow-insecure-http, 
         CHECK(starts_with(r.err, "handinger: "));
         CHECK(contains(r.err, "--allow-insecure-http"));
         CHECK(contains(r.err, "clear text"));
-        CHECK(r.elapsed < 5s); // refused before any connection (a lookup may take longer)
     }
     // From the environment too.
     auto from_env = run_process({cli_exe(), "tasks", "get", "tsk_x"},

@@ -183,6 +183,50 @@ TEST_CASE("logging: a failure without a response names the error, level info hid
     CHECK(log.lines.size() == 1);
 }
 
+TEST_CASE("logging: the debug level adds a line for each failed operation, with its diagnostics")
+{
+    sim_fixture f;
+    captured_log log;
+    f.copts.logger = log.fn();
+    f.copts.level = hd::log_level::debug;
+    test_io ioc;
+    hd::client c(ioc, f.copts);
+    hd::diagnostics d;
+    error_code got;
+    std::string shown;
+    auto body = [&]() -> asio::awaitable<void> {
+        auto [ec, t] = co_await c.async_retrieve("tsk_not_there", d, tup);
+        got = ec;
+        shown = d.to_string(ec);
+        hd::create_task_params p; // invalid: no input
+        auto [ec2, r] = co_await c.async_create(p, d, tup);
+        CHECK(ec2 == hd::error::invalid_argument);
+    };
+    run(ioc, body(), 10s);
+    REQUIRE(got == hd::error::not_found);
+    std::vector<std::string> failed;
+    for (auto& l : log.lines)
+        if (l.rfind("failed: ", 0) == 0)
+            failed.push_back(l);
+    REQUIRE(failed.size() == 2);
+    CHECK(failed[0] == "failed: " + shown);
+    CHECK(failed[0].find("GET /api/tasks/tsk_not_there: 404 not found") != std::string::npos);
+    CHECK(failed[1].rfind("failed: POST /api/tasks: invalid argument: input", 0) == 0);
+    // Not at the info level.
+    captured_log info_log;
+    auto o = f.copts;
+    o.logger = info_log.fn();
+    o.level = hd::log_level::info;
+    hd::client quiet(ioc, o);
+    auto again = [&]() -> asio::awaitable<void> {
+        auto [ec, t] = co_await quiet.async_retrieve("tsk_not_there", d, tup);
+        CHECK(ec == hd::error::not_found);
+    };
+    run(ioc, again(), 10s);
+    CHECK(info_log.all().find("failed: ") == std::string::npos);
+    CHECK_FALSE(info_log.all().empty());
+}
+
 namespace {
 
 // A password put in the user info of base URLs: the canary in the canary
