@@ -32,6 +32,7 @@ struct global_args {
     std::optional<int> max_retries;
     output_format format = output_format::pretty;
     bool debug = false;
+    bool allow_insecure_http = false; ///< http:// to a host that is not loopback
 };
 
 struct create_args {

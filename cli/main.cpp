@@ -20,7 +20,12 @@ using namespace handinger::cli;
 constexpr const char* footer = R"(
 Environment: HANDINGER_API_KEY, HANDINGER_BASE_URL (default https://handinger.com),
 HANDINGER_CA_FILE (an extra trusted CA), HANDINGER_CUSTOM_HEADERS ("Name: value" lines),
-HANDINGER_LOG=info|debug. Flags given here win over the environment.
+HANDINGER_LOG=info|debug, HANDINGER_ALLOW_INSECURE_HTTP=1 (as --allow-insecure-http).
+Flags given here win over the environment.
+
+Plain http:// base URLs are accepted for loopback hosts (127.0.0.0/8, ::1,
+localhost) only; anything else needs --allow-insecure-http, since the key
+would cross the network in clear text.
 
 Exit status: 0 success (a watched task completed); 1 a call failed, or a batch
 input failed; 2 bad input (unknown flag, missing value, malformed JSON line);
@@ -93,6 +98,9 @@ int main(int argc, char** argv)
         ->check(CLI::IsMember({"pretty", "json", "jsonl"}).description(""))
         ->type_name("FORMAT");
     app.add_flag("--debug", g.debug, "Log each HTTP attempt on stderr (never the key)");
+    app.add_flag("--allow-insecure-http", g.allow_insecure_http,
+                 "INSECURE: allow an http:// base URL to a host that is not loopback (the key goes in "
+                 "clear text)");
 
     auto* tasks = app.add_subcommand("tasks", "Run and inspect tasks");
     tasks->require_subcommand(1);

@@ -28,6 +28,7 @@ client_options make_client_options(const global_args& g)
     o.api_key = g.api_key;
     o.base_url = g.base_url;
     o.tls.ca_file = g.ca_file;
+    o.allow_insecure_http = g.allow_insecure_http; // false: $HANDINGER_ALLOW_INSECURE_HTTP still applies
     if (g.timeout_s)
         o.timeout = to_ms(*g.timeout_s);
     if (g.max_retries)
@@ -81,7 +82,12 @@ int run_with_client(const global_args& g, std::function<asio::awaitable<int>(cli
             std::rethrow_exception(failure);
         return interrupted && rc == exit_failed ? exit_interrupted : rc;
     } catch (const api_error& e) {
-        print_error(e.what());
+        std::string what = e.what();
+        // The library names its option; this tool's way to set it is a flag.
+        if (e.code() == error::invalid_argument &&
+            e.diag().client_message.find("allow_insecure_http") != std::string::npos)
+            what += "; with this tool: --allow-insecure-http";
+        print_error(what);
         if (interrupted)
             return exit_interrupted;
         return e.code() == error::invalid_argument ? exit_usage : exit_failed;

@@ -2,22 +2,47 @@
 # Builds handinger-cpp and runs every test through ctest.
 #   scripts/test.sh              g++ build in build/
 #   scripts/test.sh --sanitize   clang + address,undefined sanitizers in build-sanitize/
+#   scripts/test.sh --tsan       clang + ThreadSanitizer in build-tsan/: only the
+#                                client tests that run an io_context on several
+#                                threads (and only their binary is built)
 # Extra arguments after -- go to ctest (e.g. scripts/test.sh -- -R sim).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 sanitize=0
+tsan=0
 ctest_args=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --sanitize) sanitize=1 ;;
+    --tsan) tsan=1 ;;
     --) shift; ctest_args=("$@"); break ;;
     *) echo "test.sh: unknown option '$1'" >&2; exit 2 ;;
   esac
   shift
 done
 
-if [ $sanitize -eq 1 ]; then
+if [ $sanitize -eq 1 ] && [ $tsan -eq 1 ]; then
+  echo "test.sh: --sanitize and --tsan exclude each other" >&2
+  exit 2
+fi
+
+targets=()
+if [ $tsan -eq 1 ]; then
+  scripts/deps.sh --sanitize
+  dir=build-tsan
+  cfg=(-DCMAKE_CXX_COMPILER=clang++ -DHANDINGER_TSAN=ON -DHANDINGER_BUILD_CLI=OFF
+       -DHANDINGER_BUILD_EXAMPLES=OFF -DHANDINGER_BUILD_BENCH=OFF)
+  targets=(--target handinger_client_tests)
+  # test/tsan.supp says what is suppressed and why; a report fails the test.
+  export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1:suppressions=$PWD/test/tsan.supp}
+  # The client tests whose io_context is run by several threads (with the
+  # default concurrency hint: the "client serial:" copies are the same;
+  # doctest_discover_tests drops the space after the prefix).
+  if [ ${#ctest_args[@]} -eq 0 ]; then
+    ctest_args=(-R "^client:(threads: |batch: a collecting batch on an io_context run by two threads|batch stream: async_next with a callback and with use_future|tokens: use_future with the io_context run on another thread|watch tokens: use_future with the io_context run by another thread)")
+  fi
+elif [ $sanitize -eq 1 ]; then
   scripts/deps.sh --sanitize
   dir=build-sanitize
   cfg=(-DCMAKE_CXX_COMPILER=clang++ -DHANDINGER_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug)
@@ -31,6 +56,6 @@ fi
 
 export CCACHE_BASEDIR="$PWD"
 cmake -S . -B "$dir" -G Ninja "${cfg[@]}" >/dev/null
-cmake --build "$dir"
+cmake --build "$dir" "${targets[@]}"
 jobs=$(nproc 2>/dev/null || echo 2)
 ctest --test-dir "$dir" --output-on-failure -j "$jobs" --timeout 300 "${ctest_args[@]}"

@@ -50,8 +50,18 @@ struct tls_options {
 /// it from the environment, else the default".
 struct client_options {
     /// Base URL of the service, https:// or http://, optionally with a path
-    /// prefix. Empty: $HANDINGER_BASE_URL, else "https://handinger.com".
+    /// prefix; no user info, query or fragment. Empty: $HANDINGER_BASE_URL,
+    /// else "https://handinger.com". An http:// URL is accepted only for a
+    /// loopback host (127.0.0.0/8, ::1, "localhost") unless
+    /// allow_insecure_http is set.
     std::string base_url;
+    /// Allows an http:// base URL whose host is not loopback. INSECURE: the
+    /// API key (Authorization header) and every task then cross the network
+    /// in clear text, readable and changeable by anyone on the path. Without
+    /// it such a URL fails construction with error::invalid_argument, before
+    /// any I/O. Also turned on by $HANDINGER_ALLOW_INSECURE_HTTP=1 (or
+    /// "true"). Default false.
+    bool allow_insecure_http = false;
     /// API key, sent as "Authorization: Bearer <key>". Empty:
     /// $HANDINGER_API_KEY; when neither is set, constructing the client throws
     /// api_error(error::invalid_argument).

@@ -25,9 +25,11 @@ struct resolved_options {
     std::string api_key;
 };
 
-/// Applies HANDINGER_BASE_URL, HANDINGER_API_KEY, HANDINGER_CUSTOM_HEADERS and
-/// HANDINGER_LOG. Throws api_error(invalid_argument) when no key is found or
-/// the base URL is invalid.
+/// Applies HANDINGER_BASE_URL, HANDINGER_API_KEY, HANDINGER_CUSTOM_HEADERS,
+/// HANDINGER_ALLOW_INSECURE_HTTP and HANDINGER_LOG. Throws
+/// api_error(invalid_argument) when no key is found, the base URL is invalid,
+/// or it is plain http:// to a host that is not loopback without
+/// allow_insecure_http. No message holds the key or the URL's user info.
 resolved_options resolve_options(client_options o);
 
 /// Parses "Name: value" lines; malformed lines are skipped.

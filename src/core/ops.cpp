@@ -16,10 +16,25 @@ namespace asio = boost::asio;
 
 namespace {
 
+// Every failure of an operation, with all its diagnostics, is logged at the
+// debug level: the server's message or the start of its body, which attempt
+// lines do not show. It is also the one place every call error passes
+// through, where the tests' canary run (test/secrets_canary.sh) reads them.
+template <class T>
+void log_failure(const impl_ptr& impl, const op_result<T>& r)
+{
+    if (!r.ec || !impl->logs(log_level::debug))
+        return;
+    std::string line = "failed: " + r.diag.to_string(r.ec);
+    if (r.diag.server_message.empty() && !r.diag.body_excerpt.empty())
+        line += " (body: " + r.diag.body_excerpt + ")";
+    impl->log(log_level::debug, line);
+}
+
 // Reads a successful call's body; the diagnostics keep the call's (method,
 // path, status, attempts) either way (moved from `c`).
 template <class T, class R>
-void parse_body(call_outcome& c, T& out, op_result<R>& r)
+void parse_body(const impl_ptr& impl, call_outcome& c, T& out, op_result<R>& r)
 {
     r.diag = std::move(c.diag);
     std::string what;
@@ -27,23 +42,27 @@ void parse_body(call_outcome& c, T& out, op_result<R>& r)
     if (r.ec) {
         r.diag.set_response(c.status, c.body);
         r.diag.client_message = what;
+        log_failure(impl, r);
     }
 }
 
 template <class T>
-void fail_from(const call_outcome& c, op_result<T>& r)
+void fail_from(const impl_ptr& impl, const call_outcome& c, op_result<T>& r)
 {
     r.ec = c.ec;
     r.diag = c.diag;
+    log_failure(impl, r);
 }
 
 template <class T>
-void invalid_argument(op_result<T>& r, std::string method, std::string path, std::string what)
+void invalid_argument(const impl_ptr& impl, op_result<T>& r, std::string method, std::string path,
+                      std::string what)
 {
     r.ec = error::invalid_argument;
     r.diag.method = std::move(method);
     r.diag.path = std::move(path);
     r.diag.client_message = std::move(what);
+    log_failure(impl, r);
 }
 
 // The run result a recovered create reports: what the task shows now.
@@ -94,7 +113,7 @@ asio::awaitable<op_result<create_result>> create_fresh_op(impl_ptr impl, create_
     op_result<create_result> r;
     const std::string path = impl->tasks_path();
     if (auto what = validate(p); !what.empty()) {
-        invalid_argument(r, "POST", path, what);
+        invalid_argument(impl, r, "POST", path, what);
         co_return r;
     }
     post_probe probe;
@@ -114,6 +133,7 @@ asio::awaitable<op_result<create_result>> create_fresh_op(impl_ptr impl, create_
                 r.diag = std::move(before.diag);
                 r.diag.client_message =
                     "checking task " + *p.task_id + " before a follow-up: " + r.diag.client_message;
+                log_failure(impl, r);
                 co_return r;
             }
         }
@@ -134,7 +154,7 @@ asio::awaitable<op_result<create_result>> create_fresh_op(impl_ptr impl, create_
     if (!generated) // nor a result fetched while the POST was under way
         impl->hub().forget(probe.task_id);
     if (c.ec) {
-        fail_from(c, r);
+        fail_from(impl, c, r);
         co_return r;
     }
     if (c.recovered) {
@@ -152,7 +172,7 @@ asio::awaitable<op_result<create_result>> create_fresh_op(impl_ptr impl, create_
         r.diag = c.diag;
         co_return r;
     }
-    parse_body(c, r.value.run, r);
+    parse_body(impl, c, r.value.run, r);
     co_return r;
 }
 
@@ -170,16 +190,16 @@ asio::awaitable<op_result<T>> task_call(impl_ptr impl, const char* method, std::
     op_result<T> r;
     auto path = impl->task_path(id, suffix);
     if (id.empty()) {
-        invalid_argument(r, method, path, "task_id: must be at least 1 character");
+        invalid_argument(impl, r, method, path, "task_id: must be at least 1 character");
         co_return r;
     }
     call_outcome c;
     co_await impl->call(method, path, {}, ro, nullptr, c);
     if (c.ec) {
-        fail_from(c, r);
+        fail_from(impl, c, r);
         co_return r;
     }
-    parse_body(c, r.value, r);
+    parse_body(impl, c, r.value, r);
     co_return r;
 }
 

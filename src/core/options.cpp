@@ -1,5 +1,7 @@
 #include "core/client_impl.hpp"
+#include "http/url.hpp"
 
+#include <cctype>
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
@@ -12,6 +14,15 @@ std::string env(const char* name)
 {
     const char* v = std::getenv(name);
     return v ? std::string(v) : std::string();
+}
+
+// A boolean environment variable: "1", "true", "yes" or "on" (any case).
+bool env_flag(const char* name)
+{
+    auto v = env(name);
+    for (auto& c : v)
+        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return v == "1" || v == "true" || v == "yes" || v == "on";
 }
 
 std::string_view trim(std::string_view s)
@@ -75,12 +86,15 @@ std::string check_headers(const header_list& h)
 {
     static constexpr std::string_view token_specials = "!#$%&'*+-.^_`|~";
     for (const auto& [name, value] : h) {
-        bool ok = !name.empty();
-        for (char c : name)
-            ok = ok && (std::isalnum(static_cast<unsigned char>(c)) ||
-                        token_specials.find(c) != std::string_view::npos);
-        if (!ok)
-            return "headers: invalid header name \"" + name + "\"";
+        std::size_t good = 0; // the leading token characters
+        while (good < name.size() && (std::isalnum(static_cast<unsigned char>(name[good])) ||
+                                      token_specials.find(name[good]) != std::string_view::npos))
+            ++good;
+        // Only the valid start is shown: a whole "Authorization: Bearer ..."
+        // line given as a name must not put its key in the message.
+        if (name.empty() || good < name.size())
+            return "headers: invalid header name \"" + name.substr(0, good) +
+                   "...\" (a name is letters, digits and !#$%&'*+-.^_`|~)";
         for (char c : value)
             if (c == '\r' || c == '\n' || c == '\0')
                 return "headers: the value of \"" + name + "\" contains CR, LF or NUL";
@@ -98,6 +112,13 @@ resolved_options resolve_options(client_options o)
     std::string what;
     if (!http::parse_base_url(o.base_url, r.ep, what))
         invalid(what);
+    if (!o.allow_insecure_http)
+        o.allow_insecure_http = env_flag("HANDINGER_ALLOW_INSECURE_HTTP");
+    if (!r.ep.tls && !o.allow_insecure_http && !http::is_loopback_host(r.ep.host))
+        invalid("base URL \"" + http::redact_url(o.base_url) +
+                "\": plain http:// would send the API key in clear text to a host that is not loopback; "
+                "use https://, or allow it explicitly with client_options::allow_insecure_http or "
+                "HANDINGER_ALLOW_INSECURE_HTTP=1 (insecure)");
 
     r.api_key = o.api_key.empty() ? env("HANDINGER_API_KEY") : o.api_key;
     if (r.api_key.empty())

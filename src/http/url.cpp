@@ -3,15 +3,68 @@
 #include <boost/url/parse.hpp>
 #include <boost/url/url_view.hpp>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <cctype>
 #include <charconv>
 
 namespace handinger::detail::http {
 
+std::string redact_url(std::string_view url)
+{
+    std::string out;
+    auto sep = url.find("://");
+    const std::size_t start = sep == std::string_view::npos ? 0 : sep + 3;
+    out.append(url.substr(0, start));
+    auto rest = url.substr(start);
+    // The last '@', wherever it is: a password may hold '/', '?' or '#'
+    // unencoded, and then any '@' could end the user info.
+    if (auto at = rest.rfind('@'); at != std::string_view::npos) {
+        out += "***";
+        rest.remove_prefix(at);
+    }
+    auto qf = rest.find_first_of("?#");
+    out.append(rest.substr(0, qf));
+    if (qf != std::string_view::npos) {
+        out += rest[qf];
+        out += "...";
+    }
+    return out;
+}
+
+bool is_loopback_host(std::string_view host)
+{
+    auto lower_is = [&](std::string_view name) {
+        if (host.size() != name.size())
+            return false;
+        for (std::size_t i = 0; i < host.size(); ++i)
+            if (std::tolower(static_cast<unsigned char>(host[i])) != name[i])
+                return false;
+        return true;
+    };
+    if (lower_is("localhost") || lower_is("localhost."))
+        return true;
+    const std::string h(host);
+    in_addr v4{};
+    if (::inet_pton(AF_INET, h.c_str(), &v4) == 1)
+        return (ntohl(v4.s_addr) >> 24) == 127;
+    in6_addr v6{};
+    if (::inet_pton(AF_INET6, h.c_str(), &v6) == 1) {
+        if (IN6_IS_ADDR_LOOPBACK(&v6))
+            return true;
+        return IN6_IS_ADDR_V4MAPPED(&v6) && v6.s6_addr[12] == 127;
+    }
+    return false;
+}
+
 bool parse_base_url(std::string_view text, endpoint& out, std::string& what)
 {
+    // Messages show the URL without user info, query or fragment.
+    auto shown = [&] { return "base URL \"" + redact_url(text) + "\""; };
     auto r = boost::urls::parse_absolute_uri(text);
     if (!r) {
-        what = "base URL \"" + std::string(text) + "\" is not an absolute URL";
+        what = shown() + " is not an absolute URL";
         return false;
     }
     const auto& u = *r;
@@ -21,15 +74,32 @@ bool parse_base_url(std::string_view text, endpoint& out, std::string& what)
     else if (scheme == "http")
         out.tls = false;
     else {
-        what = "base URL \"" + std::string(text) + "\": scheme must be http or https";
+        what = shown() + ": scheme must be http or https";
         return false;
     }
     if (!u.has_authority() || u.encoded_host().empty()) {
-        what = "base URL \"" + std::string(text) + "\" has no host";
+        what = shown() + " has no host";
         return false;
     }
-    if (u.has_userinfo() || u.has_query() || u.has_fragment()) {
-        what = "base URL \"" + std::string(text) + "\" must not have user info, a query or a fragment";
+    // Boost.URL 1.81 reads "http://127.0.0.1.example.com" as host 127.0.0.1
+    // and path ".example.com": after an authority, a path starts with '/'.
+    if (auto p = u.encoded_path(); !p.empty() && p.front() != '/') {
+        what = shown() + " has an invalid host";
+        return false;
+    }
+    if (u.has_userinfo()) {
+        what = shown() + " must not have user info (the API key goes in client_options::api_key)";
+        return false;
+    }
+    if (u.has_query() || u.has_fragment()) {
+        what = shown() + " must not have a query or a fragment";
+        return false;
+    }
+    // "https://user:1/pass@host" parses as host "user", port 1 and a path
+    // holding the password, which log lines would then show: a raw '@' in
+    // the path is taken for misplaced user info.
+    if (std::string(u.encoded_path()).find('@') != std::string::npos) {
+        what = shown() + " has '@' in its path (user info? the key goes in client_options::api_key)";
         return false;
     }
     out.host = u.host_type() == boost::urls::host_type::ipv6 ? std::string(u.encoded_host_address())
@@ -49,7 +119,7 @@ bool parse_base_url(std::string_view text, endpoint& out, std::string& what)
         unsigned long n = 0;
         auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), n);
         if (port.empty() || ec != std::errc() || end != port.data() + port.size() || n == 0 || n > 65535) {
-            what = "base URL \"" + std::string(text) + "\" has an invalid port";
+            what = shown() + " has an invalid port";
             return false;
         }
         out.port = std::string(u.port());

@@ -182,3 +182,163 @@ TEST_CASE("logging: a failure without a response names the error, level info hid
     CHECK(lines[0].find("new connection") != std::string::npos);
     CHECK(log.lines.size() == 1);
 }
+
+TEST_CASE("logging: the debug level adds a line for each failed operation, with its diagnostics")
+{
+    sim_fixture f;
+    captured_log log;
+    f.copts.logger = log.fn();
+    f.copts.level = hd::log_level::debug;
+    test_io ioc;
+    hd::client c(ioc, f.copts);
+    hd::diagnostics d;
+    error_code got;
+    std::string shown;
+    auto body = [&]() -> asio::awaitable<void> {
+        auto [ec, t] = co_await c.async_retrieve("tsk_not_there", d, tup);
+        got = ec;
+        shown = d.to_string(ec);
+        hd::create_task_params p; // invalid: no input
+        auto [ec2, r] = co_await c.async_create(p, d, tup);
+        CHECK(ec2 == hd::error::invalid_argument);
+    };
+    run(ioc, body(), 10s);
+    REQUIRE(got == hd::error::not_found);
+    std::vector<std::string> failed;
+    for (auto& l : log.lines)
+        if (l.rfind("failed: ", 0) == 0)
+            failed.push_back(l);
+    REQUIRE(failed.size() == 2);
+    CHECK(failed[0] == "failed: " + shown);
+    CHECK(failed[0].find("GET /api/tasks/tsk_not_there: 404 not found") != std::string::npos);
+    CHECK(failed[1].rfind("failed: POST /api/tasks: invalid argument: input", 0) == 0);
+    // Not at the info level.
+    captured_log info_log;
+    auto o = f.copts;
+    o.logger = info_log.fn();
+    o.level = hd::log_level::info;
+    hd::client quiet(ioc, o);
+    auto again = [&]() -> asio::awaitable<void> {
+        auto [ec, t] = co_await quiet.async_retrieve("tsk_not_there", d, tup);
+        CHECK(ec == hd::error::not_found);
+    };
+    run(ioc, again(), 10s);
+    CHECK(info_log.all().find("failed: ") == std::string::npos);
+    CHECK_FALSE(info_log.all().empty());
+}
+
+namespace {
+
+// A password put in the user info of base URLs: the canary in the canary
+// run, so that the run's search covers these messages too.
+std::string url_password()
+{
+    return canary().empty() ? std::string("pw-URL-SECRET-4242") : canary() + "-pw";
+}
+
+// The api_error text of constructing a client with `o` (empty when it was built).
+std::pair<error_code, std::string> construction_error(const hd::client_options& o)
+{
+    test_io ioc;
+    try {
+        hd::client c(ioc, o);
+    } catch (const hd::api_error& e) {
+        canary_echo("construction error", e.what());
+        return {e.code(), e.what()};
+    }
+    return {};
+}
+
+std::string replace_all(std::string s, std::string_view from, std::string_view to)
+{
+    for (auto at = s.find(from); at != std::string::npos; at = s.find(from, at + to.size()))
+        s.replace(at, from.size(), to);
+    return s;
+}
+
+} // namespace
+
+TEST_CASE("secrets: a base URL's user info, query and fragment show in no message")
+{
+    env_guard url("HANDINGER_BASE_URL", std::nullopt);
+    env_guard allow("HANDINGER_ALLOW_INSECURE_HTTP", std::nullopt);
+    const std::string pw = url_password();
+    // Every way the URL check can fail, with the secret where a user might
+    // have put it (PW stands for it).
+    for (std::string shape : {"https://alice:PW@h.example",
+                              "https://alice:PW@h.example:8443/prefix",
+                              "https://PW@h.example",
+                              "https://:PW@h.example",
+                              "https://alice:PW%40x@h.example",
+                              "http://alice:PW@127.0.0.1:1",
+                              "http://alice:PW@example.invalid",
+                              "https://alice:PW@h.example:99999",
+                              "https://alice:PW@[::1]:0",
+                              "ftp://alice:PW@h.example",
+                              "alice:PW@h.example",
+                              "https://alice:PW@",
+                              "https://alice:p/PW@h.example",
+                              "https://alice:1/PW@h.example",
+                              "https://alice:p#PW@h.example",
+                              "https://alice:p?PW@h.example",
+                              "https://alice:p@PW@h.example",
+                              "https://alice:PW@h ex ample",
+                              "https://h.example/?key=PW",
+                              "https://h.example/p#PW",
+                              "https://h.example/p?x=1#PW",
+                              "https://alice:PW@h.example/p?q=PW#PW"}) {
+        auto bad = replace_all(shape, "PW", pw);
+        CAPTURE(shape);
+        hd::client_options o;
+        o.api_key = "sk-x";
+        o.base_url = bad;
+        captured_log log;
+        o.logger = log.fn();
+        o.level = hd::log_level::debug;
+        auto [ec, what] = construction_error(o);
+        CHECK(ec == hd::error::invalid_argument);
+        CHECK(what.find("base URL") != std::string::npos);
+        CHECK(what.find(pw) == std::string::npos);
+        CHECK(what.find("alice") == std::string::npos);
+        CHECK(log.all().find(pw) == std::string::npos);
+        // The same URL from the environment.
+        env_guard from_env("HANDINGER_BASE_URL", bad);
+        o.base_url.clear();
+        auto [ec2, what2] = construction_error(o);
+        CHECK(ec2 == hd::error::invalid_argument);
+        CHECK(what2.find(pw) == std::string::npos);
+        CHECK(what2.find("alice") == std::string::npos);
+    }
+    // What is left says what is wrong.
+    hd::client_options o;
+    o.api_key = "sk-x";
+    o.base_url = "https://alice:" + pw + "@h.example";
+    auto [ec, what] = construction_error(o);
+    CHECK(what.find("\"https://***@h.example\"") != std::string::npos);
+    CHECK(what.find("user info") != std::string::npos);
+    o.base_url = "https://h.example/p?key=" + pw;
+    CHECK(construction_error(o).second.find("\"https://h.example/p?...\"") != std::string::npos);
+}
+
+TEST_CASE("secrets: the API key shows in no construction error")
+{
+    env_guard url("HANDINGER_BASE_URL", std::nullopt);
+    env_guard allow("HANDINGER_ALLOW_INSECURE_HTTP", std::nullopt);
+    const std::string key = url_password() + "-key";
+    hd::client_options o;
+    o.api_key = key;
+    auto check = [&](auto change) {
+        auto x = o;
+        change(x);
+        auto [ec, what] = construction_error(x);
+        CHECK(ec == hd::error::invalid_argument);
+        CHECK_FALSE(what.empty());
+        CHECK(what.find(key) == std::string::npos);
+    };
+    check([&](auto& x) { x.api_key = key + "\r\nX-Evil: 1"; });
+    check([&](auto& x) { x.base_url = "http://example.invalid"; });
+    check([&](auto& x) { x.base_url = "not a url"; });
+    check([&](auto& x) { x.headers = {{"X-Key", key + "\n"}}; });
+    check([&](auto& x) { x.headers = {{"Authorization: Bearer " + key, ""}}; }); // a whole line as the name
+    check([&](auto& x) { x.tls.ca_file = "/nonexistent/handinger-ca.pem"; });
+}

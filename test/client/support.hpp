@@ -24,6 +24,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <deque>
 #include <functional>
@@ -32,12 +33,50 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
 namespace test_support {
 
 namespace asio = boost::asio;
+
+/// The secret of the canary run ("secrets: no output of the client and CLI
+/// test suites holds the canary key", test/secrets_canary.sh): the value of
+/// HANDINGER_TEST_CANARY, else empty. When set, every simulator made through
+/// sim_fixture accepts it as its key (so every client of those tests sends
+/// it), every log line of those clients goes to stderr at the debug level,
+/// the output of every CLI child is copied to stderr, and the secrets tests
+/// put it in the user info of the base URLs they try. The script then
+/// searches the whole output of the run for it.
+inline const std::string& canary()
+{
+    static const std::string c = [] {
+        const char* v = std::getenv("HANDINGER_TEST_CANARY");
+        return std::string(v ? v : "");
+    }();
+    return c;
+}
+
+/// In the canary run, copies `text` to stderr (one write, labelled);
+/// otherwise does nothing.
+inline void canary_echo(std::string_view label, std::string_view text)
+{
+    if (canary().empty())
+        return;
+    static std::mutex mu;
+    std::lock_guard lk(mu);
+    std::fprintf(stderr, "[%.*s] %.*s\n", static_cast<int>(label.size()), label.data(),
+                 static_cast<int>(text.size()), text.data());
+}
+
+/// A logger for the canary run: every line to stderr.
+inline handinger::logger_fn canary_logger()
+{
+    return [](handinger::log_level lv, std::string_view line) {
+        canary_echo(lv == handinger::log_level::debug ? "log debug" : "log", line);
+    };
+}
 
 inline handinger::sim::options fast_sim()
 {
@@ -65,13 +104,26 @@ struct test_io : asio::io_context {
 
 /// A started simulator and client options pointing at it (CA trusted, key set).
 struct sim_fixture {
-    explicit sim_fixture(handinger::sim::options o = fast_sim()) : key(o.api_key), sim(std::move(o))
+    explicit sim_fixture(handinger::sim::options o = fast_sim()) : key(canary_key(o)), sim(std::move(o))
     {
         sim.start();
         copts.base_url = sim.url();
         copts.api_key = key;
         copts.tls.ca_pem = sim.ca_pem();
         copts.timeout = std::chrono::seconds(10);
+        if (!canary().empty()) {
+            copts.logger = canary_logger();
+            copts.level = handinger::log_level::debug;
+        }
+    }
+
+    /// In the canary run, the simulator's default key becomes the canary (a
+    /// key a test chose itself is kept); returns the key.
+    static std::string canary_key(handinger::sim::options& o)
+    {
+        if (!canary().empty() && o.api_key == handinger::sim::options{}.api_key)
+            o.api_key = canary();
+        return o.api_key;
     }
 
     /// A counter of the simulator's stats by dotted path ("requests.POST /api/tasks.200").
@@ -441,6 +493,7 @@ struct captured_log {
     handinger::logger_fn fn()
     {
         return [this](handinger::log_level, std::string_view l) {
+            canary_echo("captured log", l);
             std::lock_guard lk(mu);
             lines.emplace_back(l);
         };
