@@ -1,5 +1,6 @@
 // Base URLs and request paths: pure string functions, no I/O (and no Asio,
-// Beast or OpenSSL), so that a fuzz target can compile them alone.
+// Beast or OpenSSL), so that a fuzz target can compile them alone; what a
+// message may show of a URL, and whether a host is this machine.
 #pragma once
 
 #include <string>
@@ -28,5 +29,18 @@ void append_segment(std::string& out, std::string_view s);
 /// and ".." are written "%2E" and "%2E%2E" (as dot segments a server would
 /// resolve them away).
 std::string task_path(std::string_view prefix, std::string_view id, std::string_view suffix = {});
+
+/// `url` as it may appear in a message: user info replaced by "***" (with
+/// everything else before the last '@' of the authority, so that a password
+/// holding '/' or '#' does not slip through), and any query or fragment by
+/// "?..." or "#...". Used for every message that shows a base URL: a
+/// password in user info, or a key in a query, must not reach logs.
+std::string redact_url(std::string_view url);
+
+/// True for "localhost" (any case, with or without a final dot), an IPv4
+/// address in 127.0.0.0/8, "::1", and ::ffff:127.x.y.z: hosts where plain
+/// HTTP does not leave the machine. A name that merely resolves to loopback
+/// is not recognised (its resolution is not known before connecting).
+bool is_loopback_host(std::string_view host);
 
 } // namespace handinger::detail::http
