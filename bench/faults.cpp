@@ -71,8 +71,8 @@ struct args {
         r.fault = 1.0; // every other connection meets a fault, somewhere in its bytes
         r.reset = 0.5;
         r.to_client = 0.5;
-        r.max_offset_to_server = 12000;
-        r.max_offset_to_client = 24000;
+        r.max_offset_to_server = 10000;
+        r.max_offset_to_client = 20000;
         r.stall_until_closed = 0.3;
         r.min_stall = 100ms;
         r.max_stall = 1800ms;

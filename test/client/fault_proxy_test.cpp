@@ -270,6 +270,8 @@ TEST_CASE("fault proxy: flights, and a reset in the server's second flight")
     CHECK(second.first == bytes(40, 4).substr(0, 10));
     CHECK(second.second == ending::reset);
     server.wait_ended(1);
+    for (int i = 0; i < 100 && p.history().empty(); ++i)
+        std::this_thread::sleep_for(20ms);
     auto h = p.history();
     REQUIRE(h.size() == 1);
     CHECK(h[0].struck);

@@ -66,15 +66,15 @@ bool read_number(std::string_view s, T& out)
 
 // ---- plans ----------------------------------------------------------------
 
-plan random_plan(const random_options& r, std::uint64_t seed, std::uint64_t index)
+plan random_plan(const random_options& r, std::uint64_t seed, std::uint64_t index, unsigned round)
 {
-    draws d{mix64(mix64(seed + 0x9e3779b97f4a7c15ULL) ^ index)};
+    draws d{mix64(mix64(mix64(seed + 0x9e3779b97f4a7c15ULL) ^ index) + round)};
     // Every draw is made whatever the branch, so that changing one knob
     // leaves the other draws of a connection where they were.
     const double refuse = d.next(), fault = d.next(), kind = d.next(), dir = d.next(), offset = d.next(),
                  until = d.next(), length = d.next(), late = d.next();
     plan p;
-    if (refuse < r.refuse) {
+    if (round == 0 && refuse < r.refuse) {
         p.what = action::refuse;
         return p;
     }
@@ -199,7 +199,9 @@ struct proxy::impl {
     tcp::acceptor acceptor{ioc};
     std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
 
-    plan next_plan(std::uint64_t index)
+    // The plan of connection `index`; `r` gets the random options when the
+    // plan is drawn from them (it stays empty for a scripted one).
+    plan next_plan(std::uint64_t index, std::optional<random_options>& r)
     {
         std::lock_guard lk(mu);
         if (!scripted.empty()) {
@@ -207,6 +209,7 @@ struct proxy::impl {
             scripted.pop_front();
             return p;
         }
+        r = random;
         return random_plan(random, opts.seed, index);
     }
 
@@ -226,9 +229,9 @@ struct proxy::impl {
 /// proxy's single thread.
 class link : public std::enable_shared_from_this<link> {
 public:
-    link(proxy::impl& owner, tcp::socket client, plan p, std::uint64_t index)
-        : owner_(owner), client_(std::move(client)), server_(owner.ioc), plan_(p), index_(index),
-          up_(owner.ioc), down_(owner.ioc)
+    link(proxy::impl& owner, tcp::socket client, plan p, std::uint64_t index, std::optional<random_options> r)
+        : owner_(owner), client_(std::move(client)), server_(owner.ioc), plan_(p), first_plan_(p),
+          index_(index), random_(r), up_(owner.ioc), down_(owner.ioc)
     {}
 
     static asio::awaitable<void> run(std::shared_ptr<link> self)
@@ -256,6 +259,7 @@ public:
         if (dead_)
             return;
         dead_ = true;
+        end(); // (first: a peer that sees the reset finds the connection in the history)
         for (auto* s : {&client_, &server_}) {
             error_code ignored;
             if (s->is_open()) {
@@ -263,7 +267,6 @@ public:
                 s->close(ignored);
             }
         }
-        end();
     }
 
 private:
@@ -330,6 +333,7 @@ private:
                 continue;
             }
             me.struck_ = true;
+            ++me.faults_;
             if (*cut > 0) {
                 bool ok = co_await me.forward(d, chunk.substr(0, *cut));
                 if (!ok)
@@ -361,7 +365,8 @@ private:
         const auto& s = of(d);
         if (plan_.flight >= 0 && s.flight != plan_.flight)
             return std::nullopt;
-        const std::uint64_t at = (plan_.flight >= 0 ? s.flight_start : 0) + plan_.offset;
+        const std::uint64_t at =
+            (plan_.flight >= 0 ? s.flight_start : base_[d == direction::to_server ? 0 : 1]) + plan_.offset;
         if (at < pos || at >= pos + n)
             return std::nullopt;
         return static_cast<std::size_t>(at - pos);
@@ -399,7 +404,8 @@ private:
         auto& me = *self;
         auto& s = me.of(d);
         s.releasing = true;
-        const bool late = s.source_ended;
+        if (s.source_ended && !s.held.empty())
+            ++me.owner_.count.late_deliveries; // (counted before the receiver can act on them)
         while (!s.held.empty()) {
             std::string data = std::move(s.held);
             s.held.clear();
@@ -412,9 +418,13 @@ private:
         s.releasing = false;
         s.resume.cancel();
         if (s.source_ended) {
-            if (late)
-                ++me.owner_.count.late_deliveries;
             me.half_close(d);
+        } else if (me.random_) {
+            // The connection lives on: its next fault, from here.
+            me.plan_ = random_plan(*me.random_, me.owner_.opts.seed, me.index_, me.faults_);
+            me.struck_ = false;
+            me.base_[0] = me.up_.received;
+            me.base_[1] = me.down_.received;
         }
     }
 
@@ -450,9 +460,9 @@ private:
         of(d).done = true;
         if (up_.done && down_.done && !dead_) {
             dead_ = true;
+            end();
             client_.close(ignored);
             server_.close(ignored);
-            end();
         }
     }
 
@@ -465,8 +475,9 @@ private:
         --owner_.open;
         connection_record r;
         r.index = index_;
-        r.planned = plan_;
+        r.planned = first_plan_;
         r.struck = struck_;
+        r.faults = faults_;
         r.flights_to_server = up_.flights;
         r.flights_to_client = down_.flights;
         owner_.record(std::move(r));
@@ -475,7 +486,11 @@ private:
     proxy::impl& owner_;
     tcp::socket client_, server_;
     plan plan_;
+    plan first_plan_;
     std::uint64_t index_;
+    std::optional<random_options> random_; // a random plan's options (for its next faults)
+    std::uint64_t base_[2] = {0, 0};       // where offsets of flight -1 count from (to_server, to_client)
+    unsigned faults_ = 0;
     bool struck_ = false;
     bool dead_ = false; // closed: the link's coroutines stop at their next step
     side up_, down_;    // to_server, to_client
@@ -495,7 +510,8 @@ asio::awaitable<void> proxy::impl::accept_loop()
         }
         const auto index = next_index++;
         ++count.connections;
-        auto p = next_plan(index);
+        std::optional<random_options> drawn_from;
+        auto p = next_plan(index, drawn_from);
         if (p.what == action::refuse) {
             ++count.refused;
             error_code ignored;
@@ -505,11 +521,12 @@ asio::awaitable<void> proxy::impl::accept_loop()
             r.index = index;
             r.planned = p;
             r.struck = true;
+            r.faults = 1;
             record(std::move(r));
             continue;
         }
         ++open;
-        auto l = std::make_shared<link>(*this, std::move(sock), p, index);
+        auto l = std::make_shared<link>(*this, std::move(sock), p, index, drawn_from);
         std::erase_if(links, [](const std::weak_ptr<link>& w) { return w.expired(); });
         links.push_back(l);
         asio::co_spawn(ioc, link::run(std::move(l)), asio::detached);

@@ -82,7 +82,9 @@ struct random_options {
     double fault = 0;       ///< of the connections not refused: a reset or a stall
     double reset = 0.5;     ///< of faults: resets (the others stall)
     double to_client = 0.5; ///< of faults: in the server->client direction
-    /// Offsets are uniform in [0, max) of the direction's bytes (handshake included).
+    /// Offsets are uniform in [0, max) of the direction's bytes (handshake
+    /// included), from the connection's start or from the end of the stall
+    /// before (see random_plan).
     std::uint64_t max_offset_to_server = 4096;
     std::uint64_t max_offset_to_client = 8192;
     double stall_until_closed = 0.3; ///< of stalls: until a side closes (else timed)
@@ -91,8 +93,11 @@ struct random_options {
 };
 
 /// The plan of connection number `index` (0 = the first accepted) for
-/// `seed`: the same arguments give the same plan.
-plan random_plan(const random_options& r, std::uint64_t seed, std::uint64_t index);
+/// `seed`: the same arguments give the same plan. A connection that lives
+/// on after its fault (a timed stall that ended) draws its next fault with
+/// `round` 1, 2, ...; its offset then counts from where the stall ended.
+/// Only round 0 refuses.
+plan random_plan(const random_options& r, std::uint64_t seed, std::uint64_t index, unsigned round = 0);
 
 struct options {
     std::string listen_host = "127.0.0.1"; ///< loopback only
@@ -109,11 +114,12 @@ struct options {
 
 /// What the proxy did so far.
 struct counters {
-    std::uint64_t connections = 0;     ///< accepted
-    std::uint64_t refused = 0;         ///< reset at accept
-    std::uint64_t resets = 0;          ///< reset at an offset
-    std::uint64_t stalls = 0;          ///< stalls that began
-    std::uint64_t late_deliveries = 0; ///< stalls whose held bytes were delivered after their sender closed
+    std::uint64_t connections = 0; ///< accepted
+    std::uint64_t refused = 0;     ///< reset at accept
+    std::uint64_t resets = 0;      ///< reset at an offset
+    std::uint64_t stalls = 0;      ///< stalls that began
+    std::uint64_t late_deliveries =
+        0; ///< stalls whose held bytes went out after their sender closed (counted as they start)
     std::uint64_t dropped = 0;         ///< stalls whose held bytes were dropped at their sender's close
     std::uint64_t target_failures = 0; ///< connections to the target that failed
     std::uint64_t bytes_to_server = 0, bytes_to_client = 0; ///< forwarded
@@ -125,9 +131,10 @@ struct counters {
 
 /// One finished connection, for tests that need to see the traffic's shape.
 struct connection_record {
-    std::uint64_t index = 0; ///< accept order
-    plan planned;
-    bool struck = false;                          ///< the plan's fault happened
+    std::uint64_t index = 0;                      ///< accept order
+    plan planned;                                 ///< the first plan (a random one may be followed by more)
+    bool struck = false;                          ///< the (last) plan's fault happened
+    unsigned faults = 0;                          ///< faults that struck this connection
     std::vector<std::uint64_t> flights_to_server; ///< bytes received per flight
     std::vector<std::uint64_t> flights_to_client;
 };
