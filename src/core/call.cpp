@@ -294,6 +294,8 @@ asio::awaitable<void> client_impl::call(std::string_view method, std::string tar
         } else {
             facts.ec = ex.ec;
             facts.maybe_delivered = ex.maybe_delivered;
+            facts.peer_closed = ex.peer_closed;
+            facts.response_started = ex.response_started;
         }
 
         auto fail = [&] {
@@ -303,41 +305,73 @@ asio::awaitable<void> client_impl::call(std::string_view method, std::string tar
                 out.diag.set_response(facts.status, ex.res.body);
             out.diag.client_message = ex.ec ? ex.detail : std::string();
         };
+        auto cancelled = [&](const char* while_doing) {
+            facts.ec = error::cancelled;
+            fail();
+            out.diag.client_message = std::string("cancelled while ") + while_doing;
+        };
         if (ex.ec == error::cancelled || cs.cancelled() != asio::cancellation_type::none) {
             facts.ec = error::cancelled;
             fail();
             co_return;
         }
+        auto remaining = [&]() -> std::optional<milliseconds> {
+            if (overall == clock::time_point::max())
+                return std::nullopt;
+            return std::chrono::duration_cast<milliseconds>(overall - clock::now());
+        };
 
-        // A pooled connection the server had closed: once, on a new
-        // connection, without counting as a retry.
-        bool stale = is_stale_connection_failure(ex.reused, ex.response_started, ex.peer_closed, stale_used);
-        retry_decision d;
-        if (stale) {
-            d.retry = true;
-        } else {
-            retry_inputs in;
-            in.facts = facts;
-            in.retries_done = retries;
-            in.max_retries = max_retries;
-            in.now = std::chrono::system_clock::now();
-            if (overall != clock::time_point::max())
-                in.remaining = std::chrono::duration_cast<milliseconds>(overall - clock::now());
-            in.random01 = random01();
-            d = decide_retry(in);
-        }
-        if (!d.retry) {
+        failure_inputs fin;
+        fin.retry.facts = facts;
+        fin.retry.retries_done = retries;
+        fin.retry.max_retries = max_retries;
+        fin.retry.now = std::chrono::system_clock::now();
+        fin.retry.remaining = remaining();
+        fin.retry.random01 = random01();
+        fin.reused = ex.reused;
+        fin.stale_retry_used = stale_used;
+        fin.can_check = probe != nullptr;
+        const auto plan = plan_after_failure(fin);
+        if (!plan.retry) {
             fail();
-            if (d.reason == "deadline" && facts.status == 0 && out.ec != error::timeout)
+            if (plan.reason == "deadline" && facts.status == 0 && out.ec != error::timeout)
                 out.diag.client_message += " (no time left to retry)";
             co_return;
         }
+        auto delay = plan.delay;
+        if (plan.counts_as_retry && ro.not_before) {
+            // A shared pause (a batch's): wait for it too, within the deadline.
+            auto until = ro.not_before();
+            auto now2 = clock::now();
+            // (compared before subtracting: "no pause" may be time_point::min())
+            auto extra = until > now2 ? std::chrono::ceil<milliseconds>(until - now2) : milliseconds(0);
+            if (extra > delay) {
+                if (overall != clock::time_point::max() && clock::now() + extra >= overall) {
+                    fail();
+                    out.diag.client_message += " (no time left to retry after the shared pause)";
+                    co_return;
+                }
+                delay = extra;
+            }
+        }
+        if (delay.count() > 0) {
+            log(log_level::debug, std::string(plan.check ? "checking, then retrying " : "retrying ") +
+                                      std::string(method) + " " + target + " in " +
+                                      std::to_string(delay.count()) + " ms");
+            bool waited = co_await pause(delay);
+            if (!waited) {
+                cancelled("waiting to retry");
+                co_return;
+            }
+        }
 
         // Do not resend a POST that may have taken effect: ask first.
-        if (probe && (stale ? ex.maybe_delivered : is_ambiguous_delivery(facts))) {
+        if (plan.check) {
             std::string why;
-            auto visible = co_await probe_visible(*probe, ro, why);
-            if (visible && *visible) {
+            auto c = co_await check_delivery(*probe, plan.how, ro, timeout, overall, why);
+            switch (c) {
+            case delivery_check::absent: break;
+            case delivery_check::present:
                 log(log_level::info, "POST " + target + ": response lost, but task " +
                                          std::string(probe->task_id) +
                                          " shows the submission; not resending");
@@ -345,53 +379,83 @@ asio::awaitable<void> client_impl::call(std::string_view method, std::string tar
                 out.status = 0;
                 out.diag.attempts = attempts;
                 co_return;
-            }
-            if (!visible) {
+            case delivery_check::unknown:
                 fail();
                 out.diag.client_message += "; not resent: " + why;
                 co_return;
+            case delivery_check::cancelled: cancelled("checking whether the request took effect"); co_return;
             }
         }
 
-        if (stale) {
+        if (plan.new_connection) {
             stale_used = true;
             force_new = true;
             log(log_level::debug, "stale pooled connection; resending on a new connection");
-            continue;
         }
-        if (ro.not_before) {
-            // A shared pause (a batch's): wait for it too, within the deadline.
-            auto until = ro.not_before();
-            auto now2 = clock::now();
-            // (compared before subtracting: "no pause" may be time_point::min())
-            auto extra = until > now2 ? std::chrono::ceil<milliseconds>(until - now2) : milliseconds(0);
-            if (extra > d.delay) {
-                if (overall != clock::time_point::max() && clock::now() + extra >= overall) {
-                    fail();
-                    out.diag.client_message += " (no time left to retry after the shared pause)";
-                    co_return;
-                }
-                d.delay = extra;
-            }
-        }
-        log(log_level::debug, "retrying " + std::string(method) + " " + target + " in " +
-                                  std::to_string(d.delay.count()) + " ms");
-        if (d.delay.count() > 0) {
-            auto t = std::make_shared<wait_timer>(co_await asio::this_coro::executor, d.delay);
-            boost::system::error_code ec = asio::error::operation_aborted;
-            if (add_wait(t)) {
-                co_await t->async_wait(asio::redirect_error(asio::use_awaitable, ec));
-                remove_wait(t);
-            }
-            if (ec || cs.cancelled() != asio::cancellation_type::none) {
-                facts.ec = error::cancelled;
-                fail();
-                out.diag.client_message = "cancelled while waiting to retry";
-                co_return;
-            }
-        }
-        ++retries;
+        if (plan.counts_as_retry)
+            ++retries;
     }
+}
+
+asio::awaitable<client_impl::delivery_check>
+client_impl::check_delivery(const post_probe& p, delivery how, const request_options& ro,
+                            milliseconds timeout, clock::time_point overall, std::string& why)
+{
+    auto cs = co_await asio::this_coro::cancellation_state;
+    auto remaining = [&]() -> std::optional<milliseconds> {
+        if (overall == clock::time_point::max())
+            return std::nullopt;
+        return std::chrono::duration_cast<milliseconds>(overall - clock::now());
+    };
+    // A request the client gave up on is only taken for lost when a second
+    // check, an attempt timeout after the first, finds nothing either
+    // (policy/retry.hpp: after_absent).
+    for (int absent = 1;; ++absent) {
+        request_options cro = ro;
+        if (auto left = remaining())
+            cro.total_timeout = std::max(*left, milliseconds(1)); // the checks spend the call's time
+        auto visible = co_await probe_visible(p, cro, why);
+        if (cs.cancelled() != asio::cancellation_type::none)
+            co_return delivery_check::cancelled;
+        if (!visible)
+            co_return delivery_check::unknown;
+        if (*visible)
+            co_return delivery_check::present;
+        absent_inputs ai;
+        ai.how = how;
+        ai.absent_checks = absent;
+        ai.attempt_timeout = timeout;
+        ai.remaining = remaining();
+        const auto next = after_absent(ai);
+        if (next.next == absent_decision::step::resend)
+            co_return delivery_check::absent;
+        if (next.next == absent_decision::step::give_up) {
+            why = "task " + std::string(p.task_id) +
+                  " does not show it, but the request may still be on its way and no time is left to look "
+                  "again";
+            co_return delivery_check::unknown;
+        }
+        log(log_level::debug,
+            "task " + std::string(p.task_id) +
+                " does not show the submission yet, which may still be on its way: checking "
+                "again in " +
+                std::to_string(next.wait.count()) + " ms");
+        bool waited = co_await pause(next.wait);
+        if (!waited)
+            co_return delivery_check::cancelled;
+    }
+}
+
+asio::awaitable<bool> client_impl::pause(milliseconds d)
+{
+    auto t = std::make_shared<wait_timer>(co_await asio::this_coro::executor, d);
+    boost::system::error_code ec = asio::error::operation_aborted;
+    if (add_wait(t)) {
+        co_await t->async_wait(asio::redirect_error(asio::use_awaitable, ec));
+        remove_wait(t);
+    }
+    auto cs = co_await asio::this_coro::cancellation_state;
+    co_return !ec && cs.cancelled() == asio::cancellation_type::none;
 }
 
 } // namespace handinger::detail
