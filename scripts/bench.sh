@@ -7,11 +7,13 @@
 #   scripts/bench.sh batch [--n N] [--rate-limit RPS] [--retry-after-form ms|seconds] [--max-retries R]
 #                          [--repeats K] [--throughput-repeats K] [--fixed 8,64,256] [--initial I]
 #                          [--max-in-flight M] [--no-ts]
+#   scripts/bench.sh faults [--creates N] [--seed S] [--timeout-ms T] [--max-retries R] [--in-flight C]
+#                           [--max-stall-ms M] ...   (bench/faults.cpp lists them)
 # BENCH_WRAP="perf record -g -o FILE" (say) prefixes the benchmark program.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 name=${1:-}
-[ -n "$name" ] || { echo "usage: scripts/bench.sh NAME [options]   (NAME: throughput, watch_scale, batch)" >&2; exit 2; }
+[ -n "$name" ] || { echo "usage: scripts/bench.sh NAME [options]   (NAME: throughput, watch_scale, batch, faults)" >&2; exit 2; }
 shift
 
 scripts/deps.sh --bench
@@ -197,6 +199,11 @@ case "$name" in
       --latency-url "$latency_url" --latency-ca "$work/latency-ca.pem" \
       --rate-limit "$rps" --retry-after-form "$form" --open-url "$open_url" --open-ca "$work/open-ca.pem" \
       --plain-url "$plain_url" ${ts_dir:+--ts-dir "$ts_dir"} --key sk-bench "${fwd[@]}"
+    ;;
+  faults)
+    # 20,000 creates through the fault proxy against the simulator, both in
+    # the benchmark's own process (nothing to start here); it ends itself.
+    timeout 1800 ${BENCH_WRAP:-} "$build/bench/bench_faults" "$@"
     ;;
   *)
     echo "bench.sh: unknown benchmark '$name'" >&2; exit 2 ;;

@@ -29,7 +29,7 @@ struct create_result {
     run_result run;
     /// The response was lost (connection broke, timeout, 5xx after the request
     /// was sent) and the client, rather than resending, retrieved the task and
-    /// found the submission there.
+    /// found the submission there (see client::async_create).
     bool recovered = false;
 };
 
@@ -115,9 +115,35 @@ public:
 
     /// POST /api/tasks. Validates `params` first (error::invalid_argument
     /// without any I/O), always sends a taskId (generated when absent), and
-    /// returns it with the run result. A retried POST whose first response was
-    /// lost is not resent blindly: the task is retrieved first, and when the
-    /// submission is visible the call completes with `recovered` set.
+    /// returns it with the run result.
+    ///
+    /// A POST whose answer was lost is not resent blindly (a second POST with
+    /// the same taskId would add a second run to the task):
+    /// - nothing of it was sent (connect or TLS failed, the connection was
+    ///   refused): retried as any call;
+    /// - it may have arrived (the connection broke after it was written, the
+    ///   attempt timed out, 408 or 5xx): after the retry's backoff the task is
+    ///   retrieved (for a follow-up: its turns with this input are counted).
+    ///   When the submission is there, the call completes with `recovered`
+    ///   set; when the check itself fails, the call fails with the POST's
+    ///   error ("not resent: ...") rather than risk a second run;
+    /// - when the client gave up on the request itself (its timeout, an error
+    ///   of its own, or a 504 from a gateway), bytes of it may still be on
+    ///   their way (in the kernel's send buffer, which a closed socket still
+    ///   sends; in the network; in a proxy) and arrive after a check found
+    ///   nothing. "Not there" is then believed only when a second check, one
+    ///   attempt `timeout` after the first, finds nothing either; only then
+    ///   is it resent (without time for that wait within `total_timeout`:
+    ///   not resent, the call fails).
+    ///
+    /// What no client can know: a copy of the request that the network
+    /// delivers later than that second check (in all, more than about
+    /// 2 x `timeout` + the backoff after it was sent) arrives after the resend
+    /// and makes a second run of the task, a follow-up turn with the same
+    /// input. The service has no idempotency key to refuse it. Keep `timeout`
+    /// above the worst delay the network may hold a request; a longer timeout
+    /// widens the window that is covered.
+    ///
     /// Note: the real service may answer only when the task's run is over.
     template <detail::completion_token Token = boost::asio::use_awaitable_t<>>
     auto async_create(create_task_params params, request_options ro, Token&& token = {})

@@ -1,10 +1,8 @@
-// The retry loop shared by every operation, and the check that keeps a lost
-// POST from being resent blindly.
+// The retry loop shared by every operation (the checks that keep a lost
+// POST from being resent blindly are in post_check.cpp).
 #include "core/client_impl.hpp"
 #include "core/watch_hub.hpp"
 #include "policy/retry.hpp"
-
-#include <handinger/json.hpp>
 
 #include <boost/asio/detail/scheduler.hpp>
 #include <boost/asio/io_context.hpp>
@@ -120,61 +118,6 @@ void client_impl::log(log_level lv, std::string_view line) const
 std::string client_impl::task_path(std::string_view id, std::string_view suffix) const
 {
     return http::task_path(opts_.ep.path_prefix, id, suffix);
-}
-
-asio::awaitable<std::optional<bool>> client_impl::probe_visible(const post_probe& p,
-                                                                const request_options& ro, std::string& why)
-{
-    call_outcome o;
-    co_await call("GET", task_path(p.task_id), {}, ro, nullptr, o);
-    if (o.ec == error::not_found) {
-        if (p.existed_before) {
-            why = "the task disappeared";
-            co_return std::nullopt;
-        }
-        co_return false;
-    }
-    if (o.ec) {
-        why = "could not check whether the task was created: " + o.diag.to_string(o.ec);
-        co_return std::nullopt;
-    }
-    if (!p.existed_before)
-        co_return true;
-    task_with_turns t;
-    boost::system::error_code ec;
-    std::string what;
-    parse_json(o.body, t, ec, what);
-    if (ec) {
-        why = "could not check whether the follow-up arrived: " + what;
-        co_return std::nullopt;
-    }
-    if (!t.has_turns) {
-        auto list = co_await list_turns_op(shared_from_this(), std::string(p.task_id), ro);
-        if (list.ec) {
-            why = "could not check whether the follow-up arrived: " + list.diag.to_string(list.ec);
-            co_return std::nullopt;
-        }
-        t.turns = std::move(list.value.items);
-    }
-    if (count_matching_turns(t, p.input) > p.matching_before)
-        co_return true;
-    // A turn whose input arrived null or absent may be this very follow-up:
-    // resending could duplicate it.
-    for (const auto& tu : t.turns)
-        if (!tu.presence.has_value(turn::field::input)) {
-            why = "could not check whether the follow-up arrived: turn " + std::to_string(tu.seq) +
-                  " came without its input";
-            co_return std::nullopt;
-        }
-    co_return false;
-}
-
-std::size_t count_matching_turns(const task_with_turns& t, std::string_view input)
-{
-    std::size_t n = 0;
-    for (const auto& turn : t.turns)
-        n += turn.input == input;
-    return n;
 }
 
 asio::awaitable<void> client_impl::call(std::string_view method, std::string target, std::string body,
@@ -296,6 +239,8 @@ asio::awaitable<void> client_impl::call(std::string_view method, std::string tar
         } else {
             facts.ec = ex.ec;
             facts.maybe_delivered = ex.maybe_delivered;
+            facts.peer_closed = ex.peer_closed;
+            facts.response_started = ex.response_started;
         }
 
         auto fail = [&] {
@@ -305,41 +250,73 @@ asio::awaitable<void> client_impl::call(std::string_view method, std::string tar
                 out.diag.set_response(facts.status, ex.res.body);
             out.diag.client_message = ex.ec ? ex.detail : std::string();
         };
+        auto cancelled = [&](const char* while_doing) {
+            facts.ec = error::cancelled;
+            fail();
+            out.diag.client_message = std::string("cancelled while ") + while_doing;
+        };
         if (ex.ec == error::cancelled || cs.cancelled() != asio::cancellation_type::none) {
             facts.ec = error::cancelled;
             fail();
             co_return;
         }
+        auto remaining = [&]() -> std::optional<milliseconds> {
+            if (overall == clock::time_point::max())
+                return std::nullopt;
+            return std::chrono::duration_cast<milliseconds>(overall - clock::now());
+        };
 
-        // A pooled connection the server had closed: once, on a new
-        // connection, without counting as a retry.
-        bool stale = is_stale_connection_failure(ex.reused, ex.response_started, ex.peer_closed, stale_used);
-        retry_decision d;
-        if (stale) {
-            d.retry = true;
-        } else {
-            retry_inputs in;
-            in.facts = facts;
-            in.retries_done = retries;
-            in.max_retries = max_retries;
-            in.now = std::chrono::system_clock::now();
-            if (overall != clock::time_point::max())
-                in.remaining = std::chrono::duration_cast<milliseconds>(overall - clock::now());
-            in.random01 = random01();
-            d = decide_retry(in);
-        }
-        if (!d.retry) {
+        failure_inputs fin;
+        fin.retry.facts = facts;
+        fin.retry.retries_done = retries;
+        fin.retry.max_retries = max_retries;
+        fin.retry.now = std::chrono::system_clock::now();
+        fin.retry.remaining = remaining();
+        fin.retry.random01 = random01();
+        fin.reused = ex.reused;
+        fin.stale_retry_used = stale_used;
+        fin.can_check = probe != nullptr;
+        const auto plan = plan_after_failure(fin);
+        if (!plan.retry) {
             fail();
-            if (d.reason == "deadline" && facts.status == 0 && out.ec != error::timeout)
+            if (plan.reason == "deadline" && facts.status == 0 && out.ec != error::timeout)
                 out.diag.client_message += " (no time left to retry)";
             co_return;
         }
+        auto delay = plan.delay;
+        if (plan.counts_as_retry && ro.not_before) {
+            // A shared pause (a batch's): wait for it too, within the deadline.
+            auto until = ro.not_before();
+            auto now2 = clock::now();
+            // (compared before subtracting: "no pause" may be time_point::min())
+            auto extra = until > now2 ? std::chrono::ceil<milliseconds>(until - now2) : milliseconds(0);
+            if (extra > delay) {
+                if (overall != clock::time_point::max() && clock::now() + extra >= overall) {
+                    fail();
+                    out.diag.client_message += " (no time left to retry after the shared pause)";
+                    co_return;
+                }
+                delay = extra;
+            }
+        }
+        if (delay.count() > 0) {
+            log(log_level::debug, std::string(plan.check ? "checking, then retrying " : "retrying ") +
+                                      std::string(method) + " " + target + " in " +
+                                      std::to_string(delay.count()) + " ms");
+            bool waited = co_await pause(delay);
+            if (!waited) {
+                cancelled("waiting to retry");
+                co_return;
+            }
+        }
 
         // Do not resend a POST that may have taken effect: ask first.
-        if (probe && (stale ? ex.maybe_delivered : is_ambiguous_delivery(facts))) {
+        if (plan.check) {
             std::string why;
-            auto visible = co_await probe_visible(*probe, ro, why);
-            if (visible && *visible) {
+            auto c = co_await check_delivery(*probe, plan.how, ro, timeout, overall, why);
+            switch (c) {
+            case delivery_check::absent: break;
+            case delivery_check::present:
                 log(log_level::info, "POST " + target + ": response lost, but task " +
                                          std::string(probe->task_id) +
                                          " shows the submission; not resending");
@@ -347,53 +324,34 @@ asio::awaitable<void> client_impl::call(std::string_view method, std::string tar
                 out.status = 0;
                 out.diag.attempts = attempts;
                 co_return;
-            }
-            if (!visible) {
+            case delivery_check::unknown:
                 fail();
                 out.diag.client_message += "; not resent: " + why;
                 co_return;
+            case delivery_check::cancelled: cancelled("checking whether the request took effect"); co_return;
             }
         }
 
-        if (stale) {
+        if (plan.new_connection) {
             stale_used = true;
             force_new = true;
             log(log_level::debug, "stale pooled connection; resending on a new connection");
-            continue;
         }
-        if (ro.not_before) {
-            // A shared pause (a batch's): wait for it too, within the deadline.
-            auto until = ro.not_before();
-            auto now2 = clock::now();
-            // (compared before subtracting: "no pause" may be time_point::min())
-            auto extra = until > now2 ? std::chrono::ceil<milliseconds>(until - now2) : milliseconds(0);
-            if (extra > d.delay) {
-                if (overall != clock::time_point::max() && clock::now() + extra >= overall) {
-                    fail();
-                    out.diag.client_message += " (no time left to retry after the shared pause)";
-                    co_return;
-                }
-                d.delay = extra;
-            }
-        }
-        log(log_level::debug, "retrying " + std::string(method) + " " + target + " in " +
-                                  std::to_string(d.delay.count()) + " ms");
-        if (d.delay.count() > 0) {
-            auto t = std::make_shared<wait_timer>(co_await asio::this_coro::executor, d.delay);
-            boost::system::error_code ec = asio::error::operation_aborted;
-            if (add_wait(t)) {
-                co_await t->async_wait(asio::redirect_error(asio::use_awaitable, ec));
-                remove_wait(t);
-            }
-            if (ec || cs.cancelled() != asio::cancellation_type::none) {
-                facts.ec = error::cancelled;
-                fail();
-                out.diag.client_message = "cancelled while waiting to retry";
-                co_return;
-            }
-        }
-        ++retries;
+        if (plan.counts_as_retry)
+            ++retries;
     }
+}
+
+asio::awaitable<bool> client_impl::pause(milliseconds d)
+{
+    auto t = std::make_shared<wait_timer>(co_await asio::this_coro::executor, d);
+    boost::system::error_code ec = asio::error::operation_aborted;
+    if (add_wait(t)) {
+        co_await t->async_wait(asio::redirect_error(asio::use_awaitable, ec));
+        remove_wait(t);
+    }
+    auto cs = co_await asio::this_coro::cancellation_state;
+    co_return !ec && cs.cancelled() == asio::cancellation_type::none;
 }
 
 } // namespace handinger::detail

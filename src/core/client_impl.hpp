@@ -3,6 +3,7 @@
 #pragma once
 
 #include "http/transport.hpp"
+#include "policy/retry.hpp"
 
 #include <handinger/client.hpp>
 
@@ -125,7 +126,27 @@ private:
     boost::asio::awaitable<std::optional<bool>> probe_visible(const post_probe& p, const request_options& ro,
                                                               std::string& why);
 
+    // What checking a POST's effect found.
+    enum class delivery_check {
+        present,   // it took effect: do not resend
+        absent,    // no trace of it: resend
+        unknown,   // could not tell (`why` says why): do not resend
+        cancelled, // the call was cancelled meanwhile
+    };
+    // Checks (probe_visible) whether a failed POST, which ended as `how`,
+    // took effect; for one the client gave up on, looks again an attempt
+    // timeout later before calling it absent (policy/retry.hpp:
+    // after_absent). Within `overall`.
+    boost::asio::awaitable<delivery_check> check_delivery(const post_probe& p, delivery how,
+                                                          const request_options& ro,
+                                                          std::chrono::milliseconds timeout,
+                                                          std::chrono::steady_clock::time_point overall,
+                                                          std::string& why);
+
     using wait_timer = boost::asio::steady_timer;
+    // Waits `d` (a retry's backoff, a check's settling time); false when
+    // cancelled or the client shut down meanwhile.
+    boost::asio::awaitable<bool> pause(std::chrono::milliseconds d);
     // Registers a retry wait so shutdown() can wake it; false when already shut.
     bool add_wait(const std::shared_ptr<wait_timer>& t);
     void remove_wait(const std::shared_ptr<wait_timer>& t);

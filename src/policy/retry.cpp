@@ -121,13 +121,26 @@ bool is_retryable(const attempt_facts& f)
     return f.ec == error::connection || f.ec == error::timeout || f.ec == error::tls;
 }
 
+delivery classify_delivery(const attempt_facts& f)
+{
+    if (!f.maybe_delivered)
+        return delivery::not_sent;
+    if (f.status != 0) {
+        if (f.status == 504)
+            return delivery::abandoned;
+        return f.status == 408 || f.status >= 500 ? delivery::answered : delivery::refused;
+    }
+    if (f.response_started)
+        return delivery::answered;
+    return f.peer_closed ? delivery::cut : delivery::abandoned;
+}
+
 bool is_ambiguous_delivery(const attempt_facts& f)
 {
-    if (!f.maybe_delivered || f.ec == error::cancelled)
+    if (f.ec == error::cancelled)
         return false;
-    if (f.status == 0)
-        return true;
-    return f.status == 408 || f.status >= 500;
+    auto d = classify_delivery(f);
+    return d == delivery::answered || d == delivery::cut || d == delivery::abandoned;
 }
 
 std::optional<std::chrono::system_clock::time_point> parse_http_date(std::string_view s)
@@ -243,6 +256,49 @@ retry_decision decide_retry(const retry_inputs& in)
 bool is_stale_connection_failure(bool reused, bool response_started, bool peer_closed, bool stale_retry_used)
 {
     return reused && !response_started && peer_closed && !stale_retry_used;
+}
+
+failure_plan plan_after_failure(const failure_inputs& in)
+{
+    const auto& f = in.retry.facts;
+    failure_plan p;
+    p.how = classify_delivery(f);
+    const bool ambiguous = is_ambiguous_delivery(f);
+    if (is_stale_connection_failure(in.reused, f.response_started, f.peer_closed, in.stale_retry_used)) {
+        p.retry = true;
+        p.new_connection = true;
+        p.counts_as_retry = false;
+        p.check = in.can_check && ambiguous;
+        if (p.check) {
+            p.delay = backoff_delay(in.retry.retries_done, in.retry.random01);
+            if (in.retry.remaining) {
+                auto room = *in.retry.remaining - 2 * in.retry.min_attempt_time;
+                p.delay = std::clamp(room, milliseconds(0), p.delay);
+            }
+        }
+        return p;
+    }
+    auto d = decide_retry(in.retry);
+    p.retry = d.retry;
+    p.reason = d.reason;
+    p.delay = d.delay;
+    p.check = d.retry && in.can_check && ambiguous;
+    return p;
+}
+
+absent_decision after_absent(const absent_inputs& in)
+{
+    absent_decision d;
+    if (in.how != delivery::abandoned || in.absent_checks >= 2)
+        return d; // resend
+    d.wait = in.attempt_timeout;
+    if (in.remaining && d.wait + 2 * in.min_attempt_time > *in.remaining) {
+        d.next = absent_decision::step::give_up;
+        d.reason = "deadline";
+        return d;
+    }
+    d.next = absent_decision::step::check_again;
+    return d;
 }
 
 } // namespace handinger::detail

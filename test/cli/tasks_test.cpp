@@ -393,14 +393,16 @@ TEST_CASE("--debug logs each attempt on stderr and never the API key")
 TEST_CASE("tasks create after a lost response: recovered, and the task created once")
 {
     cli_fixture f;
-    auto p = f.run({"tasks", "create", "--input", "lost answer #fault:lost"});
+    // (the tasks stay pending past the check, which comes after the retry's backoff)
+    auto p = f.run({"tasks", "create", "--input", "lost answer #fault:lost #pending-ms:3000"});
     INFO(p.dump());
     CHECK(p.status == 0);
     CHECK(std::regex_match(p.out, std::regex(R"(created tsk_\S+ \(\w+\), found after a lost response\n)")));
     CHECK(f.fx.stat("tasks_created") == 1);
     CHECK(f.fx.faults("lost") == 1);
 
-    auto j = f.run({"tasks", "create", "--input", "lost again #fault:lost", "--format", "jsonl"});
+    auto j =
+        f.run({"tasks", "create", "--input", "lost again #fault:lost #pending-ms:3000", "--format", "jsonl"});
     INFO(j.dump());
     CHECK(j.status == 0);
     auto v = parse_doc(j.out);

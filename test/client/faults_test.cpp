@@ -335,7 +335,8 @@ create_outcome create_with(sim_fixture& f, hd::create_task_params p, hd::request
 TEST_CASE("lost POST: the response is lost after processing, recovered, no duplicate")
 {
     sim_fixture f;
-    auto o = create_with(f, params("lost response #fault:lost"));
+    // (pending long enough to be so still when the check, after the backoff, looks)
+    auto o = create_with(f, params("lost response #fault:lost #pending-ms:3000"));
     CHECK_FALSE(o.ec);
     CHECK(o.r.recovered);
     CHECK(o.d.attempts == 1);
