@@ -14,13 +14,13 @@ enum class fault_kind : std::uint8_t {
     http429,
     http500,
     http503,
-    reset,      ///< no response, connection reset before processing
-    lost,       ///< processed, then reset without a response
-    stall,      ///< processed, nothing sent for a while, then close
-    truncate,   ///< processed, half the body, then close
-    slow,       ///< processed, body in small pieces over ~1 s
-    no_retry,   ///< 503 + x-should-retry: false
-    retry_true, ///< 400 + x-should-retry: true
+    reset,          ///< no response, connection reset before processing
+    lost,           ///< processed, then reset without a response
+    stall,          ///< processed, nothing sent for a while, then close
+    truncate,       ///< processed, half the body, then close
+    slow,           ///< processed, body in small pieces over ~1 s
+    no_retry,       ///< 503 + x-should-retry: false
+    retry_true,     ///< 400 + x-should-retry: true
     early_hints,    ///< processed; 100 Continue and 103 Early Hints, then the response
     extra_response, ///< processed; the response, then an unsolicited second one
 };
