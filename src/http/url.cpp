@@ -82,7 +82,9 @@ bool parse_base_url(std::string_view text, endpoint& out, std::string& what)
         return false;
     }
     // Boost.URL 1.81 reads "http://127.0.0.1.example.com" as host 127.0.0.1
-    // and path ".example.com": after an authority, a path starts with '/'.
+    // and path ".example.com", and "http://1.2.3.4x/p" as host 1.2.3.4 and
+    // path "x/p" (an IPv4 address that only starts the host name): after an
+    // authority, a path is empty or starts with '/'.
     if (auto p = u.encoded_path(); !p.empty() && p.front() != '/') {
         what = shown() + " has an invalid host";
         return false;
@@ -109,7 +111,7 @@ bool parse_base_url(std::string_view text, endpoint& out, std::string& what)
     // character or space belongs in a host name.
     for (unsigned char c : out.host)
         if (c < 0x20 || c == 0x7f || c == ' ') {
-            what = "base URL \"" + std::string(text) + "\" has an invalid host";
+            what = shown() + " has an invalid host";
             return false;
         }
     const char* default_port = out.tls ? "443" : "80";
@@ -130,13 +132,6 @@ bool parse_base_url(std::string_view text, endpoint& out, std::string& what)
     if (out.port == default_port && u.has_port())
         out.host_header = std::string(u.encoded_host());
     std::string path(u.encoded_path());
-    // Boost.URL 1.81 reads "http://1.2.3.4x/p" as host 1.2.3.4 and path
-    // "x/p" (an IPv4 address that only starts the host name): after an
-    // authority, a path is empty or starts with '/'.
-    if (!path.empty() && path.front() != '/') {
-        what = "base URL \"" + std::string(text) + "\" has an invalid host or port";
-        return false;
-    }
     while (!path.empty() && path.back() == '/')
         path.pop_back();
     out.path_prefix = path;

@@ -40,9 +40,9 @@ TEST_CASE("parse_base_url: a host that only starts with an IPv4 address is refus
     // leading '/' ("!8080/prefix"), which made a request target that is not
     // one (found by fuzz_url).
     CHECK(parsed("http://127.0.0.1!8080/prefik_vk81XUHKHG-qr4") ==
-          "error: base URL \"http://127.0.0.1!8080/prefik_vk81XUHKHG-qr4\" has an invalid host or port");
-    CHECK(parsed("http://1.2.3.4a/x").find("has an invalid host or port") != std::string::npos);
-    CHECK(parsed("http://1.2.3.4:80a/").find("has an invalid host or port") != std::string::npos);
+          "error: base URL \"http://127.0.0.1!8080/prefik_vk81XUHKHG-qr4\" has an invalid host");
+    CHECK(parsed("http://1.2.3.4a/x").find("has an invalid host") != std::string::npos);
+    CHECK(parsed("http://1.2.3.4:80a/").find("has an invalid") != std::string::npos);
     CHECK(parsed("http://1.2.3.4/x") == "tcp 1.2.3.4 80 [/x] 1.2.3.4");
 }
 
