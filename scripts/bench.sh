@@ -7,13 +7,14 @@
 #   scripts/bench.sh batch [--n N] [--rate-limit RPS] [--retry-after-form ms|seconds] [--max-retries R]
 #                          [--repeats K] [--throughput-repeats K] [--fixed 8,64,256] [--initial I]
 #                          [--max-in-flight M] [--no-ts]
+#   scripts/bench.sh cost [--small N] [--large M] [--repeats K]   (instructions, system calls per create)
 #   scripts/bench.sh faults [--creates N] [--seed S] [--timeout-ms T] [--max-retries R] [--in-flight C]
 #                           [--max-stall-ms M] ...   (bench/faults.cpp lists them)
 # BENCH_WRAP="perf record -g -o FILE" (say) prefixes the benchmark program.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 name=${1:-}
-[ -n "$name" ] || { echo "usage: scripts/bench.sh NAME [options]   (NAME: throughput, watch_scale, batch, faults)" >&2; exit 2; }
+[ -n "$name" ] || { echo "usage: scripts/bench.sh NAME [options]   (NAME: throughput, cost, watch_scale, batch, faults)" >&2; exit 2; }
 shift
 
 scripts/deps.sh --bench
@@ -21,7 +22,11 @@ export CCACHE_BASEDIR="$PWD"
 build=build-release
 cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DHANDINGER_BUILD_TESTS=OFF >/dev/null
 targets=(handinger-sim)
-[ "$name" = sim ] || targets+=("bench_$name")
+case "$name" in
+  sim) ;;
+  cost) targets+=(bench_throughput) ;;
+  *) targets+=("bench_$name") ;;
+esac
 cmake --build "$build" --target "${targets[@]}" >/dev/null
 
 work=$(mktemp -d)
@@ -138,6 +143,53 @@ case "$name" in
     start_nginx
     ${BENCH_WRAP:-} "$build/bench/bench_throughput" --sim-url "$sim_url" --sim-ca "$work/sim-ca.pem" \
       --nginx-url "$nginx_url" --nginx-ca "$work/ca.pem" --nginx-status "$nginx_status" --server-pid "${nginx_worker:-0}" --key sk-bench "$@"
+    ;;
+  cost)
+    # What one create costs the client, counted rather than timed, so that
+    # a busy machine does not move it: user-space instructions (valgrind's
+    # callgrind) and system calls (strace -c) of bench_throughput against
+    # the simulator, run with --requests SMALL and LARGE (each after its
+    # warm-up of min(N, 2000) creates, 64 in flight); the difference over
+    # the creates between the two runs, so that start-up and the TLS
+    # handshakes cancel out. How many of a run's 2 x 64 handshakes resume a
+    # session (far cheaper than a full one) depends on timing, so each run
+    # is made REPEATS times and the least count kept.
+    small=2000 large=6000 repeats=3
+    while [ $# -gt 0 ]; do
+      case "$1" in
+        --small) small=$2; shift 2 ;;
+        --large) large=$2; shift 2 ;;
+        --repeats) repeats=$2; shift 2 ;;
+        *) echo "bench.sh cost: unknown option '$1'" >&2; exit 2 ;;
+      esac
+    done
+    command -v valgrind >/dev/null && command -v strace >/dev/null || {
+      echo "bench.sh cost: needs valgrind and strace (scripts/deps.sh --bench)" >&2; exit 1; }
+    start_sim --create-mode immediate
+    declare -A ir calls
+    for n in "$small" "$large"; do
+      run=("$build/bench/bench_throughput" --sim-url "$sim_url" --sim-ca "$work/sim-ca.pem" --key sk-bench
+           --requests "$n")
+      for r in $(seq 1 "$repeats"); do
+        valgrind --tool=callgrind --callgrind-out-file="$work/cg" "${run[@]}" >"$work/cg.log" 2>"$work/cg.err"
+        i=$(awk '/^summary:/ { print $2 }' "$work/cg")
+        hs=$(sed -n 's/.*, \([0-9]* handshakes ([0-9]* resumed)\).*/\1/p' "$work/cg.log")
+        strace -c -o "$work/st" "${run[@]}" >/dev/null
+        c=$(awk '$NF == "total" { print $(NF-2) }' "$work/st")
+        echo "--requests $n, run $r: $i instructions ($hs), $c system calls" >&2
+        if [ -z "${ir[$n]:-}" ] || [ "$i" -lt "${ir[$n]}" ]; then ir[$n]=$i; fi
+        if [ -z "${calls[$n]:-}" ] || [ "$c" -lt "${calls[$n]}" ]; then calls[$n]=$c; fi
+      done
+      awk 'NF >= 5 && $NF != "total" && $NF != "syscall" { print "  " $4, $NF }' "$work/st" |
+        sort -n -r | head -n 6 >&2
+    done
+    creates() { echo $(( ($1 < 2000 ? $1 : 2000) + $1 )); }
+    d=$(( $(creates "$large") - $(creates "$small") ))
+    cpu=$(lscpu | sed -n 's/^Model name: *//p' | head -n 1)
+    awk -v a="${ir[$small]}" -v b="${ir[$large]}" -v ca="${calls[$small]}" -v cb="${calls[$large]}" -v d="$d" \
+        -v cpu="$cpu" 'BEGIN {
+      printf "{\"instructions_per_create\":%.0f,\"syscalls_per_create\":%.2f,\"creates\":%d,\"cpu\":\"%s\"}\n",
+        (b - a) / d, (cb - ca) / d, d, cpu }'
     ;;
   watch_scale)
     # The simulator's default timings (pending 300 ms, turns of 400 ms, text in 4 steps),

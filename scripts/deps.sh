@@ -3,7 +3,7 @@
 # A no-op (no apt call at all) when everything is present.
 #   scripts/deps.sh            build + test dependencies
 #   scripts/deps.sh --sanitize also clang and its sanitizer runtime
-#   scripts/deps.sh --bench    also nginx and wrk (benchmarks)
+#   scripts/deps.sh --bench    also nginx, wrk, valgrind and strace (benchmarks)
 set -euo pipefail
 
 pkgs=(libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev libssl-dev
@@ -11,7 +11,7 @@ pkgs=(libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev libssl-dev
 for arg in "$@"; do
   case "$arg" in
     --sanitize) pkgs+=(clang libclang-rt-14-dev) ;;
-    --bench) pkgs+=(nginx-light wrk) ;;
+    --bench) pkgs+=(nginx-light wrk valgrind strace) ;;
     *) echo "deps.sh: unknown option '$arg'" >&2; exit 2 ;;
   esac
 done
