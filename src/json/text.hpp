@@ -1,7 +1,7 @@
 // JSON text written straight into a string, without building a
-// boost::json::value first: the one writer of the project's hot paths (the
-// body of every create, and the simulator's responses, which reaches it
-// through a private include directory: nothing of it is installed).
+// boost::json::value first: the one writer of the project's hot paths, the
+// body of every create and the simulator's responses. (The simulator reaches
+// this header through a private include directory; none of it is installed.)
 //
 // Its output is Boost.JSON's serializer's, byte for byte (the unit tests and
 // the json_text fuzz target compare them), so text written here and text
