@@ -1,109 +1,23 @@
 #include <handinger/sim/detail/render.hpp>
 #include <handinger/sim/detail/util.hpp>
 
-#include <charconv>
+#include "json/text.hpp"
 
 namespace handinger::sim::detail {
-
-void json_writer::sep()
-{
-    if (!first_)
-        out_ += ',';
-    first_ = false;
-}
-
-json_writer& json_writer::begin_object()
-{
-    sep();
-    out_ += '{';
-    first_ = true;
-    return *this;
-}
-
-json_writer& json_writer::end_object()
-{
-    out_ += '}';
-    first_ = false;
-    return *this;
-}
-
-json_writer& json_writer::begin_array()
-{
-    sep();
-    out_ += '[';
-    first_ = true;
-    return *this;
-}
-
-json_writer& json_writer::end_array()
-{
-    out_ += ']';
-    first_ = false;
-    return *this;
-}
-
-json_writer& json_writer::key(std::string_view k)
-{
-    sep();
-    out_ += '"';
-    out_ += k;
-    out_ += "\":";
-    first_ = true; // the value follows without a comma
-    return *this;
-}
-
-json_writer& json_writer::str(std::string_view s)
-{
-    sep();
-    append_json_string(out_, s);
-    return *this;
-}
-
-json_writer& json_writer::num(std::int64_t n)
-{
-    sep();
-    char buf[24];
-    auto r = std::to_chars(buf, buf + sizeof buf, n);
-    out_.append(buf, r.ptr);
-    return *this;
-}
-
-json_writer& json_writer::boolean(bool b)
-{
-    sep();
-    out_ += b ? "true" : "false";
-    return *this;
-}
-
-json_writer& json_writer::null()
-{
-    sep();
-    out_ += "null";
-    return *this;
-}
-
-json_writer& json_writer::iso_or_null(bool present, std::int64_t unix_ms)
-{
-    return present ? str(iso8601_ms(unix_ms)) : null();
-}
-
 namespace {
 
-void write_url(json_writer& w, const render_context& ctx, std::string_view kind, std::string_view id)
-{
-    std::string url(ctx.dashboard);
-    url += kind;
-    url += id;
-    w.str(url);
-}
+using handinger::detail::json_writer;
 
-} // namespace
+json_writer& iso_or_null(json_writer& w, bool present, std::int64_t unix_ms)
+{
+    return present ? w.str(iso8601_ms(unix_ms)) : w.null();
+}
 
 void write_task(json_writer& w, const task_record& task, const task_view& v, const render_context& ctx)
 {
     w.begin_object();
     w.key("id").str(task.id);
-    w.key("completedAt").iso_or_null(v.terminal, v.completed_ms);
+    iso_or_null(w.key("completedAt"), v.terminal, v.completed_ms);
     w.key("createdAt").str(iso8601_ms(task.created_ms));
     w.key("createdByUserId").str(ctx.user_id);
     w.key("organizationId").str(ctx.organization_id);
@@ -118,8 +32,7 @@ void write_task(json_writer& w, const task_record& task, const task_view& v, con
     w.key("turnCount").num(v.turn_count);
     w.end_object();
     w.key("triggeredBy").str("api");
-    w.key("url");
-    write_url(w, ctx, "/tasks/", task.id);
+    w.key("url").str_concat({ctx.dashboard, "/tasks/", task.id}); // no temporary URL string
     w.key("workerId").str(task.worker_id);
     w.end_object();
 }
@@ -149,12 +62,14 @@ void write_turn(json_writer& w, const task_record& task, const turn_view& t, con
     w.key("inputTokens").num(t.input_tokens);
     w.key("outputTokens").num(t.output_tokens);
     w.key("startedAt").str(iso8601_ms(t.started_ms));
-    w.key("completedAt").iso_or_null(t.done, t.completed_ms);
+    iso_or_null(w.key("completedAt"), t.done, t.completed_ms);
     w.key("files").begin_array().end_array();
     if (ctx.stamp_visibility)
         w.key("simVisibleAtMs").num(t.visible_since_ms);
     w.end_object();
 }
+
+} // namespace
 
 void render_retrieve(std::string& out, const task_record& task, std::int64_t now, int text_steps,
                      bool with_turns, const render_context& ctx, std::vector<turn_view>& scratch)
@@ -225,8 +140,7 @@ void render_run(std::string& out, const task_record& task, const run_record& run
     w.key("sources").begin_array().end_array();
     w.key("messages").begin_array().end_array();
     w.key("metadata").begin_object().end_object();
-    w.key("url");
-    write_url(w, ctx, "/workers/", task.worker_id);
+    w.key("url").str_concat({ctx.dashboard, "/workers/", task.worker_id});
     w.key("created_at").num(run.posted_ms / 1000);
     w.key("usage").begin_object();
     w.key("durationMs").num(finished ? run.end_ms() - run.posted_ms : 0);

@@ -15,12 +15,16 @@
 
 #include <charconv>
 #include <memory>
+#include <system_error>
 
 namespace handinger::detail {
 namespace {
 
 // The handler of boost::json::parser (boost/json/detail/handler.hpp), but
-// for on_number_part / on_double.
+// for on_double. parse_text hands the parser the whole text in one
+// write_some(more = false), so a number is never split across buffers:
+// on_double's text is the whole number (on_number_part only ever sees the
+// start of a number cut off by the end of the text, which fails the parse).
 struct exact_handler {
     static constexpr std::size_t max_object_size = json::object::max_size();
     static constexpr std::size_t max_array_size = json::array::max_size();
@@ -28,17 +32,34 @@ struct exact_handler {
     static constexpr std::size_t max_string_size = json::string::max_size();
 
     json::value_stack st;
-    std::string number; // the first parts of a number split across buffers
 
-    bool on_document_begin(json::error_code&) { return true; }
-    bool on_document_end(json::error_code&) { return true; }
-    bool on_object_begin(json::error_code&) { return true; }
+    bool on_double(double d, json::string_view s, json::error_code&)
+    {
+        double exact = 0;
+        auto r = std::from_chars(s.data(), s.data() + s.size(), exact);
+        // Out of range (1e400, 1e-400): keep what Boost made of it (the
+        // reader refuses infinities where it keeps JSON).
+        st.push_double(r.ec == std::errc() && r.ptr == s.data() + s.size() ? exact : d);
+        return true;
+    }
+
+    // The rest is boost::json::parser's handler.
+    bool on_int64(std::int64_t i, json::string_view, json::error_code&)
+    {
+        st.push_int64(i);
+        return true;
+    }
+    bool on_uint64(std::uint64_t u, json::string_view, json::error_code&)
+    {
+        st.push_uint64(u);
+        return true;
+    }
+    bool on_number_part(json::string_view, json::error_code&) { return true; }
     bool on_object_end(std::size_t n, json::error_code&)
     {
         st.push_object(n);
         return true;
     }
-    bool on_array_begin(json::error_code&) { return true; }
     bool on_array_end(std::size_t n, json::error_code&)
     {
         st.push_array(n);
@@ -64,40 +85,6 @@ struct exact_handler {
         st.push_string(s);
         return true;
     }
-    bool on_number_part(json::string_view s, json::error_code&)
-    {
-        number.append(s.data(), s.size());
-        return true;
-    }
-    bool on_int64(std::int64_t i, json::string_view, json::error_code&)
-    {
-        number.clear();
-        st.push_int64(i);
-        return true;
-    }
-    bool on_uint64(std::uint64_t u, json::string_view, json::error_code&)
-    {
-        number.clear();
-        st.push_uint64(u);
-        return true;
-    }
-    bool on_double(double d, json::string_view s, json::error_code&)
-    {
-        std::string_view text(s.data(), s.size());
-        if (!number.empty()) {
-            number.append(s.data(), s.size());
-            text = number;
-        }
-        double exact = 0;
-        auto r = std::from_chars(text.data(), text.data() + text.size(), exact);
-        // Out of range (1e400, 1e-400): keep what Boost made of it (the
-        // reader refuses infinities where it keeps JSON).
-        if (r.ec == std::errc() && r.ptr == text.data() + text.size())
-            d = exact;
-        number.clear();
-        st.push_double(d);
-        return true;
-    }
     bool on_bool(bool b, json::error_code&)
     {
         st.push_bool(b);
@@ -108,6 +95,10 @@ struct exact_handler {
         st.push_null();
         return true;
     }
+    bool on_document_begin(json::error_code&) { return true; }
+    bool on_document_end(json::error_code&) { return true; }
+    bool on_object_begin(json::error_code&) { return true; }
+    bool on_array_begin(json::error_code&) { return true; }
     bool on_comment_part(json::string_view, json::error_code&) { return true; }
     bool on_comment(json::string_view, json::error_code&) { return true; }
 };
@@ -133,7 +124,6 @@ bool parse_text(std::string_view text, json::value& out, std::string& what)
     // allocation per string, object and array); it is freed with the last
     // value that uses it, e.g. a model's `raw`.
     p.handler().st.reset(json::make_shared_resource<json::monotonic_resource>(text.size() * 2 + 256));
-    p.handler().number.clear();
     json::error_code ec;
     std::size_t n = p.write_some(false, text.data(), text.size(), ec);
     if (!ec && n < text.size())

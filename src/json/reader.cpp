@@ -1,4 +1,5 @@
 #include "json/reader.hpp"
+#include "json/text.hpp"
 
 #include <charconv>
 #include <cmath>
@@ -42,6 +43,17 @@ bool check_finite(const json::value& v, const json_path& at, std::string& what)
     }
 }
 
+// Letters, digits and '_', not starting with a digit: every wire name.
+bool is_plain_key(std::string_view k) noexcept
+{
+    if (k.empty() || (k[0] >= '0' && k[0] <= '9'))
+        return false;
+    for (char c : k)
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_'))
+            return false;
+    return true;
+}
+
 } // namespace
 
 std::string path_string(const json_path& at)
@@ -59,10 +71,16 @@ std::string path_string(const json_path& at)
             s += '[';
             s += std::to_string(n.index);
             s += ']';
-        } else {
+        } else if (is_plain_key(n.key)) {
             if (!s.empty())
                 s += '.';
             s.append(n.key.data(), n.key.size());
+        } else {
+            // A key of JSON kept as JSON can be anything: quoted, it cannot
+            // be taken for two keys ("a.b") nor carry a line break into a log.
+            s += '[';
+            append_json_string(s, n.key);
+            s += ']';
         }
     }
     return s;

@@ -39,7 +39,9 @@ inline constexpr std::size_t max_parse_depth = 128;
 /// message> at offset N" and returns false.
 bool parse_text(std::string_view text, json::value& out, std::string& what);
 
-/// "task.totals.credits", "turns[0].files[1].mediaType", or "(root)".
+/// "task.totals.credits", "turns[0].files[1].mediaType", or "(root)"; a key
+/// that is not a plain name (letters, digits, '_') is written as a quoted
+/// JSON string in brackets: `metadata["a.b"]`, `metadata[""]`.
 std::string path_string(const json_path& at);
 
 /// Sets what to "<path>: <problem>" and returns false.

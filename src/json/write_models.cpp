@@ -4,15 +4,20 @@
 // (for the simulator, for logs) reads back as the same model. A tolerant
 // field that still holds the unset value it was read as is written as it
 // arrived: null, or left out when it was absent.
+//
+// The models become boost::json::values here (value_from, the public way),
+// and text through Boost's serializer; the one text written without a value
+// (the create body, on every request) goes through json_writer, whose output
+// is the serializer's byte for byte (json/text.hpp).
 #include "json/reader.hpp"
+#include "json/text.hpp"
+#include "json/write.hpp"
 
 #include <handinger/json.hpp>
 
 #include <boost/json/monotonic_resource.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value_from.hpp>
-
-#include <array>
 
 namespace handinger {
 namespace {
@@ -41,14 +46,6 @@ void put_nullable(json::object& o, json::string_view key, const std::optional<T>
         o.emplace(key, json::value_from(*v, o.storage()));
     else
         o.emplace(key, nullptr);
-}
-
-// An optional key: present only when it has a value.
-template <class T>
-void put_optional(json::object& o, json::string_view key, const std::optional<T>& v)
-{
-    if (v)
-        o.emplace(key, json::value_from(*v, o.storage()));
 }
 
 template <class T>
@@ -132,11 +129,9 @@ void put_optional_key(json::object& o, const Model& m, typename Model::field f, 
 void tag_invoke(json::value_from_tag, json::value& jv, const create_task_params& v)
 {
     json::object& o = make_object(jv, 4);
-    o.emplace("input", v.input);
-    if (v.budget)
-        o.emplace("budget", wire(*v.budget));
-    put_optional(o, "taskId", v.task_id);
-    put_optional(o, "workerId", v.worker_id);
+    detail::for_each_create_field(v, [&](std::string_view key, std::string_view s) {
+        o.emplace(json::string_view(key.data(), key.size()), json::string_view(s.data(), s.size()));
+    });
 }
 
 void tag_invoke(json::value_from_tag, json::value& jv, const task_totals& v)
@@ -288,68 +283,15 @@ template std::string to_json_string(const run_result&);
 
 namespace handinger::detail {
 
-namespace {
-
-// The bytes append_json_string escapes: control characters, '"' and '\\'.
-constexpr auto escaped = [] {
-    std::array<bool, 256> t{};
-    for (int c = 0; c < 0x20; ++c)
-        t[c] = true;
-    t['"'] = t['\\'] = true;
-    return t;
-}();
-
-} // namespace
-
-void append_json_string(std::string& out, std::string_view s)
-{
-    static constexpr char hex[] = "0123456789abcdef";
-    out += '"';
-    std::size_t run = 0; // start of the bytes not yet copied
-    for (std::size_t i = 0; i < s.size(); ++i) {
-        auto c = static_cast<unsigned char>(s[i]);
-        if (!escaped[c])
-            continue;
-        out.append(s.data() + run, i - run);
-        run = i + 1;
-        switch (c) {
-        case '"': out += "\\\""; break;
-        case '\\': out += "\\\\"; break;
-        case '\b': out += "\\b"; break;
-        case '\f': out += "\\f"; break;
-        case '\n': out += "\\n"; break;
-        case '\r': out += "\\r"; break;
-        case '\t': out += "\\t"; break;
-        default:
-            out += "\\u00";
-            out += hex[c >> 4];
-            out += hex[c & 0xf];
-        }
-    }
-    out.append(s.data() + run, s.size() - run);
-    out += '"';
-}
-
 std::string create_request_body(const create_task_params& p)
 {
     std::string out;
     out.reserve(64 + p.input.size() + (p.task_id ? p.task_id->size() : 0) +
                 (p.worker_id ? p.worker_id->size() : 0));
-    out += "{\"input\":";
-    append_json_string(out, p.input);
-    if (p.budget) {
-        out += ",\"budget\":";
-        append_json_string(out, p.budget->str());
-    }
-    if (p.task_id) {
-        out += ",\"taskId\":";
-        append_json_string(out, *p.task_id);
-    }
-    if (p.worker_id) {
-        out += ",\"workerId\":";
-        append_json_string(out, *p.worker_id);
-    }
-    out += '}';
+    json_writer w(out);
+    w.begin_object();
+    for_each_create_field(p, [&](std::string_view key, std::string_view s) { w.key(key).str(s); });
+    w.end_object();
     return out;
 }
 

@@ -247,3 +247,24 @@ TEST_CASE("a failed read reports only the first problem")
     CHECK(parse_error<task_with_turns>(R"({"task":{"id":1,"status":2},"turns":3})") ==
           "task.id: expected string, got number");
 }
+
+TEST_CASE("a key of JSON kept as JSON that is not a plain name is quoted in the path")
+{
+    // Plain names (letters, digits, '_') as they are; anything else as a
+    // JSON string in brackets: no "a.b" read as two keys, no line break in
+    // a log line.
+    CHECK(parse_error<run_result>(R"({"metadata":{"a_1":{"B2":1e400}}})") ==
+          "metadata.a_1.B2: number out of range");
+    CHECK(parse_error<run_result>(R"({"metadata":{"a.b":1e400}})") ==
+          R"(metadata["a.b"]: number out of range)");
+    CHECK(parse_error<run_result>(R"({"metadata":{"":[0,1e400]}})") ==
+          R"(metadata[""][1]: number out of range)");
+    CHECK(parse_error<run_result>(R"({"metadata":{"1st":1e400}})") ==
+          R"(metadata["1st"]: number out of range)");
+    CHECK(parse_error<run_result>(R"({"metadata":{"x\ny \"z\"":1e400}})") ==
+          R"(metadata["x\ny \"z\""]: number out of range)");
+    CHECK(parse_error<task_with_turns>(
+              R"({"task":{"id":"t","status":"running"},"turns":[{"id":"a","seq":1,"status":"running",)"
+              R"("structuredOutput":{"caf\u00e9":[1e400]}}]})") ==
+          "turns[0].structuredOutput[\"caf\xc3\xa9\"][0]: number out of range");
+}

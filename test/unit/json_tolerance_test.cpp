@@ -7,7 +7,10 @@
 //    and a message naming its path; so must a value of the wrong type;
 //  - any other key must read, the model must say which it got (`presence`:
 //    null or absent), and what the library writes of the model must be the
-//    document as it came (the key null, or left out).
+//    document as it came (the key null, or left out);
+//  - a value of the wrong type in any field fails with "<full path>:
+//    expected <kind>, got <kind>", indices included; inside JSON kept as
+//    JSON, a number out of range fails with its full path.
 #include "json_samples.hpp"
 
 #include "json/reader.hpp"
@@ -260,12 +263,14 @@ M parse_ok(const std::string& text)
     return out;
 }
 
-/// Every key of `sample` null and removed in turn, read as M. `strict` names
-/// the strict fields by pattern ("turns[].seq"); each must occur in the
-/// sample. Returns the patterns of the model fields met (for the coverage
-/// check).
+/// Every key of `sample` null and removed in turn, read as M, and given a
+/// value of the wrong type. `strict` names the strict fields by pattern
+/// ("turns[].seq"); each must occur in the sample. `any_json` names the
+/// fields typed "any JSON value" (no wrong type). Returns the patterns of the
+/// model fields met (for the coverage check).
 template <class M>
-std::set<std::string> check_every_field(std::string_view sample, const std::set<std::string>& strict)
+std::set<std::string> check_every_field(std::string_view sample, const std::set<std::string>& strict,
+                                        const std::set<std::string>& any_json = {})
 {
     json::value doc = parse_exact(sample);
     std::vector<path> keys;
@@ -275,7 +280,7 @@ std::set<std::string> check_every_field(std::string_view sample, const std::set<
 
     // As it came, every model field reports a value (where it is not null).
     const M original = parse_ok<M>(std::string(sample));
-    std::set<std::string> strict_met, fields_met;
+    std::set<std::string> strict_met, fields_met, typed_met;
     for (const auto& k : keys) {
         const std::string name = display(k);
         const std::string pat = pattern(k);
@@ -298,6 +303,7 @@ std::set<std::string> check_every_field(std::string_view sample, const std::set<
             parent_of(wrong, k)[k.back().key] = bad;
             CHECK(test::parse_error<M>(json::serialize(wrong)) ==
                   name + ": expected " + kind + ", got " + bad_kind);
+            typed_met.insert(pat);
             continue;
         }
 
@@ -309,6 +315,28 @@ std::set<std::string> check_every_field(std::string_view sample, const std::set<
             // Not a field of a model: a key inside JSON kept as JSON.
             REQUIRE_MESSAGE(before.kind == lookup::free_json,
                             name << " is neither a strict field nor in its model's field_names");
+        }
+
+        // A value of the wrong type in a tolerant field fails too, naming
+        // the full path, indices included ("turns[1].files[0].size").
+        if (!was.is_null() && !any_json.count(pat)) {
+            auto [bad, bad_kind] = wrong_value(was);
+            json::value wrong = doc;
+            parent_of(wrong, k)[k.back().key] = bad;
+            const std::string got = test::parse_error<M>(json::serialize(wrong));
+            if (before.kind == lookup::state) {
+                CHECK(got == name + ": expected " + expected_kind(was) + ", got " + bad_kind);
+                typed_met.insert(pat);
+            } else {
+                // Inside JSON kept as JSON any value goes, but a number out
+                // of a double's range, which is refused with its path too.
+                CHECK(got.empty());
+                json::value big = doc;
+                parent_of(big, k)[k.back().key] = "@big@";
+                std::string text = json::serialize(big);
+                text.replace(text.find("\"@big@\""), 7, "1e400");
+                CHECK(test::parse_error<M>(text) == name + ": number out of range");
+            }
         }
 
         for (const bool remove : {false, true}) {
@@ -333,6 +361,10 @@ std::set<std::string> check_every_field(std::string_view sample, const std::set<
     for (const auto& s : strict) {
         CAPTURE(s);
         CHECK(strict_met.count(s)); // the strict list names fields of the sample
+    }
+    for (const auto& f : fields_met) {
+        CAPTURE(f);
+        CHECK((typed_met.count(f) || any_json.count(f))); // each field met a wrong type somewhere
     }
     return fields_met;
 }
@@ -366,7 +398,8 @@ const std::set<std::string> turn_strict{"id", "seq", "status"};
 
 } // namespace
 
-TEST_CASE("tolerance: task_with_turns - every field null and absent, strict ones fail with their path")
+TEST_CASE("tolerance: task_with_turns - every field null and absent, strict ones fail with their path, wrong "
+          "types fail with theirs")
 {
     auto met = check_every_field<task_with_turns>(
         test::task_with_turns_json,
@@ -378,7 +411,9 @@ TEST_CASE("tolerance: task_with_turns - every field null and absent, strict ones
     check_covers<turn_file>(met, "turns[].files[].");
 }
 
-TEST_CASE("tolerance: task_turn_list - every field null and absent, strict ones fail with their path")
+TEST_CASE(
+    "tolerance: task_turn_list - every field null and absent, strict ones fail with their path, wrong types "
+    "fail with theirs")
 {
     auto met = check_every_field<task_turn_list>(test::task_turn_list_json,
                                                  {"items", "items[].id", "items[].seq", "items[].status"});
@@ -387,9 +422,9 @@ TEST_CASE("tolerance: task_turn_list - every field null and absent, strict ones 
     check_covers<turn_file>(met, "items[].files[].");
 }
 
-TEST_CASE("tolerance: run_result - every field null and absent")
+TEST_CASE("tolerance: run_result - every field null and absent, wrong types fail with their path")
 {
-    auto met = check_every_field<run_result>(test::run_result_json, {});
+    auto met = check_every_field<run_result>(test::run_result_json, {}, {"error", "incomplete_details"});
     check_covers<run_result>(met, "");
     check_covers<run_message>(met, "output[].");
     check_covers<run_content>(met, "output[].content[].");
@@ -397,7 +432,7 @@ TEST_CASE("tolerance: run_result - every field null and absent")
     check_covers<run_usage>(met, "usage.");
 }
 
-TEST_CASE("tolerance: delete_task_response - archived null and absent")
+TEST_CASE("tolerance: delete_task_response - archived null, absent and of the wrong type")
 {
     auto met = check_every_field<delete_task_response>(test::delete_task_response_json, {});
     check_covers<delete_task_response>(met, "");
