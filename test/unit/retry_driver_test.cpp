@@ -11,6 +11,7 @@
 #include <chrono>
 #include <functional>
 #include <optional>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -515,4 +516,73 @@ TEST_CASE("retry driver: retries count up one by one, and each attempt's deadlin
     CHECK(log2.last.what == kind::succeed);
     CHECK(ok.attempts() == 3);
     (void)name;
+}
+
+TEST_CASE("retry driver: random sequences of outcomes, check results and cut waits keep the invariants")
+{
+    std::mt19937 rng(12345);
+    const auto outcomes = all_outcomes();
+    auto pick = [&](std::size_t n) { return static_cast<std::size_t>(rng() % n); };
+    for (int run = 0; run < 20'000; ++run) {
+        const int max_retries = static_cast<int>(pick(5));
+        const milliseconds total{pick(3) == 0 ? 0 : static_cast<long long>(pick(6000))};
+        const bool can_check = pick(2) == 1;
+        CAPTURE(run);
+        CAPTURE(max_retries);
+        CAPTURE(total.count());
+        CAPTURE(can_check);
+        std::vector<attempt_report> seen;
+        retry_driver d(limits(max_retries, total, can_check), t0);
+        const milliseconds attempt_time{static_cast<long long>(pick(1200))};
+        auto log = run_call(
+            d,
+            [&](int) {
+                seen.push_back(outcomes[pick(outcomes.size())]);
+                return seen.back();
+            },
+            [&](int) { return static_cast<check_result>(pick(3)); }, [&](int) { return pick(20) != 0; },
+            attempt_time);
+        const tp overall = total.count() > 0 ? t0 + total : tp::max();
+        CHECK(log.sends == static_cast<int>(seen.size()));
+        CHECK(d.attempts() <= max_retries + 1);
+        CHECK(log.sends <= max_retries + 2);
+        // After each failed attempt: a resend only if the outcome was
+        // retryable or a stale connection, and after a check when the
+        // request may have taken effect and can be checked.
+        int send_no = 0;
+        bool checked = false;
+        for (std::size_t i = 0; i < log.steps.size(); ++i) {
+            const auto& s = log.steps[i];
+            if (s.what == kind::check) {
+                CHECK(can_check);
+                checked = true;
+            }
+            if (s.what == kind::wait)
+                CHECK(log.at[i] + s.delay <= overall);
+            if (s.what != kind::send)
+                continue;
+            CHECK(s.deadline <= overall);
+            if (send_no > 0) {
+                const auto& prev = seen[static_cast<std::size_t>(send_no - 1)];
+                attempt_facts f = prev.facts;
+                if (!f.ec)
+                    f.ec = handinger::error_from_status(f.status);
+                const bool stale = prev.reused && f.peer_closed && !f.response_started;
+                CHECK((is_retryable(f) || stale));
+                CHECK_FALSE(prev.cancelled);
+                CHECK(f.ec != error::cancelled);
+                if (can_check && is_ambiguous_delivery(f))
+                    CHECK(checked);
+            }
+            ++send_no;
+            checked = false;
+        }
+        // How it ended agrees with the last thing that happened.
+        const auto& last = seen.back();
+        if (log.last.what == kind::succeed)
+            CHECK((!last.facts.ec && last.facts.status >= 200 && last.facts.status < 300 &&
+                   !last.cancelled) == true);
+        if (log.last.what == kind::recovered)
+            CHECK(can_check);
+    }
 }
