@@ -1,5 +1,6 @@
-// The retry loop shared by every operation (the checks that keep a lost
-// POST from being resent blindly are in post_check.cpp).
+// The I/O of the retry loop shared by every operation: it does what
+// policy/retry_driver.hpp decides (send, wait, check, finish). What a check
+// looks at is the operation's (a create's: core/create.cpp).
 #include "core/client_impl.hpp"
 #include "core/watch_hub.hpp"
 #include "policy/retry.hpp"
@@ -120,225 +121,187 @@ std::string client_impl::task_path(std::string_view id, std::string_view suffix)
     return http::task_path(opts_.ep.path_prefix, id, suffix);
 }
 
-asio::awaitable<void> client_impl::call(std::string_view method, std::string target, std::string body,
-                                        const request_options& ro, const post_probe* probe, call_outcome& out)
+namespace {
+
+// The client's headers with the call's on top: a call's header replaces the
+// client's of the same name (compared without case).
+header_list merge_headers(const header_list& client, const header_list& call)
+{
+    header_list merged = client;
+    for (const auto& h : call) {
+        std::erase_if(merged, [&](const auto& m) {
+            return m.first.size() == h.first.size() &&
+                   std::equal(m.first.begin(), m.first.end(), h.first.begin(), [](char a, char b) {
+                       return std::tolower(static_cast<unsigned char>(a)) ==
+                              std::tolower(static_cast<unsigned char>(b));
+                   });
+        });
+        merged.push_back(h);
+    }
+    return merged;
+}
+
+attempt_report report_of(const http::exchange_result& ex, bool cancelled)
+{
+    attempt_report r;
+    r.reused = ex.reused;
+    r.cancelled = cancelled;
+    auto& f = r.facts;
+    if (ex.ec) {
+        f.ec = ex.ec;
+        f.maybe_delivered = ex.maybe_delivered;
+        f.peer_closed = ex.peer_closed;
+        f.response_started = ex.response_started;
+        return r;
+    }
+    f.status = ex.res.status;
+    f.maybe_delivered = true;
+    f.x_should_retry = ex.res.x_should_retry;
+    f.retry_after_ms = ex.res.retry_after_ms;
+    f.retry_after = ex.res.retry_after;
+    return r;
+}
+
+bool is_2xx(const http::exchange_result& ex)
+{
+    return !ex.ec && ex.res.status >= 200 && ex.res.status < 300;
+}
+
+// "" when the call's limits and headers are usable, else what is wrong.
+std::string check_call(const call_limits& l, const request_options& ro)
+{
+    auto bad = check_limits(l);
+    if (bad.empty() && !ro.headers.empty())
+        bad = check_headers(ro.headers);
+    return bad;
+}
+
+// The options of a check: the call's, spending the call's time left.
+request_options within(request_options ro, std::optional<milliseconds> left)
+{
+    if (left)
+        ro.total_timeout = std::max(*left, milliseconds(1));
+    return ro;
+}
+
+// The call failed as `step` says, after the attempt that produced `ex`.
+void fail_with(call_outcome& out, const http::exchange_result& ex, call_step step, int attempts)
+{
+    out.ec = step.ec;
+    out.diag.attempts = attempts;
+    if (!ex.ec)
+        out.diag.set_response(ex.res.status, ex.res.body);
+    if (step.replace_message || !ex.ec)
+        out.diag.client_message = std::move(step.message);
+    else
+        out.diag.client_message = ex.detail + step.message;
+}
+
+} // namespace
+
+call_limits client_impl::limits_for(const request_options& ro, const effect_check* check) const
+{
+    call_limits l;
+    l.timeout = ro.timeout.value_or(opts_.opts.timeout);
+    l.total_timeout = ro.total_timeout.value_or(opts_.opts.total_timeout);
+    l.connect_timeout = opts_.opts.connect_timeout;
+    l.max_retries = ro.max_retries.value_or(opts_.opts.max_retries);
+    l.can_check = check != nullptr;
+    if (check)
+        l.subject = check->subject();
+    return l;
+}
+
+attempt_report client_impl::after_attempt(std::string_view method, std::string_view target,
+                                          const request_options& ro, const retry_driver& d,
+                                          http::exchange_result& ex, clock::duration took, bool cancelled,
+                                          diagnostics& diag) const
+{
+    if (ex.ec == error::timeout)
+        ex.detail += d.timeout_note(ex.failed_at == http::stage::connect || ex.failed_at == http::stage::tls);
+    diag.retry_after.reset();
+    if (!ex.ec && (!ex.res.retry_after.empty() || !ex.res.retry_after_ms.empty()))
+        diag.retry_after =
+            retry_after_delay(ex.res.retry_after_ms, ex.res.retry_after, std::chrono::system_clock::now());
+    if (logs(log_level::info)) {
+        std::string line = std::string(method) + " " + std::string(target) + " -> ";
+        line += ex.ec ? ex.ec.message() + " (" + ex.detail + ")" : std::to_string(ex.res.status);
+        line += " attempt " + std::to_string(d.attempts()) + ", " + format_ms(took) + ", " +
+                (ex.reused ? "reused connection" : "new connection");
+        log(log_level::info, line);
+    }
+    if (ro.on_attempt) {
+        attempt_info a;
+        a.method = method;
+        a.path = target;
+        a.attempt = d.attempts();
+        a.status = ex.ec ? 0 : ex.res.status;
+        a.ec = ex.ec ? ex.ec : error_from_status(ex.res.status);
+        a.retry_after = diag.retry_after;
+        a.duration = std::chrono::duration_cast<std::chrono::microseconds>(took);
+        ro.on_attempt(a);
+    }
+    auto r = report_of(ex, cancelled);
+    if (!is_2xx(ex) && ro.not_before)
+        r.not_before = ro.not_before();
+    return r;
+}
+
+asio::awaitable<call_outcome> client_impl::call(std::string_view method, std::string target, std::string body,
+                                                const request_options& ro, effect_check* check)
 {
     auto self = shared_from_this();
     auto cs = co_await asio::this_coro::cancellation_state;
-    const auto timeout = ro.timeout.value_or(opts_.opts.timeout);
-    const auto total = ro.total_timeout.value_or(opts_.opts.total_timeout);
-    const int max_retries = ro.max_retries.value_or(opts_.opts.max_retries);
-    const auto start = clock::now();
-    const auto overall = total.count() > 0 ? start + total : clock::time_point::max();
-
-    // Headers: the client's, then the call's on top.
-    header_list merged;
-    const header_list* headers = &opts_.opts.headers;
-    if (!ro.headers.empty()) {
-        merged = opts_.opts.headers;
-        for (const auto& h : ro.headers) {
-            std::erase_if(merged, [&](const auto& m) {
-                return m.first.size() == h.first.size() &&
-                       std::equal(m.first.begin(), m.first.end(), h.first.begin(), [](char a, char b) {
-                           return std::tolower(static_cast<unsigned char>(a)) ==
-                                  std::tolower(static_cast<unsigned char>(b));
-                       });
-            });
-            merged.push_back(h);
-        }
-        headers = &merged;
-    }
-
-    out = call_outcome{};
+    auto cancelled = [&cs] { return cs.cancelled() != asio::cancellation_type::none; };
+    call_outcome out;
     out.diag.method = std::string(method);
     out.diag.path = target;
-    if (timeout.count() <= 0 || total.count() < 0 || max_retries < 0) {
+    auto limits = limits_for(ro, check);
+    if (auto bad = check_call(limits, ro); !bad.empty()) {
         out.ec = error::invalid_argument;
-        out.diag.client_message = timeout.count() <= 0 ? "request_options::timeout must be positive"
-                                  : total.count() < 0  ? "request_options::total_timeout must not be negative"
-                                                       : "request_options::max_retries must not be negative";
-        co_return;
+        out.diag.client_message = std::move(bad);
+        co_return out;
     }
-    if (!ro.headers.empty())
-        if (auto bad = check_headers(ro.headers); !bad.empty()) {
-            out.ec = error::invalid_argument;
-            out.diag.client_message = std::move(bad);
-            co_return;
-        }
-
-    http::request req{method, target, body, headers, 0};
+    const header_list merged =
+        ro.headers.empty() ? header_list{} : merge_headers(opts_.opts.headers, ro.headers);
+    http::request req{method, target, body, ro.headers.empty() ? &opts_.opts.headers : &merged, 0};
     http::exchange_result ex;
-    int retries = 0;
-    int attempts = 0;
-    bool stale_used = false;
-    bool force_new = false;
-    for (;;) {
-        auto now = clock::now();
-        auto attempt_deadline = overall;
-        if (timeout < overall - now)
-            attempt_deadline = now + timeout;
-        req.retry_count = retries;
-        // A resend after a stale pooled connection is the same attempt.
-        attempts = retries + 1;
-        attempts_.fetch_add(1, std::memory_order_relaxed);
-        co_await transport_.exchange(req, attempt_deadline, force_new, ex);
-        force_new = false;
-        if (ex.ec == error::timeout) {
-            // Say which limit ran out: the call's, the attempt's, or connecting's.
-            auto ms = [](milliseconds d) { return std::to_string(d.count()) + " ms"; };
-            bool connecting = ex.failed_at == http::stage::connect || ex.failed_at == http::stage::tls;
-            if (attempt_deadline == overall)
-                ex.detail += " (total_timeout " + ms(total) + ")";
-            else if (connecting && opts_.opts.connect_timeout < timeout)
-                ex.detail += " (connect_timeout " + ms(opts_.opts.connect_timeout) + ")";
-            else
-                ex.detail += " (timeout " + ms(timeout) + ")";
+    retry_driver d(std::move(limits), clock::now());
+    for (auto step = d.start(clock::now());;) {
+        if (!step.log.empty())
+            log(step.what == call_step::kind::recovered ? log_level::info : log_level::debug,
+                std::string(method) + " " + target + ": " + step.log);
+        switch (step.what) {
+        case call_step::kind::send: {
+            req.retry_count = step.retries;
+            attempts_.fetch_add(1, std::memory_order_relaxed);
+            const auto t0 = clock::now();
+            co_await transport_.exchange(req, step.deadline, step.new_connection, ex);
+            auto r = after_attempt(method, target, ro, d, ex, clock::now() - t0, cancelled(), out.diag);
+            step = d.attempt_done(r, clock::now(), std::chrono::system_clock::now(), random01());
+            break;
         }
-
-        if (logs(log_level::info)) {
-            std::string line = std::string(method) + " " + target + " -> ";
-            line += ex.ec ? ex.ec.message() + " (" + ex.detail + ")" : std::to_string(ex.res.status);
-            line += " attempt " + std::to_string(attempts) + ", " + format_ms(clock::now() - now) + ", " +
-                    (ex.reused ? "reused connection" : "new connection");
-            log(log_level::info, line);
+        case call_step::kind::wait: {
+            const bool completed = co_await pause(step.delay); // (before reading the clock)
+            step = d.waited(completed, clock::now());
+            break;
         }
-
-        attempt_facts facts;
-        out.diag.retry_after.reset();
-        auto report = [&](const boost::system::error_code& kind) {
-            if (!ro.on_attempt)
-                return;
-            attempt_info a;
-            a.method = method;
-            a.path = target;
-            a.attempt = attempts;
-            a.status = ex.ec ? 0 : ex.res.status;
-            a.ec = kind;
-            a.retry_after = out.diag.retry_after;
-            a.duration = std::chrono::duration_cast<std::chrono::microseconds>(clock::now() - now);
-            ro.on_attempt(a);
-        };
-        if (!ex.ec && (!ex.res.retry_after.empty() || !ex.res.retry_after_ms.empty()))
-            out.diag.retry_after = retry_after_delay(ex.res.retry_after_ms, ex.res.retry_after,
-                                                     std::chrono::system_clock::now());
-        report(ex.ec ? ex.ec : error_from_status(ex.res.status));
-        if (!ex.ec) {
-            if (ex.res.status >= 200 && ex.res.status < 300) {
-                out.status = ex.res.status;
-                out.body = std::move(ex.res.body);
-                out.diag.status = out.status;
-                out.diag.attempts = attempts;
-                co_return;
-            }
-            facts.ec = error_from_status(ex.res.status);
-            facts.status = ex.res.status;
-            facts.maybe_delivered = true;
-            facts.x_should_retry = ex.res.x_should_retry;
-            facts.retry_after_ms = ex.res.retry_after_ms;
-            facts.retry_after = ex.res.retry_after;
-        } else {
-            facts.ec = ex.ec;
-            facts.maybe_delivered = ex.maybe_delivered;
-            facts.peer_closed = ex.peer_closed;
-            facts.response_started = ex.response_started;
+        case call_step::kind::check: {
+            auto found = co_await check->look(within(ro, d.remaining(clock::now())));
+            step = d.checked(found.result, found.why, cancelled(), clock::now());
+            break;
         }
-
-        auto fail = [&] {
-            out.ec = facts.ec;
-            out.diag.attempts = attempts;
-            if (facts.status != 0)
-                out.diag.set_response(facts.status, ex.res.body);
-            out.diag.client_message = ex.ec ? ex.detail : std::string();
-        };
-        auto cancelled = [&](const char* while_doing) {
-            facts.ec = error::cancelled;
-            fail();
-            out.diag.client_message = std::string("cancelled while ") + while_doing;
-        };
-        if (ex.ec == error::cancelled || cs.cancelled() != asio::cancellation_type::none) {
-            facts.ec = error::cancelled;
-            fail();
-            co_return;
+        case call_step::kind::succeed:
+            out.value.status = out.diag.status = ex.res.status;
+            out.value.body = std::move(ex.res.body);
+            out.diag.attempts = d.attempts();
+            co_return out;
+        case call_step::kind::recovered:
+            out.value.recovered = true;
+            out.diag.attempts = d.attempts();
+            co_return out;
+        case call_step::kind::fail: fail_with(out, ex, std::move(step), d.attempts()); co_return out;
         }
-        auto remaining = [&]() -> std::optional<milliseconds> {
-            if (overall == clock::time_point::max())
-                return std::nullopt;
-            return std::chrono::duration_cast<milliseconds>(overall - clock::now());
-        };
-
-        failure_inputs fin;
-        fin.retry.facts = facts;
-        fin.retry.retries_done = retries;
-        fin.retry.max_retries = max_retries;
-        fin.retry.now = std::chrono::system_clock::now();
-        fin.retry.remaining = remaining();
-        fin.retry.random01 = random01();
-        fin.reused = ex.reused;
-        fin.stale_retry_used = stale_used;
-        fin.can_check = probe != nullptr;
-        const auto plan = plan_after_failure(fin);
-        if (!plan.retry) {
-            fail();
-            if (plan.reason == "deadline" && facts.status == 0 && out.ec != error::timeout)
-                out.diag.client_message += " (no time left to retry)";
-            co_return;
-        }
-        auto delay = plan.delay;
-        if (plan.counts_as_retry && ro.not_before) {
-            // A shared pause (a batch's): wait for it too, within the deadline.
-            auto until = ro.not_before();
-            auto now2 = clock::now();
-            // (compared before subtracting: "no pause" may be time_point::min())
-            auto extra = until > now2 ? std::chrono::ceil<milliseconds>(until - now2) : milliseconds(0);
-            if (extra > delay) {
-                if (overall != clock::time_point::max() && clock::now() + extra >= overall) {
-                    fail();
-                    out.diag.client_message += " (no time left to retry after the shared pause)";
-                    co_return;
-                }
-                delay = extra;
-            }
-        }
-        if (delay.count() > 0) {
-            log(log_level::debug, std::string(plan.check ? "checking, then retrying " : "retrying ") +
-                                      std::string(method) + " " + target + " in " +
-                                      std::to_string(delay.count()) + " ms");
-            bool waited = co_await pause(delay);
-            if (!waited) {
-                cancelled("waiting to retry");
-                co_return;
-            }
-        }
-
-        // Do not resend a POST that may have taken effect: ask first.
-        if (plan.check) {
-            std::string why;
-            auto c = co_await check_delivery(*probe, plan.how, ro, timeout, overall, why);
-            switch (c) {
-            case delivery_check::absent: break;
-            case delivery_check::present:
-                log(log_level::info, "POST " + target + ": response lost, but task " +
-                                         std::string(probe->task_id) +
-                                         " shows the submission; not resending");
-                out.recovered = true;
-                out.status = 0;
-                out.diag.attempts = attempts;
-                co_return;
-            case delivery_check::unknown:
-                fail();
-                out.diag.client_message += "; not resent: " + why;
-                co_return;
-            case delivery_check::cancelled: cancelled("checking whether the request took effect"); co_return;
-            }
-        }
-
-        if (plan.new_connection) {
-            stale_used = true;
-            force_new = true;
-            log(log_level::debug, "stale pooled connection; resending on a new connection");
-        }
-        if (plan.counts_as_retry)
-            ++retries;
     }
 }
 

@@ -3,7 +3,7 @@
 #pragma once
 
 #include "http/transport.hpp"
-#include "policy/retry.hpp"
+#include "policy/retry_driver.hpp"
 
 #include <handinger/client.hpp>
 
@@ -40,33 +40,41 @@ header_list parse_header_lines(std::string_view text);
 /// else "headers: ..." naming the bad one (they go onto the wire as they are).
 std::string check_headers(const header_list& h);
 
-/// One HTTP call's outcome after retries.
-struct call_outcome {
-    boost::system::error_code ec;
-    diagnostics diag;
+/// A call's answer: the 2xx response, or `recovered`.
+struct http_reply {
     int status = 0;
     std::string body;
-    bool recovered = false; ///< a lost POST was found to have taken effect
+    /// A POST's answer was lost, but a check found it took effect (status 0,
+    /// no body).
+    bool recovered = false;
 };
 
-/// How a POST /api/tasks may be checked for having taken effect. A new task
-/// took effect when the task exists. A follow-up took effect when more turns
-/// carry its input than before: a count of all turns would also grow with the
-/// turns of an earlier run still in progress.
-struct post_probe {
-    std::string_view task_id; ///< (both views into the create's own state,
-    std::string_view input;   ///<  which outlives the call)
-    bool existed_before = false;
-    std::size_t matching_before = 0; ///< turns whose input is `input`, before the POST
+/// One HTTP call's outcome after retries.
+using call_outcome = op_result<http_reply>;
+
+/// Looks once whether a request whose answer was lost took effect (a
+/// create's check retrieves its task). When to look, how often and what to
+/// believe is the call's (policy/retry_driver.hpp).
+class effect_check {
+public:
+    struct found {
+        check_result result = check_result::unknown;
+        std::string why; ///< for unknown: what went wrong
+    };
+    virtual ~effect_check() = default;
+    /// What a check looks at, for messages ("task tsk_...").
+    virtual std::string subject() const = 0;
+    /// One look, within `ro` (the call's options with its time left).
+    virtual boost::asio::awaitable<found> look(request_options ro) = 0;
 };
+
+/// Turns of `t` whose input is `input`.
+std::size_t count_matching_turns(const task_with_turns& t, std::string_view input);
 
 /// create_op, where `fresh_id` says the task id was just generated (so it
 /// cannot name an existing task: no check before the POST).
 boost::asio::awaitable<op_result<create_result>> create_fresh_op(impl_ptr impl, create_task_params p,
                                                                  request_options ro, bool fresh_id);
-
-/// Turns of `t` whose input is `input`.
-std::size_t count_matching_turns(const task_with_turns& t, std::string_view input);
 
 class watch_hub;
 
@@ -84,12 +92,12 @@ public:
     client_impl(boost::asio::any_io_executor ex, client_options opts);
     ~client_impl();
 
-    /// Performs method+target with retries per the policy. With `probe`, an
-    /// ambiguous POST failure is checked by retrieving the task before any
-    /// resend. Must run on a strand, or on an executor that runs handlers one
-    /// at a time (op_executor()).
-    boost::asio::awaitable<void> call(std::string_view method, std::string target, std::string body,
-                                      const request_options& ro, const post_probe* probe, call_outcome& out);
+    /// Performs method+target with retries (policy/retry_driver.hpp). With
+    /// `check`, a POST whose answer was lost is looked for before any
+    /// resend. Must run on a strand, or on an executor that runs handlers
+    /// one at a time (op_executor()).
+    boost::asio::awaitable<call_outcome> call(std::string_view method, std::string target, std::string body,
+                                              const request_options& ro, effect_check* check = nullptr);
 
     /// "/api/tasks" with the base path prefix.
     std::string tasks_path() const { return opts_.ep.path_prefix + "/api/tasks"; }
@@ -120,28 +128,15 @@ public:
     std::uint64_t attempts() const { return attempts_.load(); }
 
 private:
-    // Checks whether a POST that may have been delivered took effect. Returns
-    // true (visible), false (not visible: safe to resend), or nullopt
-    // (unknown: do not resend).
-    boost::asio::awaitable<std::optional<bool>> probe_visible(const post_probe& p, const request_options& ro,
-                                                              std::string& why);
-
-    // What checking a POST's effect found.
-    enum class delivery_check {
-        present,   // it took effect: do not resend
-        absent,    // no trace of it: resend
-        unknown,   // could not tell (`why` says why): do not resend
-        cancelled, // the call was cancelled meanwhile
-    };
-    // Checks (probe_visible) whether a failed POST, which ended as `how`,
-    // took effect; for one the client gave up on, looks again an attempt
-    // timeout later before calling it absent (policy/retry.hpp:
-    // after_absent). Within `overall`.
-    boost::asio::awaitable<delivery_check> check_delivery(const post_probe& p, delivery how,
-                                                          const request_options& ro,
-                                                          std::chrono::milliseconds timeout,
-                                                          std::chrono::steady_clock::time_point overall,
-                                                          std::string& why);
+    // The call's limits: its options over the client's.
+    call_limits limits_for(const request_options& ro, const effect_check* check) const;
+    // After an attempt: names the limit of a timeout, notes a retry-after in
+    // `diag`, logs the attempt's line, tells ro.on_attempt, and says what the
+    // driver needs to know.
+    attempt_report after_attempt(std::string_view method, std::string_view target, const request_options& ro,
+                                 const retry_driver& d, http::exchange_result& ex,
+                                 std::chrono::steady_clock::duration took, bool cancelled,
+                                 diagnostics& diag) const;
 
     using wait_timer = boost::asio::steady_timer;
     // Waits `d` (a retry's backoff, a check's settling time); false when
