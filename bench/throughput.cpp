@@ -48,6 +48,7 @@ struct args {
     int in_flight = 64;
     int wrk_seconds = 3;
     int rounds = 5;     // client then wrk, this many times: the medians are reported
+    int warmup = 2000;  // creates of a warm-up run before each measured one (at most `requests`; 0: none)
     int server_pid = 0; // nginx worker: its CPU is read from /proc around each run
     std::string sim_url, sim_ca, nginx_url, nginx_ca, nginx_status, key = "sk-bench";
 };
@@ -233,6 +234,8 @@ args parse(int argc, char** argv)
             a.in_flight = std::stoi(r.value());
         else if (k == "--wrk-seconds")
             a.wrk_seconds = std::stoi(r.value());
+        else if (k == "--warmup")
+            a.warmup = std::max(0, std::stoi(r.value()));
         else if (k == "--rounds")
             a.rounds = std::max(1, std::stoi(r.value()));
         else if (k == "--sim-url")
@@ -266,7 +269,8 @@ int main(int argc, char** argv)
 
     run_figures sim;
     if (!a.sim_url.empty()) {
-        run_client(a.sim_url, a.sim_ca, a.key, std::min(a.requests, 2000), a.in_flight); // warm-up
+        if (a.warmup > 0)
+            run_client(a.sim_url, a.sim_ca, a.key, std::min(a.requests, a.warmup), a.in_flight);
         sim = run_client(a.sim_url, a.sim_ca, a.key, a.requests, a.in_flight);
         std::printf(
             "client -> simulator: %.0f req/s, %.3f CPU s/1k, %lld handshakes (%lld resumed), %lld failed\n",
@@ -281,7 +285,8 @@ int main(int argc, char** argv)
     std::vector<double> ratios, server_cpu_clients, server_cpu_wrks;
     long long wrk_handshakes = -1;
     if (!a.nginx_url.empty()) {
-        run_client(a.nginx_url, a.nginx_ca, a.key, std::min(a.requests, 2000), a.in_flight); // warm-up
+        if (a.warmup > 0)
+            run_client(a.nginx_url, a.nginx_ca, a.key, std::min(a.requests, a.warmup), a.in_flight);
         for (int round = 0; round < a.rounds; ++round) {
             double s0 = proc_cpu(a.server_pid);
             auto ng = run_client(a.nginx_url, a.nginx_ca, a.key, a.requests, a.in_flight);

@@ -2,7 +2,7 @@
 # Runs one benchmark in a Release build, with the servers it needs started
 # and stopped here (by pid). The last line printed is the benchmark's JSON.
 #   scripts/bench.sh sim [SECONDS]      wrk -t1 -c64 against the simulator (one server thread)
-#   scripts/bench.sh throughput [--requests N] [--in-flight C] [--wrk-seconds S] [--rounds K]
+#   scripts/bench.sh throughput [--requests N] [--in-flight C] [--wrk-seconds S] [--rounds K] [--warmup W]
 #   scripts/bench.sh watch_scale [--watchers N] [--curve-watchers M] [--fixed 250,500,1000,2000]
 #   scripts/bench.sh batch [--n N] [--rate-limit RPS] [--retry-after-form ms|seconds] [--max-retries R]
 #                          [--repeats K] [--throughput-repeats K] [--fixed 8,64,256] [--initial I]
@@ -148,12 +148,12 @@ case "$name" in
     # What one create costs the client, counted rather than timed, so that
     # a busy machine does not move it: user-space instructions (valgrind's
     # callgrind) and system calls (strace -c) of bench_throughput against
-    # the simulator, run with --requests SMALL and LARGE (each after its
-    # warm-up of min(N, 2000) creates, 64 in flight); the difference over
-    # the creates between the two runs, so that start-up and the TLS
-    # handshakes cancel out. How many of a run's 2 x 64 handshakes resume a
-    # session (far cheaper than a full one) depends on timing, so each run
-    # is made REPEATS times and the least count kept.
+    # the simulator, without its warm-up, run with --requests SMALL and
+    # LARGE (64 in flight); the difference over the creates between the two
+    # runs, so that start-up and the 64 TLS handshakes cancel out. How many
+    # of a run's handshakes resume a session (far cheaper than a full one)
+    # depends on timing, so each run is made REPEATS times and the least
+    # count kept.
     small=2000 large=6000 repeats=3
     while [ $# -gt 0 ]; do
       case "$1" in
@@ -169,7 +169,7 @@ case "$name" in
     declare -A ir calls
     for n in "$small" "$large"; do
       run=("$build/bench/bench_throughput" --sim-url "$sim_url" --sim-ca "$work/sim-ca.pem" --key sk-bench
-           --requests "$n")
+           --requests "$n" --warmup 0)
       for r in $(seq 1 "$repeats"); do
         valgrind --tool=callgrind --callgrind-out-file="$work/cg" "${run[@]}" >"$work/cg.log" 2>"$work/cg.err"
         i=$(awk '/^summary:/ { print $2 }' "$work/cg")
@@ -183,8 +183,7 @@ case "$name" in
       awk 'NF >= 5 && $NF != "total" && $NF != "syscall" { print "  " $4, $NF }' "$work/st" |
         sort -n -r | head -n 6 >&2
     done
-    creates() { echo $(( ($1 < 2000 ? $1 : 2000) + $1 )); }
-    d=$(( $(creates "$large") - $(creates "$small") ))
+    d=$(( large - small ))
     cpu=$(lscpu | sed -n 's/^Model name: *//p' | head -n 1)
     awk -v a="${ir[$small]}" -v b="${ir[$large]}" -v ca="${calls[$small]}" -v cb="${calls[$large]}" -v d="$d" \
         -v cpu="$cpu" 'BEGIN {

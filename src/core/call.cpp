@@ -208,7 +208,7 @@ call_limits client_impl::limits_for(const request_options& ro, const effect_chec
     l.max_retries = ro.max_retries.value_or(opts_.opts.max_retries);
     l.can_check = check != nullptr;
     if (check)
-        l.subject = check->subject();
+        l.task_id = check->task_id();
     return l;
 }
 
@@ -266,8 +266,9 @@ asio::awaitable<call_outcome> client_impl::call(std::string_view method, std::st
         ro.headers.empty() ? header_list{} : merge_headers(opts_.opts.headers, ro.headers);
     http::request req{method, target, body, ro.headers.empty() ? &opts_.opts.headers : &merged, 0};
     http::exchange_result ex;
-    retry_driver d(std::move(limits), clock::now());
-    for (auto step = d.start(clock::now());;) {
+    const auto start = clock::now();
+    retry_driver d(std::move(limits), start);
+    for (auto step = d.start(start);;) {
         if (!step.log.empty())
             log(step.what == call_step::kind::recovered ? log_level::info : log_level::debug,
                 std::string(method) + " " + target + ": " + step.log);
@@ -277,8 +278,9 @@ asio::awaitable<call_outcome> client_impl::call(std::string_view method, std::st
             attempts_.fetch_add(1, std::memory_order_relaxed);
             const auto t0 = clock::now();
             co_await transport_.exchange(req, step.deadline, step.new_connection, ex);
-            auto r = after_attempt(method, target, ro, d, ex, clock::now() - t0, cancelled(), out.diag);
-            step = d.attempt_done(r, clock::now(), std::chrono::system_clock::now(), random01());
+            const auto t1 = clock::now();
+            auto r = after_attempt(method, target, ro, d, ex, t1 - t0, cancelled(), out.diag);
+            step = d.attempt_done(r, t1, std::chrono::system_clock::now(), random01());
             break;
         }
         case call_step::kind::wait: {

@@ -62,8 +62,8 @@ public:
         std::string why; ///< for unknown: what went wrong
     };
     virtual ~effect_check() = default;
-    /// What a check looks at, for messages ("task tsk_...").
-    virtual std::string subject() const = 0;
+    /// The task a check retrieves (a view that outlives the call).
+    virtual std::string_view task_id() const = 0;
     /// One look, within `ro` (the call's options with its time left).
     virtual boost::asio::awaitable<found> look(request_options ro) = 0;
 };

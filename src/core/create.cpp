@@ -36,7 +36,7 @@ public:
           matching_before_(matching_before)
     {}
 
-    std::string subject() const override { return "task " + std::string(task_id_); }
+    std::string_view task_id() const override { return task_id_; }
 
     asio::awaitable<found> look(request_options ro) override
     {

@@ -193,7 +193,8 @@ call_step retry_driver::checked(check_result found, std::string_view why, bool c
         phase_ = phase::done;
         call_step s;
         s.what = call_step::kind::recovered;
-        s.log = "response lost, but " + limits_.subject + " shows the submission; not resending";
+        s.log = "response lost, but task " + std::string(limits_.task_id) +
+                " shows the submission; not resending";
         return s;
     }
     absent_inputs ai;
@@ -208,7 +209,7 @@ call_step retry_driver::checked(check_result found, std::string_view why, bool c
         return after_wait(now);
     }
     case absent_decision::step::give_up:
-        return fail("; not resent: " + limits_.subject +
+        return fail("; not resent: task " + std::string(limits_.task_id) +
                     " does not show it, but the request may still be on its way and no time is left to look "
                     "again");
     case absent_decision::step::check_again: break;
@@ -217,7 +218,7 @@ call_step retry_driver::checked(check_result found, std::string_view why, bool c
     call_step s;
     s.what = call_step::kind::wait;
     s.delay = next.wait;
-    s.log = limits_.subject +
+    s.log = "task " + std::string(limits_.task_id) +
             " does not show the submission yet, which may still be on its way: checking again in " +
             std::to_string(next.wait.count()) + " ms";
     return s;

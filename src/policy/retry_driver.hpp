@@ -31,10 +31,10 @@ struct call_limits {
     milliseconds connect_timeout{10'000}; ///< only to name the limit that ran out
     int max_retries = 2;                  ///< must not be negative
     /// The request can be checked for having taken effect before a resend
-    /// (a create: its task is retrieved). `subject` names what a check looks
-    /// at, for messages ("task tsk_...").
+    /// (a create: its task is retrieved). `task_id` names that task in
+    /// messages (a view: it must outlive the driver).
     bool can_check = false;
-    std::string subject;
+    std::string_view task_id;
 };
 
 /// "" when the limits are usable; else which one is not, as an

@@ -61,7 +61,7 @@ call_limits limits(int max_retries, milliseconds total = 0ms, bool can_check = f
     l.connect_timeout = 500ms;
     l.max_retries = max_retries;
     l.can_check = can_check;
-    l.subject = "task tsk_1";
+    l.task_id = "tsk_1";
     return l;
 }
 
