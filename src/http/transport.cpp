@@ -47,7 +47,7 @@ bool peer_closed_error(const error_code& ec)
 
 bool reserved_header(std::string_view name)
 {
-    auto is = [&](std::string_view n) { return lean_response_parser::iequals(name, n); };
+    auto is = [&](std::string_view n) { return iequals(name, n); };
     return is("host") || is("authorization") || is("content-length") || is("transfer-encoding") ||
            is("connection");
 }
