@@ -3,8 +3,10 @@
 #pragma once
 
 #include <handinger/detail/spawn.hpp>
+#include <handinger/error.hpp>
 #include <handinger/models.hpp>
-#include <handinger/watch_events.hpp>
+#include <handinger/watch_events.hpp> // not used here; kept for code that relied on it
+#include <handinger/watch_options.hpp>
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>

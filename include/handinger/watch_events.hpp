@@ -1,8 +1,10 @@
-// What a task watcher reports, and how it is configured.
+// What a task watcher reports: its events. (Its settings, watch_options,
+// are in <handinger/watch_options.hpp>, included here.)
 #pragma once
 
 #include <handinger/error.hpp>
 #include <handinger/models.hpp>
+#include <handinger/watch_options.hpp>
 
 #include <chrono>
 #include <optional>
@@ -10,36 +12,6 @@
 #include <variant>
 
 namespace handinger {
-
-/// Settings of a watch. Defaults as documented per field.
-struct watch_options {
-    /// Wait before the second poll, and after any poll that saw a change.
-    /// (The first poll happens at once.) Default 250 ms.
-    std::chrono::milliseconds first_interval{250};
-    /// No two polls of a watcher closer than this. Default 250 ms.
-    std::chrono::milliseconds min_interval{250};
-    /// Each unchanged poll multiplies the interval by this. Default 1.5.
-    double backoff = 1.5;
-    /// Interval cap while the task runs. Default 5 s.
-    std::chrono::milliseconds max_interval_running{5'000};
-    /// Interval cap while the task is pending (or not visible yet). Default 15 s.
-    std::chrono::milliseconds max_interval_pending{15'000};
-    /// Each wait is scaled by a random factor in [1 - jitter, 1 + jitter].
-    /// Default 0.2.
-    double jitter = 0.2;
-    /// A 404 this soon after the watch began means "not visible yet" (a
-    /// create still in flight); later, or after the task was seen, it ends
-    /// the watch with error::not_found. Default 10 s.
-    std::chrono::milliseconds not_found_grace{10'000};
-    /// The whole watch ends with error::timeout after this. Default 30 min.
-    std::chrono::milliseconds deadline{std::chrono::minutes(30)};
-    /// The watch ends with error::timeout when nothing changed for this long.
-    /// Default 10 min.
-    std::chrono::milliseconds stall_timeout{std::chrono::minutes(10)};
-    /// Report transient errors being ridden out as `retrying` events.
-    /// Default off.
-    bool report_retrying = false;
-};
 
 namespace events {
 

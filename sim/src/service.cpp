@@ -2,6 +2,8 @@
 // lives in create.cpp.
 #include <handinger/sim/detail/service.hpp>
 
+#include "util/text.hpp" // the library's own (src/util)
+
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 #include <boost/url/parse.hpp>
@@ -44,16 +46,10 @@ render_context make_context(const options& o)
     return c;
 }
 
-bool iequals(std::string_view a, std::string_view b)
-{
-    return std::equal(a.begin(), a.end(), b.begin(), b.end(),
-                      [](char x, char y) { return (x | 0x20) == (y | 0x20); });
-}
-
 // The key of "Bearer <key>", or "" when the header is not of that form.
 std::string_view bearer_key(std::string_view h)
 {
-    if (h.size() < 7 || !iequals(h.substr(0, 6), "bearer") || h[6] != ' ')
+    if (h.size() < 7 || !handinger::detail::iequals(h.substr(0, 6), "bearer") || h[6] != ' ')
         return {};
     h.remove_prefix(7);
     while (!h.empty() && h.front() == ' ')

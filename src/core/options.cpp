@@ -1,5 +1,6 @@
 #include "core/client_impl.hpp"
 #include "http/url.hpp"
+#include "util/text.hpp"
 
 #include <cctype>
 #include <cstdio>
@@ -25,24 +26,9 @@ bool env_flag(const char* name)
     return v == "1" || v == "true" || v == "yes" || v == "on";
 }
 
-std::string_view trim(std::string_view s)
-{
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r'))
-        s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
-        s.remove_suffix(1);
-    return s;
-}
-
-bool same_name(std::string_view a, std::string_view b)
-{
-    if (a.size() != b.size())
-        return false;
-    for (std::size_t i = 0; i < a.size(); ++i)
-        if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i])))
-            return false;
-    return true;
-}
+// The blanks around a header line, its name and its value (a CR too: the
+// text may have CRLF line ends).
+constexpr std::string_view header_blanks = " \t\r";
 
 [[noreturn]] void invalid(std::string what)
 {
@@ -68,13 +54,13 @@ header_list parse_header_lines(std::string_view text)
     header_list out;
     while (!text.empty()) {
         auto nl = text.find('\n');
-        auto line = trim(text.substr(0, nl));
+        auto line = trim(text.substr(0, nl), header_blanks);
         text = nl == std::string_view::npos ? std::string_view{} : text.substr(nl + 1);
         auto colon = line.find(':');
         if (colon == std::string_view::npos || colon == 0)
             continue;
-        auto name = trim(line.substr(0, colon));
-        auto value = trim(line.substr(colon + 1));
+        auto name = trim(line.substr(0, colon), header_blanks);
+        auto value = trim(line.substr(colon + 1), header_blanks);
         if (name.empty() || name.find_first_of(" \t") != std::string_view::npos)
             continue;
         out.emplace_back(std::string(name), std::string(value));
@@ -133,7 +119,7 @@ resolved_options resolve_options(client_options o)
     for (auto& [name, value] : env_headers) {
         bool overridden = false;
         for (const auto& h : o.headers)
-            overridden = overridden || same_name(h.first, name);
+            overridden = overridden || iequals(h.first, name);
         if (!overridden)
             o.headers.emplace_back(std::move(name), std::move(value));
     }

@@ -1,113 +1,13 @@
-#include "http/connection.hpp"
+#include "http/pool.hpp"
 
-#include <boost/asio/bind_executor.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
-#include <poll.h>
-
 #include <algorithm>
 
 namespace handinger::detail::http {
-
-// ---- connection ---------------------------------------------------------
-
-connection::connection(asio::any_io_executor ex, asio::ssl::context* tls_ctx) : socket_(std::move(ex))
-{
-    if (tls_ctx)
-        tls_.emplace(*tls_ctx);
-}
-
-deadline_keeper::ticket deadline_keeper::add(clock::time_point when, const connection_ptr& c,
-                                             const asio::any_io_executor& strand)
-{
-    auto gen = c->begin_deadline();
-    std::lock_guard lk(mu_);
-    ticket t{when, ++next_id_};
-    entries_.emplace(t, entry{c, strand, gen});
-    if (when < armed_)
-        arm_locked();
-    return t;
-}
-
-void deadline_keeper::remove(const ticket& t)
-{
-    std::lock_guard lk(mu_);
-    entries_.erase(t);
-    if (entries_.empty() && armed_ != clock::time_point::max()) {
-        armed_ = clock::time_point::max();
-        timer_.cancel();
-    }
-}
-
-void deadline_keeper::arm_locked()
-{
-    armed_ = entries_.begin()->first.when;
-    timer_.expires_at(armed_);
-    timer_.async_wait([self = weak_from_this()](boost::system::error_code ec) {
-        if (ec)
-            return; // cancelled: re-armed or emptied
-        if (auto k = self.lock())
-            k->on_timer();
-    });
-}
-
-void deadline_keeper::on_timer()
-{
-    std::vector<entry> due;
-    {
-        std::lock_guard lk(mu_);
-        armed_ = clock::time_point::max();
-        auto now = clock::now();
-        while (!entries_.empty() && entries_.begin()->first.when <= now) {
-            due.push_back(std::move(entries_.begin()->second));
-            entries_.erase(entries_.begin());
-        }
-        if (!entries_.empty())
-            arm_locked();
-    }
-    for (auto& e : due)
-        asio::post(e.strand, [c = std::move(e.conn), gen = e.generation] { c->expire(gen); });
-}
-
-void connection::close() noexcept
-{
-    if (auto* t = tls()) {
-        // No close_notify is sent (the peer learns from the TCP close), but
-        // OpenSSL must not take the connection for a broken one: freeing an
-        // SSL object that was not shut down marks its session non-resumable.
-        SSL_set_quiet_shutdown(t->native_handle(), 1);
-        SSL_set_shutdown(t->native_handle(), SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);
-    }
-    boost::system::error_code ignored;
-    socket().shutdown(tcp::socket::shutdown_both, ignored);
-    socket().close(ignored);
-}
-
-bool connection::idle_clean() noexcept
-{
-    if (!socket_.is_open())
-        return false;
-    auto* t = tls();
-    if (t && !t->needs_input()) // (settle() left it clean: cannot happen)
-        return false;
-    pollfd p{};
-    p.fd = socket_.native_handle();
-    p.events = POLLIN;
-    if (::poll(&p, 1, 0) == 0)
-        return true;
-    if (!t || !(p.revents & POLLIN))
-        return false; // plain: any byte is one nobody asked for; or an error
-    // TLS: what arrived may be a ticket or a KeyUpdate. It is there, so
-    // this read does not block.
-    boost::system::error_code ec;
-    auto n = socket_.read_some(t->input_space(), ec);
-    return t->input_received(n, ec) && !ec && t->settle();
-}
-
-// ---- pool ---------------------------------------------------------------
 
 pool::pool(asio::any_io_executor ex, std::size_t size, std::chrono::milliseconds idle_timeout)
     : ex_(std::move(ex)), size_(std::max<std::size_t>(size, 1)), idle_timeout_(idle_timeout)

@@ -3,13 +3,12 @@
 #pragma once
 
 #include "http/transport.hpp"
+#include "util/text.hpp"
 
 #include <boost/asio/buffer.hpp>
 #include <boost/beast/http/basic_parser.hpp>
 #include <boost/beast/http/error.hpp>
 
-#include <algorithm>
-#include <cctype>
 #include <optional>
 
 namespace handinger::detail::http {
@@ -24,14 +23,6 @@ public:
     {
         this->body_limit(body_limit);
         this->header_limit(64 * 1024);
-    }
-
-    static bool iequals(std::string_view a, std::string_view b) noexcept
-    {
-        return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-                   return std::tolower(static_cast<unsigned char>(x)) ==
-                          std::tolower(static_cast<unsigned char>(y));
-               });
     }
 
 private:

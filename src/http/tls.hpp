@@ -2,7 +2,13 @@
 // per-connection TLS set-up (SNI, host name verification, resumption).
 #pragma once
 
-#include "http/connection.hpp"
+#include "http/tls_engine.hpp"
+#include "http/transport.hpp"
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/system/error_code.hpp>
 
 #include <openssl/ssl.h>
 
@@ -12,6 +18,8 @@
 #include <vector>
 
 namespace handinger::detail::http {
+
+namespace asio = boost::asio;
 
 /// A new connection waiting in session_store::enter for a session to resume.
 struct session_waiter {

@@ -1,6 +1,8 @@
 #include "http/transport.hpp"
 
 #include "http/connection.hpp"
+#include "http/deadline_keeper.hpp"
+#include "http/pool.hpp"
 #include "http/round_trip.hpp"
 #include "http/tls.hpp"
 
@@ -47,43 +49,12 @@ bool peer_closed_error(const error_code& ec)
 
 bool reserved_header(std::string_view name)
 {
-    auto is = [&](std::string_view n) { return lean_response_parser::iequals(name, n); };
+    auto is = [&](std::string_view n) { return iequals(name, n); };
     return is("host") || is("authorization") || is("content-length") || is("transfer-encoding") ||
            is("connection");
 }
 
 } // namespace
-
-/// Holds what an exchange took from the pool and gives it back on every path,
-/// including the coroutine frame being destroyed while suspended.
-class lease {
-public:
-    explicit lease(std::shared_ptr<pool> p) : pool_(std::move(p)) {}
-    lease(const lease&) = delete;
-    lease& operator=(const lease&) = delete;
-    ~lease()
-    {
-        if (conn_)
-            pool_->release(std::move(conn_), false);
-        else if (slot_)
-            pool_->release_slot();
-    }
-
-    void hold_slot() { slot_ = true; }
-    void hold(connection_ptr c) { conn_ = std::move(c); }
-    connection_ptr& conn() { return conn_; }
-    void release(bool reusable)
-    {
-        slot_ = false;
-        if (conn_)
-            pool_->release(std::move(conn_), reusable);
-    }
-
-private:
-    std::shared_ptr<pool> pool_;
-    connection_ptr conn_;
-    bool slot_ = false; // an opening slot (with or without a connection yet)
-};
 
 class transport_impl : public std::enable_shared_from_this<transport_impl> {
 public:

@@ -3,7 +3,7 @@
 #pragma once
 
 #include <handinger/models.hpp>
-#include <handinger/watch_events.hpp>
+#include <handinger/watch_options.hpp>
 
 #include <chrono>
 #include <optional>

@@ -2,7 +2,7 @@
 // time: pure functions of what happened and of the clock values passed in.
 #pragma once
 
-#include <handinger/watch_events.hpp>
+#include <handinger/watch_options.hpp>
 
 #include <boost/system/error_code.hpp>
 

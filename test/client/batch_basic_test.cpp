@@ -400,9 +400,9 @@ TEST_CASE("batch: a collecting batch on an io_context run by two threads")
 // emission is dispatched to the batch's strand by co_spawn and lands after
 // the collecting coroutine has started the driver, which has started a full
 // limit of creates, and on a keep-alive connection a create's request is
-// written when the write is initiated (src/core/batch.cpp, batch_collect_op
-// and run_item: nothing yields or looks at the cancellation before the first
-// create goes out).
+// written when the write is initiated (src/core/batch_collect.cpp,
+// batch_collect_op, and batch_driver.cpp, run_item: nothing yields or looks
+// at the cancellation before the first create goes out).
 TEST_CASE("batch: cancelled before it starts, nothing is created and it ends at once")
 {
     auto so = fast_sim();

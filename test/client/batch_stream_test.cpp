@@ -574,8 +574,8 @@ TEST_CASE("batch stream: a source that throws does not leave the reader waiting 
 }
 
 // cancel() only posts the cancellation to the batch's strand
-// (src/core/batch.cpp, batch_cancel -> cancel_all), and the driver pulls and
-// submits in a loop without looking at anything else: a driver run under way
+// (src/core/batch_stream.cpp, batch_cancel -> cancel_all), and the driver
+// pulls and submits in a loop without looking at anything else: a driver run under way
 // (or already queued on the strand) fills every free slot after cancel()
 // returned. And cancel_all's emission does not stop those fresh creates when
 // they go out on pooled connections: they run to completion and create their

@@ -11,6 +11,8 @@
 
 namespace asio = boost::asio;
 
+bool umbrella_check(); // umbrella.cpp: built from <handinger/handinger.hpp> alone
+
 asio::awaitable<bool> run(handinger::client& c)
 {
     handinger::create_task_params p;
@@ -23,6 +25,10 @@ asio::awaitable<bool> run(handinger::client& c)
 
 int main()
 try {
+    if (!umbrella_check()) {
+        std::cerr << "consumer: the umbrella header's check failed\n";
+        return 1;
+    }
     asio::io_context ioc;
     handinger::client c(ioc);
     auto ok = asio::co_spawn(ioc, run(c), asio::use_future);

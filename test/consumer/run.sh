@@ -18,6 +18,7 @@ echo "== install into $work/prefix"
 cmake --install "$build" --prefix "$work/prefix" >/dev/null
 test -f "$work/prefix/lib/cmake/handinger/handingerConfig.cmake"
 test -f "$work/prefix/include/handinger/client.hpp"
+test -f "$work/prefix/include/handinger/handinger.hpp"
 
 launcher=()
 command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)

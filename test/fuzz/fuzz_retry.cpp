@@ -16,6 +16,7 @@
 // back as an IMF-fixdate, parses to the same time; decide_retry agrees with
 // its parts.
 #include "policy/retry.hpp"
+#include "util/text.hpp"
 
 #include <handinger/error.hpp>
 
@@ -64,23 +65,6 @@ T number(std::string_view s, T fallback)
     T v{};
     auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
     return ec == std::errc() ? v : fallback;
-}
-
-std::string_view trim(std::string_view s)
-{
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
-        s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t'))
-        s.remove_suffix(1);
-    return s;
-}
-
-bool iequals(std::string_view a, std::string_view b)
-{
-    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-               return std::tolower(static_cast<unsigned char>(x)) ==
-                      std::tolower(static_cast<unsigned char>(y));
-           });
 }
 
 // A time point written as an IMF-fixdate ("Sun, 06 Nov 1994 08:49:37 GMT"),
