@@ -4,6 +4,8 @@
 #include "core/client_impl.hpp"
 #include "core/watch_hub.hpp"
 #include "policy/retry.hpp"
+#include "util/random.hpp"
+#include "util/text.hpp"
 
 #include <boost/asio/detail/scheduler.hpp>
 #include <boost/asio/io_context.hpp>
@@ -15,7 +17,6 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include <cstdio>
-#include <random>
 
 namespace handinger::detail {
 
@@ -24,12 +25,6 @@ using clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 
 namespace {
-
-double random01()
-{
-    thread_local std::minstd_rand rng{std::random_device{}()};
-    return std::uniform_real_distribution<double>(0.0, 1.0)(rng);
-}
 
 std::string format_ms(clock::duration d)
 {
@@ -129,13 +124,7 @@ header_list merge_headers(const header_list& client, const header_list& call)
 {
     header_list merged = client;
     for (const auto& h : call) {
-        std::erase_if(merged, [&](const auto& m) {
-            return m.first.size() == h.first.size() &&
-                   std::equal(m.first.begin(), m.first.end(), h.first.begin(), [](char a, char b) {
-                       return std::tolower(static_cast<unsigned char>(a)) ==
-                              std::tolower(static_cast<unsigned char>(b));
-                   });
-        });
+        std::erase_if(merged, [&](const auto& m) { return iequals(m.first, h.first); });
         merged.push_back(h);
     }
     return merged;
@@ -277,7 +266,7 @@ asio::awaitable<call_outcome> client_impl::call(std::string_view method, std::st
             req.retry_count = step.retries;
             attempts_.fetch_add(1, std::memory_order_relaxed);
             const auto t0 = clock::now();
-            co_await transport_.exchange(req, step.deadline, step.new_connection, ex);
+            ex = co_await transport_.exchange(req, step.deadline, step.new_connection);
             const auto t1 = clock::now();
             auto r = after_attempt(method, target, ro, d, ex, t1 - t0, cancelled(), out.diag);
             step = d.attempt_done(r, t1, std::chrono::system_clock::now(), random01());

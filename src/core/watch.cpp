@@ -6,6 +6,7 @@
 #include "policy/poll_schedule.hpp"
 #include "policy/turn_diff.hpp"
 #include "policy/watch_errors.hpp"
+#include "util/random.hpp"
 
 #include <handinger/task_id.hpp>
 
@@ -24,7 +25,6 @@
 #include <algorithm>
 #include <atomic>
 #include <functional>
-#include <random>
 
 namespace handinger::detail {
 
@@ -33,12 +33,6 @@ using clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 
 namespace {
-
-double random01()
-{
-    thread_local std::minstd_rand rng{std::random_device{}()};
-    return std::uniform_real_distribution<double>(0.0, 1.0)(rng);
-}
 
 std::string format_duration(milliseconds d)
 {

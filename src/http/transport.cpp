@@ -3,6 +3,7 @@
 #include "http/connection.hpp"
 #include "http/deadline_keeper.hpp"
 #include "http/pool.hpp"
+#include "http/request_writer.hpp"
 #include "http/round_trip.hpp"
 #include "http/tls.hpp"
 
@@ -47,13 +48,6 @@ bool peer_closed_error(const error_code& ec)
            ec == bhttp::error::end_of_stream;
 }
 
-bool reserved_header(std::string_view name)
-{
-    auto is = [&](std::string_view n) { return iequals(name, n); };
-    return is("host") || is("authorization") || is("content-length") || is("transfer-encoding") ||
-           is("connection");
-}
-
 } // namespace
 
 class transport_impl : public std::enable_shared_from_this<transport_impl> {
@@ -65,12 +59,10 @@ public:
     {
         if (ep_.tls)
             ctx_ = make_client_context(opts_.tls, &sessions_);
-        fixed_headers_ = "Host: " + ep_.host_header + "\r\nUser-Agent: " + opts_.user_agent +
-                         "\r\nAccept: application/json\r\nAuthorization: " + authorization_ + "\r\n";
+        fixed_headers_ = fixed_request_headers(ep_.host_header, opts_.user_agent, authorization_);
     }
 
-    asio::awaitable<void> exchange(const request& req, clock::time_point deadline, bool force_new,
-                                   exchange_result& out);
+    asio::awaitable<exchange_result> exchange(const request& req, clock::time_point deadline, bool force_new);
     void shutdown() { pool_->shutdown(); }
     void close_idle() { pool_->close_idle(); }
     transport_stats stats() const
@@ -85,11 +77,19 @@ public:
     const endpoint& target() const noexcept { return ep_; }
 
 private:
-    asio::awaitable<error_code> resolve(std::vector<tcp::endpoint>& out);
-    asio::awaitable<void> open(connection& c, clock::time_point deadline, exchange_result& out,
-                               error_code& ec);
+    struct resolved {
+        error_code ec;
+        std::vector<tcp::endpoint> endpoints;
+    };
+    // The host's addresses (a literal address as it is; names cached 60 s).
+    asio::awaitable<resolved> resolve();
+    struct opened {
+        error_code ec;
+        stage failed_at = stage::connect; // where `ec` happened
+    };
+    // Connects `c` and, over TLS, makes its handshake.
+    asio::awaitable<opened> open(connection& c, clock::time_point deadline);
     void classify(exchange_result& out, stage st, const error_code& ec, connection& c, bool cancelled);
-    void build(const request& req, std::string& out) const;
 
     asio::any_io_executor ex_;
     endpoint ep_;
@@ -108,34 +108,34 @@ private:
     std::atomic<std::uint64_t> created_{0}, resumed_{0}, exchanges_{0};
 };
 
-asio::awaitable<error_code> transport_impl::resolve(std::vector<tcp::endpoint>& out)
+asio::awaitable<transport_impl::resolved> transport_impl::resolve()
 {
-    error_code ec;
+    resolved out;
     auto port = static_cast<unsigned short>(std::stoul(ep_.port));
-    auto addr = asio::ip::make_address(ep_.host, ec);
-    if (!ec) {
-        out.assign(1, tcp::endpoint(addr, port));
-        co_return error_code{};
+    auto addr = asio::ip::make_address(ep_.host, out.ec);
+    if (!out.ec) {
+        out.endpoints.assign(1, tcp::endpoint(addr, port));
+        co_return out;
     }
+    out.ec = {};
     {
         std::lock_guard lk(resolve_mu_);
         if (!resolved_.empty() && clock::now() - resolved_at_ < std::chrono::seconds(60)) {
-            out = resolved_;
-            co_return error_code{};
+            out.endpoints = resolved_;
+            co_return out;
         }
     }
     tcp::resolver resolver(ex_);
-    auto results =
-        co_await resolver.async_resolve(ep_.host, ep_.port, asio::redirect_error(asio::use_awaitable, ec));
-    if (ec)
-        co_return ec;
-    out.clear();
+    auto results = co_await resolver.async_resolve(ep_.host, ep_.port,
+                                                   asio::redirect_error(asio::use_awaitable, out.ec));
+    if (out.ec)
+        co_return out;
     for (const auto& r : results)
-        out.push_back(r.endpoint());
+        out.endpoints.push_back(r.endpoint());
     std::lock_guard lk(resolve_mu_);
-    resolved_ = out;
+    resolved_ = out.endpoints;
     resolved_at_ = clock::now();
-    co_return error_code{};
+    co_return out;
 }
 
 void transport_impl::classify(exchange_result& out, stage st, const error_code& ec, connection& c,
@@ -181,48 +181,15 @@ void transport_impl::classify(exchange_result& out, stage st, const error_code& 
     out.ec = error::connection;
 }
 
-void transport_impl::build(const request& req, std::string& out) const
+asio::awaitable<transport_impl::opened> transport_impl::open(connection& c, clock::time_point deadline)
 {
-    // The whole request in one buffer: one TLS record and one send per
-    // request. Header names and values were checked for CR/LF when the
-    // options were resolved, the target is built percent-encoded.
-    out.clear();
-    out.reserve(fixed_headers_.size() + req.target.size() + req.body.size() + 160);
-    out.append(req.method);
-    out += ' ';
-    out.append(req.target);
-    out += " HTTP/1.1\r\n";
-    out += fixed_headers_;
-    out += "x-stainless-retry-count: ";
-    out += std::to_string(req.retry_count);
-    out += "\r\n";
-    if (req.headers)
-        for (const auto& [name, value] : *req.headers)
-            if (!reserved_header(name)) {
-                out += name;
-                out += ": ";
-                out += value;
-                out += "\r\n";
-            }
-    if (!req.body.empty() || req.method == "POST" || req.method == "PUT" || req.method == "PATCH") {
-        out += "Content-Type: application/json\r\nContent-Length: ";
-        out += std::to_string(req.body.size());
-        out += "\r\n";
-    }
-    out += "\r\n";
-    out.append(req.body);
-}
-
-asio::awaitable<void> transport_impl::open(connection& c, clock::time_point deadline, exchange_result& out,
-                                           error_code& ec)
-{
-    out.failed_at = stage::connect;
-    std::vector<tcp::endpoint> eps;
-    ec = co_await resolve(eps);
-    if (ec)
-        co_return;
+    opened out;
+    auto& ec = out.ec;
+    auto eps = co_await resolve();
+    if ((ec = eps.ec))
+        co_return out;
     const auto connect_start = clock::now();
-    for (const auto& ep : eps) {
+    for (const auto& ep : eps.endpoints) {
         c.socket().close(ec);
         c.socket().open(ep.protocol(), ec);
         if (ec)
@@ -233,7 +200,7 @@ asio::awaitable<void> transport_impl::open(connection& c, clock::time_point dead
             break;
     }
     if (ec)
-        co_return;
+        co_return out;
     created_.fetch_add(1, std::memory_order_relaxed);
     if (auto* t = c.tls()) {
         out.failed_at = stage::tls;
@@ -257,7 +224,7 @@ asio::awaitable<void> transport_impl::open(connection& c, clock::time_point dead
                     sessions_.leave(w);
                     if (wec == asio::error::operation_aborted) { // cancelled
                         ec = wec;
-                        co_return;
+                        co_return out;
                     }
                 }
                 break;
@@ -267,22 +234,23 @@ asio::awaitable<void> transport_impl::open(connection& c, clock::time_point dead
         ec = prepare_connection(*t, ep_, !opts_.tls.insecure_skip_verify,
                                 opts_.tls.session_resumption ? &sessions_ : nullptr);
         if (ec)
-            co_return; // fail closed: no handshake that would not check the name
+            co_return out; // fail closed: no handshake that would not check the name
         co_await async_tls_handshake(c.socket(), *t, asio::redirect_error(asio::use_awaitable, ec));
         if (!ec && SSL_session_reused(t->native_handle())) {
             c.resumed = true;
             resumed_.fetch_add(1, std::memory_order_relaxed);
         }
     }
+    co_return out;
 }
 
-asio::awaitable<void> transport_impl::exchange(const request& req, clock::time_point deadline, bool force_new,
-                                               exchange_result& out)
+asio::awaitable<exchange_result> transport_impl::exchange(const request& req, clock::time_point deadline,
+                                                          bool force_new)
 {
     auto self = shared_from_this(); // the pool and context outlive this exchange
     auto strand = co_await asio::this_coro::executor;
     auto cs = co_await asio::this_coro::cancellation_state;
-    out = exchange_result{};
+    exchange_result out;
     exchanges_.fetch_add(1, std::memory_order_relaxed);
 
     lease l(pool_);
@@ -298,7 +266,7 @@ asio::awaitable<void> transport_impl::exchange(const request& req, clock::time_p
         out.ec = cancelled ? error::cancelled : error::timeout;
         out.detail = cancelled ? "cancelled while waiting for a connection"
                                : "timed out waiting for a pooled connection";
-        co_return;
+        co_return out;
     }
     error_code ec;
     // A leading handshake's end (failed, or its first exchange answered)
@@ -327,7 +295,9 @@ asio::awaitable<void> transport_impl::exchange(const request& req, clock::time_p
         {
             auto connect_deadline = std::min(deadline, clock::now() + opts_.connect_timeout);
             deadline_guard dg(*deadlines_, connect_deadline, l.conn(), strand);
-            co_await open(c, connect_deadline, out, ec);
+            auto o = co_await open(c, connect_deadline);
+            ec = o.ec;
+            out.failed_at = o.failed_at;
         }
         if (!ec && c.timed_out()) {
             // The deadline fired as the handshake completed: it closed the
@@ -337,7 +307,7 @@ asio::awaitable<void> transport_impl::exchange(const request& req, clock::time_p
         }
         if (ec) {
             classify(out, out.failed_at, ec, c, cs.cancelled() != asio::cancellation_type::none);
-            co_return; // the lease closes the connection and passes its slot on
+            co_return out; // the lease closes the connection and passes its slot on
         }
     }
 
@@ -347,7 +317,7 @@ asio::awaitable<void> transport_impl::exchange(const request& req, clock::time_p
     {
         deadline_guard dg(*deadlines_, deadline, l.conn(), strand);
         std::string& wire = c.wire(); // reused: no allocation per request
-        build(req, wire);
+        write_request(req, fixed_headers_, wire);
         response_reader reader(out.res, opts_.max_body_size);
         co_await async_round_trip(c.socket(), c.tls(), c.buffer(), wire, reader, rt,
                                   asio::redirect_error(asio::use_awaitable, ec));
@@ -361,9 +331,10 @@ asio::awaitable<void> transport_impl::exchange(const request& req, clock::time_p
         classify(out, out.failed_at, ec, c, cs.cancelled() != asio::cancellation_type::none);
         if (switching && out.ec == error::invalid_response)
             out.detail = "receive: a 101 Switching Protocols response, which this client never asks for";
-        co_return;
+        co_return out;
     }
     l.release(rt.reusable);
+    co_return out;
 }
 
 // ---- transport ----------------------------------------------------------
@@ -378,10 +349,10 @@ transport::~transport()
     impl_->shutdown();
 }
 
-asio::awaitable<void> transport::exchange(const request& req, clock::time_point deadline, bool force_new,
-                                          exchange_result& out)
+asio::awaitable<exchange_result> transport::exchange(const request& req, clock::time_point deadline,
+                                                     bool force_new)
 {
-    return impl_->exchange(req, deadline, force_new, out);
+    return impl_->exchange(req, deadline, force_new);
 }
 
 void transport::shutdown()

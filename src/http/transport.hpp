@@ -99,8 +99,8 @@ public:
     /// reused. Everything happens before `deadline`; `force_new` skips idle
     /// connections. Never throws for I/O errors; the result says what
     /// happened.
-    boost::asio::awaitable<void> exchange(const request& req, clock::time_point deadline, bool force_new,
-                                          exchange_result& out);
+    boost::asio::awaitable<exchange_result> exchange(const request& req, clock::time_point deadline,
+                                                     bool force_new);
 
     /// Closes idle connections and refuses new exchanges. Exchanges in
     /// flight finish; their connections are closed afterwards.

@@ -1,4 +1,5 @@
 #include "policy/retry.hpp"
+#include "util/text.hpp"
 
 #include <handinger/error.hpp>
 
@@ -12,23 +13,6 @@
 
 namespace handinger::detail {
 namespace {
-
-std::string_view trim(std::string_view s)
-{
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
-        s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t'))
-        s.remove_suffix(1);
-    return s;
-}
-
-bool iequals(std::string_view a, std::string_view b)
-{
-    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-               return std::tolower(static_cast<unsigned char>(x)) ==
-                      std::tolower(static_cast<unsigned char>(y));
-           });
-}
 
 // A non-negative decimal number ("1", "1.5", ".5"); nullopt otherwise.
 std::optional<double> parse_non_negative(std::string_view s)
