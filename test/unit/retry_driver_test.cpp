@@ -65,19 +65,6 @@ call_limits limits(int max_retries, milliseconds total = 0ms, bool can_check = f
     return l;
 }
 
-const char* name(kind k)
-{
-    switch (k) {
-    case kind::send: return "send";
-    case kind::wait: return "wait";
-    case kind::check: return "check";
-    case kind::succeed: return "succeed";
-    case kind::recovered: return "recovered";
-    case kind::fail: return "fail";
-    }
-    return "?";
-}
-
 // A whole call: each attempt takes `attempt_time` and ends as `outcome(n)`
 // (n = 0, 1, ...), each check takes 10 ms and finds `check(n)`, waits end
 // as `wait_ok(n)`. The steps in order, the clock advanced as they go.
@@ -515,7 +502,6 @@ TEST_CASE("retry driver: retries count up one by one, and each attempt's deadlin
     auto log2 = run_call(ok, [](int n) { return n < 2 ? answered(503) : answered(200); });
     CHECK(log2.last.what == kind::succeed);
     CHECK(ok.attempts() == 3);
-    (void)name;
 }
 
 TEST_CASE("retry driver: random sequences of outcomes, check results and cut waits keep the invariants")
