@@ -2,7 +2,7 @@
 // for every input.
 #pragma once
 
-#include <handinger/detail/spawn.hpp>
+#include <handinger/detail/async_op.hpp>
 #include <handinger/error.hpp>
 #include <handinger/models.hpp>
 #include <handinger/watch_events.hpp> // not used here; kept for code that relied on it
@@ -180,13 +180,13 @@ using input_source = std::function<std::optional<create_task_params>()>;
 boost::asio::awaitable<op_result<std::vector<batch_item_result>>>
 batch_collect_op(std::shared_ptr<client_impl> impl, std::vector<create_task_params> inputs,
                  batch_options opts);
-boost::asio::awaitable<std::vector<batch_item_result>>
-batch_collect_throwing(std::shared_ptr<client_impl> impl, std::vector<create_task_params> inputs,
-                       batch_options opts);
 
 boost::asio::any_io_executor batch_executor(const batch_ptr& b);
-boost::asio::awaitable<op_result<std::optional<batch_item_result>>> batch_next_op(batch_ptr b);
-boost::asio::awaitable<std::optional<batch_item_result>> batch_next_throwing(batch_ptr b);
+/// The next result of a stream. When the source threw, the throwing form
+/// (`rethrow_source_error`) hands its exception over as it is; the
+/// error_code form gets error::invalid_argument.
+boost::asio::awaitable<op_result<std::optional<batch_item_result>>> batch_next_op(batch_ptr b,
+                                                                                  bool rethrow_source_error);
 void batch_cancel(const batch_ptr& b);
 batch_progress batch_counts(const batch_ptr& b);
 } // namespace detail
@@ -206,14 +206,24 @@ public:
     ~batch_stream();
 
     /// The next result, or an empty optional once the source is exhausted
-    /// and every result was handed over. Signature
-    /// void(std::exception_ptr, std::optional<batch_item_result>); a failed
-    /// input is a result with its `ec`, not an exception.
-    template <detail::completion_token Token = boost::asio::use_awaitable_t<>>
-    auto async_next(Token&& token = {})
+    /// and every result was handed over (std::optional<batch_item_result>);
+    /// a failed input is a result with its `ec`, not a failure of
+    /// async_next. Trailing arguments `[diagnostics&] [token]` as for the
+    /// client's operations: void(std::exception_ptr, ...) or, with
+    /// diagnostics, void(error_code, ...). When the source throws, the
+    /// results of what it gave come first; then the throwing form hands its
+    /// exception over as it is, the error_code form completes with
+    /// error::invalid_argument ("the input source threw: ..."). Supports
+    /// terminal cancellation (error::cancelled; the batch goes on).
+    template <class... Tail>
+    requires detail::op_tail<Tail...>
+    auto async_next(Tail&&... tail)
     {
-        return boost::asio::co_spawn(detail::batch_executor(st_), detail::batch_next_throwing(st_),
-                                     std::forward<Token>(token));
+        auto start = [&]<bool ec, class Token>(detail::form<ec>, diagnostics* diag, Token&& token) {
+            return detail::start_op<ec>(detail::batch_executor(st_), detail::batch_next_op(st_, !ec), diag,
+                                        std::forward<Token>(token));
+        };
+        return detail::with_tail(start, std::forward<Tail>(tail)...);
     }
 
     /// Stops new submissions and cancels those in flight.

@@ -4,7 +4,7 @@
 
 #include <handinger/batch.hpp>
 #include <handinger/create_result.hpp>
-#include <handinger/detail/spawn.hpp>
+#include <handinger/detail/async_op.hpp>
 #include <handinger/error.hpp>
 #include <handinger/models.hpp>
 #include <handinger/options.hpp>
@@ -47,26 +47,24 @@ boost::asio::awaitable<op_result<delete_task_response>> archive_op(impl_ptr, std
 boost::asio::awaitable<op_result<task_turn_list>> list_turns_op(impl_ptr, std::string, request_options);
 
 boost::asio::awaitable<op_result<task_with_turns>> wait_op(impl_ptr, std::string, watch_options);
-boost::asio::awaitable<task_with_turns> wait_throwing(impl_ptr, std::string, watch_options);
-
-boost::asio::awaitable<create_result> create_throwing(impl_ptr, create_task_params, request_options);
-boost::asio::awaitable<task_with_turns> retrieve_throwing(impl_ptr, std::string, request_options);
-boost::asio::awaitable<delete_task_response> archive_throwing(impl_ptr, std::string, request_options);
-boost::asio::awaitable<task_turn_list> list_turns_throwing(impl_ptr, std::string, request_options);
 } // namespace detail
 
 /// A client of the Handinger Tasks API.
 ///
-/// Every operation comes in two forms:
-/// - `async_x(args, [request_options,] token)`: completion signature
+/// Every operation is declared the same way: its own arguments, then
+/// optional trailing ones, `[options] [diagnostics&] [token]`:
+/// - `async_x(args, [options,] token)`: completion signature
 ///   `void(std::exception_ptr, T)`; failures are an api_error (code +
 ///   diagnostics). With `use_awaitable`, `co_await` returns T or throws.
-/// - `async_x(args, [request_options,] diagnostics&, token)`: completion
-///   signature `void(boost::system::error_code, T)`; never throws for a failed
-///   call; the diagnostics are written before the handler runs and must
-///   outlive the operation.
-/// The token defaults to `boost::asio::use_awaitable`; `deferred`,
-/// `use_future`, callbacks and any other completion token work.
+/// - `async_x(args, [options,] diagnostics&, token)`: completion signature
+///   `void(boost::system::error_code, T)`; never throws for a failed call;
+///   the diagnostics are written before the handler runs and must outlive
+///   the operation.
+/// The options (request_options, or watch_options and batch_options where
+/// the operation says) default to `{}`; the token defaults to
+/// `boost::asio::use_awaitable`; `deferred`, `use_future`, callbacks and any
+/// other completion token work. One helper makes both forms of every
+/// operation (detail/async_op.hpp).
 ///
 /// Cancellation: every operation supports terminal cancellation through the
 /// token's cancellation slot. It stops the call promptly (waiting for a
@@ -132,109 +130,69 @@ public:
     /// widens the window that is covered.
     ///
     /// Note: the real service may answer only when the task's run is over.
-    template <detail::completion_token Token = boost::asio::use_awaitable_t<>>
-    auto async_create(create_task_params params, request_options ro, Token&& token = {})
+    template <class... Tail>
+    requires detail::op_tail<Tail...>
+    auto async_create(create_task_params params, request_options ro, Tail&&... tail)
     {
-        return boost::asio::co_spawn(detail::op_executor(impl_),
-                                     detail::create_throwing(impl_, std::move(params), std::move(ro)),
-                                     std::forward<Token>(token));
+        return detail::async_op(detail::op_executor(impl_),
+                                detail::create_op(impl_, std::move(params), std::move(ro)),
+                                std::forward<Tail>(tail)...);
     }
-    template <detail::completion_token Token = boost::asio::use_awaitable_t<>>
-    auto async_create(create_task_params params, Token&& token = {})
+    template <class... Tail>
+    requires detail::op_tail<Tail...>
+    auto async_create(create_task_params params, Tail&&... tail)
     {
-        return async_create(std::move(params), request_options{}, std::forward<Token>(token));
-    }
-    template <detail::completion_token Token = boost::asio::use_awaitable_t<>>
-    auto async_create(create_task_params params, request_options ro, diagnostics& diag, Token&& token = {})
-    {
-        return detail::spawn_ec<create_result>(detail::op_executor(impl_),
-                                               detail::create_op(impl_, std::move(params), std::move(ro)),
-                                               diag, std::forward<Token>(token));
-    }
-    template <detail::completion_token Token = boost::asio::use_awaitable_t<>>
-    auto async_create(create_task_params params, diagnostics& diag, Token&& token = {})
-    {
-        return async_create(std::move(params), request_options{}, diag, std::forward<Token>(token));
+        return async_create(std::move(params), request_options{}, std::forward<Tail>(tail)...);
     }
 
     /// GET /api/tasks/{id}: the task with its turns. When the server answers
     /// `{task}` without turns, the turns are fetched from /turns.
-    template <detail::completion_token Token = boost::asio::use_awaitable_t<>>
-    auto async_retrieve(std::string task_id, request_options ro, Token&& token = {})
+    template <class... Tail>
+    requires detail::op_tail<Tail...>
+    auto async_retrieve(std::string task_id, request_options ro, Tail&&... tail)
     {
-        return boost::asio::co_spawn(detail::op_executor(impl_),
-                                     detail::retrieve_throwing(impl_, std::move(task_id), std::move(ro)),
-                                     std::forward<Token>(token));
+        return detail::async_op(detail::op_executor(impl_),
+                                detail::retrieve_op(impl_, std::move(task_id), std::move(ro)),
+                                std::forward<Tail>(tail)...);
     }
-    template <detail::completion_token Token = boost::asio::use_awaitable_t<>>
-    auto async_retrieve(std::string task_id, Token&& token = {})
+    template <class... Tail>
+    requires detail::op_tail<Tail...>
+    auto async_retrieve(std::string task_id, Tail&&... tail)
     {
-        return async_retrieve(std::move(task_id), request_options{}, std::forward<Token>(token));
-    }
-    template <detail::completion_token Token = boost::asio::use_awaitable_t<>>
-    auto async_retrieve(std::string task_id, request_options ro, diagnostics& diag, Token&& token = {})
-    {
-        return detail::spawn_ec<task_with_turns>(
-            detail::op_executor(impl_), detail::retrieve_op(impl_, std::move(task_id), std::move(ro)), diag,
-            std::forward<Token>(token));
-    }
-    template <detail::completion_token Token = boost::asio::use_awaitable_t<>>
-    auto async_retrieve(std::string task_id, diagnostics& diag, Token&& token = {})
-    {
-        return async_retrieve(std::move(task_id), request_options{}, diag, std::forward<Token>(token));
+        return async_retrieve(std::move(task_id), request_options{}, std::forward<Tail>(tail)...);
     }
 
     /// DELETE /api/tasks/{id}: archives the task (hides it from listings;
     /// does not stop it).
-    template <detail::completion_token Token = boost::asio::use_awaitable_t<>>
-    auto async_archive(std::string task_id, request_options ro, Token&& token = {})
+    template <class... Tail>
+    requires detail::op_tail<Tail...>
+    auto async_archive(std::string task_id, request_options ro, Tail&&... tail)
     {
-        return boost::asio::co_spawn(detail::op_executor(impl_),
-                                     detail::archive_throwing(impl_, std::move(task_id), std::move(ro)),
-                                     std::forward<Token>(token));
+        return detail::async_op(detail::op_executor(impl_),
+                                detail::archive_op(impl_, std::move(task_id), std::move(ro)),
+                                std::forward<Tail>(tail)...);
     }
-    template <detail::completion_token Token = boost::asio::use_awaitable_t<>>
-    auto async_archive(std::string task_id, Token&& token = {})
+    template <class... Tail>
+    requires detail::op_tail<Tail...>
+    auto async_archive(std::string task_id, Tail&&... tail)
     {
-        return async_archive(std::move(task_id), request_options{}, std::forward<Token>(token));
-    }
-    template <detail::completion_token Token = boost::asio::use_awaitable_t<>>
-    auto async_archive(std::string task_id, request_options ro, diagnostics& diag, Token&& token = {})
-    {
-        return detail::spawn_ec<delete_task_response>(
-            detail::op_executor(impl_), detail::archive_op(impl_, std::move(task_id), std::move(ro)), diag,
-            std::forward<Token>(token));
-    }
-    template <detail::completion_token Token = boost::asio::use_awaitable_t<>>
-    auto async_archive(std::string task_id, diagnostics& diag, Token&& token = {})
-    {
-        return async_archive(std::move(task_id), request_options{}, diag, std::forward<Token>(token));
+        return async_archive(std::move(task_id), request_options{}, std::forward<Tail>(tail)...);
     }
 
     /// GET /api/tasks/{id}/turns (newer service versions).
-    template <detail::completion_token Token = boost::asio::use_awaitable_t<>>
-    auto async_list_turns(std::string task_id, request_options ro, Token&& token = {})
+    template <class... Tail>
+    requires detail::op_tail<Tail...>
+    auto async_list_turns(std::string task_id, request_options ro, Tail&&... tail)
     {
-        return boost::asio::co_spawn(detail::op_executor(impl_),
-                                     detail::list_turns_throwing(impl_, std::move(task_id), std::move(ro)),
-                                     std::forward<Token>(token));
+        return detail::async_op(detail::op_executor(impl_),
+                                detail::list_turns_op(impl_, std::move(task_id), std::move(ro)),
+                                std::forward<Tail>(tail)...);
     }
-    template <detail::completion_token Token = boost::asio::use_awaitable_t<>>
-    auto async_list_turns(std::string task_id, Token&& token = {})
+    template <class... Tail>
+    requires detail::op_tail<Tail...>
+    auto async_list_turns(std::string task_id, Tail&&... tail)
     {
-        return async_list_turns(std::move(task_id), request_options{}, std::forward<Token>(token));
-    }
-    template <detail::completion_token Token = boost::asio::use_awaitable_t<>>
-    auto async_list_turns(std::string task_id, request_options ro, diagnostics& diag, Token&& token = {})
-    {
-        return detail::spawn_ec<task_turn_list>(
-            detail::op_executor(impl_), detail::list_turns_op(impl_, std::move(task_id), std::move(ro)), diag,
-            std::forward<Token>(token));
-    }
-    template <detail::completion_token Token = boost::asio::use_awaitable_t<>>
-    auto async_list_turns(std::string task_id, diagnostics& diag, Token&& token = {})
-    {
-        return async_list_turns(std::move(task_id), request_options{}, diag, std::forward<Token>(token));
+        return async_list_turns(std::move(task_id), request_options{}, std::forward<Tail>(tail)...);
     }
 
     /// A watcher of task `task_id` (see task_watcher). Nothing happens until
@@ -251,41 +209,34 @@ public:
     task_watcher submit(create_task_params params, watch_options opts = {}, request_options ro = {});
 
     /// Watches task `task_id` to its end and completes with the final
-    /// snapshot. Signature void(std::exception_ptr, task_with_turns).
-    template <detail::completion_token Token = boost::asio::use_awaitable_t<>>
-    auto async_wait(std::string task_id, watch_options opts, Token&& token = {})
+    /// snapshot (a task_with_turns). After a failure, the error_code form
+    /// hands over the last snapshot seen (empty when the task was never seen).
+    template <class... Tail>
+    requires detail::op_tail<Tail...>
+    auto async_wait(std::string task_id, watch_options opts, Tail&&... tail)
     {
-        return boost::asio::co_spawn(detail::op_executor(impl_),
-                                     detail::wait_throwing(impl_, std::move(task_id), std::move(opts)),
-                                     std::forward<Token>(token));
+        return detail::async_op(detail::op_executor(impl_),
+                                detail::wait_op(impl_, std::move(task_id), std::move(opts)),
+                                std::forward<Tail>(tail)...);
     }
-    template <detail::completion_token Token = boost::asio::use_awaitable_t<>>
-    auto async_wait(std::string task_id, Token&& token = {})
+    template <class... Tail>
+    requires detail::op_tail<Tail...>
+    auto async_wait(std::string task_id, Tail&&... tail)
     {
-        return async_wait(std::move(task_id), watch_options{}, std::forward<Token>(token));
-    }
-    /// The same with signature void(error_code, task_with_turns).
-    template <detail::completion_token Token = boost::asio::use_awaitable_t<>>
-    auto async_wait(std::string task_id, watch_options opts, diagnostics& diag, Token&& token = {})
-    {
-        return detail::spawn_ec<task_with_turns>(detail::op_executor(impl_),
-                                                 detail::wait_op(impl_, std::move(task_id), std::move(opts)),
-                                                 diag, std::forward<Token>(token));
+        return async_wait(std::move(task_id), watch_options{}, std::forward<Tail>(tail)...);
     }
 
     /// Submits every input (creates, in parallel under an adaptive in-flight
-    /// limit) and completes with one result per input, in input order. A
-    /// failed input is a result with its error, not a failure of the batch;
-    /// invalid inputs fail alone, before any I/O. Signature
-    /// void(std::exception_ptr, std::vector<batch_item_result>). Terminal
-    /// cancellation stops new submissions at once, cancels those in flight and
-    /// still completes with a result for every input (error::cancelled).
-    /// Shares the client's connection pool.
-    template <std::ranges::input_range Inputs,
-              detail::completion_token Token = boost::asio::use_awaitable_t<>>
+    /// limit) and completes with one result per input, in input order
+    /// (std::vector<batch_item_result>). A failed input is a result with its
+    /// error, not a failure of the batch; invalid inputs fail alone, before
+    /// any I/O. Terminal cancellation stops new submissions at once, cancels
+    /// those in flight and still completes with a result for every input
+    /// (error::cancelled). Shares the client's connection pool.
+    template <std::ranges::input_range Inputs, class... Tail>
     requires std::convertible_to < std::ranges::range_reference_t<Inputs>,
-    const create_task_params& >
-        auto async_submit_batch(Inputs&& inputs, batch_options opts, Token&& token = {})
+    const create_task_params& > &&detail::op_tail<Tail...> auto
+                                async_submit_batch(Inputs&& inputs, batch_options opts, Tail&&... tail)
     {
         std::vector<create_task_params> v;
         if constexpr (std::is_same_v<std::remove_cvref_t<Inputs>, std::vector<create_task_params>> &&
@@ -294,9 +245,16 @@ public:
         else
             for (auto&& p : inputs)
                 v.push_back(p);
-        return boost::asio::co_spawn(detail::op_executor(impl_),
-                                     detail::batch_collect_throwing(impl_, std::move(v), std::move(opts)),
-                                     std::forward<Token>(token));
+        return detail::async_op(detail::op_executor(impl_),
+                                detail::batch_collect_op(impl_, std::move(v), std::move(opts)),
+                                std::forward<Tail>(tail)...);
+    }
+    template <std::ranges::input_range Inputs, class... Tail>
+    requires std::convertible_to < std::ranges::range_reference_t<Inputs>,
+    const create_task_params& >
+        &&detail::op_tail<Tail...> auto async_submit_batch(Inputs&& inputs, Tail&&... tail)
+    {
+        return async_submit_batch(std::forward<Inputs>(inputs), batch_options{}, std::forward<Tail>(tail)...);
     }
 
     /// A batch fed by `source` (called for the next input; an empty optional

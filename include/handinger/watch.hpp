@@ -1,7 +1,7 @@
 // task_watcher: follow a task from pending to its end, event by event.
 #pragma once
 
-#include <handinger/detail/spawn.hpp>
+#include <handinger/detail/async_op.hpp>
 #include <handinger/watch_events.hpp>
 
 #include <boost/asio/any_io_executor.hpp>
@@ -52,7 +52,7 @@ void watch_next_cancel(const watch_ptr& w, std::uint64_t seq);
 /// operation is pending. On completion the handler runs through its
 /// associated executor (the watcher's strand by default); its cancellation
 /// slot, when connected, cancels the operation.
-template <class Handler, bool ec_form>
+template <class Handler, bool ec>
 class next_op final : public next_op_base {
 public:
     // (decayed: for an executor without the property, prefer() hands back
@@ -89,16 +89,7 @@ public:
         auto* diag = diag_;
         self.reset();
         auto call = [h = std::move(h), r = std::move(r), diag]() mutable {
-            if constexpr (ec_form) {
-                *diag = std::move(r.diag);
-                std::move(h)(r.ec, std::move(r.value));
-            } else {
-                (void)diag; // (the exception carries the diagnostics)
-                std::exception_ptr ex;
-                if (r.ec)
-                    ex = std::make_exception_ptr(api_error(r.ec, std::move(r.diag)));
-                std::move(h)(ex, std::move(r.value));
-            }
+            deliver<ec>(std::move(h), std::move(r), diag);
         };
         boost::asio::dispatch(work, std::move(call));
     }
@@ -109,14 +100,16 @@ private:
     diagnostics* diag_;
 };
 
-template <bool ec_form, class Token>
+/// Starts async_next on `w` in the form `ec` says (the diagnostics go to
+/// `diag` in the error_code form).
+template <bool ec, class Token>
 auto async_watch_next(const watch_ptr& w, diagnostics* diag, Token&& token)
 {
     using value_t = std::optional<watch_event>;
-    using signature = std::conditional_t<ec_form, void(boost::system::error_code, value_t),
-                                         void(std::exception_ptr, value_t)>;
+    using signature =
+        std::conditional_t<ec, void(boost::system::error_code, value_t), void(std::exception_ptr, value_t)>;
     auto init = [](auto handler, watch_ptr w, diagnostics* diag) {
-        using op_t = next_op<std::decay_t<decltype(handler)>, ec_form>;
+        using op_t = next_op<std::decay_t<decltype(handler)>, ec>;
         auto op = std::make_unique<op_t>(std::move(handler), watch_executor(w), diag);
         std::uint64_t seq = 0;
         if (!watch_try_begin(w, seq)) {
@@ -177,24 +170,23 @@ public:
 
     const std::string& task_id() const noexcept;
 
-    /// The next event, or an empty optional once the watch is over.
-    /// Completion signature: void(std::exception_ptr, std::optional<watch_event>);
-    /// failures are api_error. Supports terminal, partial and total
-    /// cancellation (a cancelled async_next has no effect: events not yet
-    /// handed over stay for the next one); the handler then gets
-    /// error::cancelled, and the watch goes on with the next async_next.
-    template <detail::completion_token Token = boost::asio::use_awaitable_t<>>
-    auto async_next(Token&& token = {})
+    /// The next event, or an empty optional once the watch is over
+    /// (std::optional<watch_event>). Trailing arguments `[diagnostics&]
+    /// [token]` as for the client's operations: completion signature
+    /// void(std::exception_ptr, ...), failures being api_error, or, with
+    /// diagnostics (which must outlive the operation), void(error_code, ...).
+    /// Supports terminal, partial and total cancellation (a cancelled
+    /// async_next has no effect: events not yet handed over stay for the
+    /// next one); the handler then gets error::cancelled, and the watch goes
+    /// on with the next async_next.
+    template <class... Tail>
+    requires detail::op_tail<Tail...>
+    auto async_next(Tail&&... tail)
     {
-        return detail::async_watch_next<false>(st_, nullptr, std::forward<Token>(token));
-    }
-
-    /// The same with signature void(error_code, std::optional<watch_event>);
-    /// `diag` must outlive the operation.
-    template <detail::completion_token Token = boost::asio::use_awaitable_t<>>
-    auto async_next(diagnostics& diag, Token&& token = {})
-    {
-        return detail::async_watch_next<true>(st_, &diag, std::forward<Token>(token));
+        auto start = [&]<bool ec, class Token>(detail::form<ec>, diagnostics* diag, Token&& token) {
+            return detail::async_watch_next<ec>(st_, diag, std::forward<Token>(token));
+        };
+        return detail::with_tail(start, std::forward<Tail>(tail)...);
     }
 
     /// The last snapshot seen (its `raw` JSON is not kept), or null before

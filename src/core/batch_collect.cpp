@@ -46,13 +46,4 @@ batch_collect_op(impl_ptr impl, std::vector<create_task_params> inputs, batch_op
     co_return r;
 }
 
-asio::awaitable<std::vector<batch_item_result>>
-batch_collect_throwing(impl_ptr impl, std::vector<create_task_params> inputs, batch_options opts)
-{
-    auto r = co_await batch_collect_op(std::move(impl), std::move(inputs), std::move(opts));
-    if (r.ec)
-        throw api_error(r.ec, std::move(r.diag));
-    co_return std::move(r.value);
-}
-
 } // namespace handinger::detail

@@ -19,7 +19,23 @@ asio::any_io_executor batch_executor(const batch_ptr& b)
     return b->strand;
 }
 
-asio::awaitable<op_result<std::optional<batch_item_result>>> batch_next_op(batch_ptr b)
+namespace {
+
+std::string what_of(const std::exception_ptr& e)
+{
+    try {
+        std::rethrow_exception(e);
+    } catch (const std::exception& x) {
+        return x.what();
+    } catch (...) {
+        return "an exception not derived from std::exception";
+    }
+}
+
+} // namespace
+
+asio::awaitable<op_result<std::optional<batch_item_result>>> batch_next_op(batch_ptr b,
+                                                                           bool rethrow_source_error)
 {
     co_await asio::this_coro::throw_if_cancelled(false);
     op_result<std::optional<batch_item_result>> r;
@@ -37,9 +53,10 @@ asio::awaitable<op_result<std::optional<batch_item_result>>> batch_next_op(batch
         }
         if (b->driver_done) {
             if (b->source_error) {
+                if (rethrow_source_error) // the throwing form hands it over as it is
+                    std::rethrow_exception(b->source_error);
                 r.ec = error::invalid_argument;
-                r.diag.client_message = "the input source threw";
-                std::rethrow_exception(b->source_error); // the throwing form hands it over as it is
+                r.diag.client_message = "the input source threw: " + what_of(b->source_error);
             }
             co_return r; // empty: the stream is over
         }
@@ -52,14 +69,6 @@ asio::awaitable<op_result<std::optional<batch_item_result>>> batch_next_op(batch
             co_return r; // the batch itself goes on
         }
     }
-}
-
-asio::awaitable<std::optional<batch_item_result>> batch_next_throwing(batch_ptr b)
-{
-    auto r = co_await batch_next_op(std::move(b));
-    if (r.ec)
-        throw api_error(r.ec, std::move(r.diag));
-    co_return std::move(r.value);
 }
 
 void batch_cancel(const batch_ptr& b)

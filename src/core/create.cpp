@@ -179,9 +179,4 @@ asio::awaitable<op_result<create_result>> create_fresh_op(impl_ptr impl, create_
     co_return r;
 }
 
-asio::awaitable<create_result> create_throwing(impl_ptr i, create_task_params p, request_options ro)
-{
-    return throwing(create_op(std::move(i), std::move(p), std::move(ro)));
-}
-
 } // namespace handinger::detail

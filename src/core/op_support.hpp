@@ -63,14 +63,4 @@ void invalid_argument(const impl_ptr& impl, op_result<T>& r, std::string method,
     log_failure(impl, r);
 }
 
-/// The throwing form of an operation.
-template <class T>
-boost::asio::awaitable<T> throwing(boost::asio::awaitable<op_result<T>> op)
-{
-    auto r = co_await std::move(op);
-    if (r.ec)
-        throw api_error(r.ec, std::move(r.diag));
-    co_return std::move(r.value);
-}
-
 } // namespace handinger::detail

@@ -74,19 +74,6 @@ asio::awaitable<op_result<delete_task_response>> archive_op(impl_ptr impl, std::
     return task_call<delete_task_response>(std::move(impl), "DELETE", std::move(id), {}, std::move(ro));
 }
 
-asio::awaitable<task_with_turns> retrieve_throwing(impl_ptr i, std::string id, request_options ro)
-{
-    return throwing(retrieve_op(std::move(i), std::move(id), std::move(ro)));
-}
-asio::awaitable<delete_task_response> archive_throwing(impl_ptr i, std::string id, request_options ro)
-{
-    return throwing(archive_op(std::move(i), std::move(id), std::move(ro)));
-}
-asio::awaitable<task_turn_list> list_turns_throwing(impl_ptr i, std::string id, request_options ro)
-{
-    return throwing(list_turns_op(std::move(i), std::move(id), std::move(ro)));
-}
-
 } // namespace handinger::detail
 
 namespace handinger {

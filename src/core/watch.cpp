@@ -521,14 +521,6 @@ asio::awaitable<op_result<task_with_turns>> wait_op(impl_ptr impl, std::string i
     }
 }
 
-asio::awaitable<task_with_turns> wait_throwing(impl_ptr impl, std::string id, watch_options opts)
-{
-    auto r = co_await wait_op(std::move(impl), std::move(id), opts);
-    if (r.ec)
-        throw api_error(r.ec, std::move(r.diag));
-    co_return std::move(r.value);
-}
-
 } // namespace handinger::detail
 
 namespace handinger {

@@ -1,14 +1,20 @@
-// The one way the library's operations meet completion tokens. Each
-// operation is a coroutine compiled in the library that produces an
-// op_result<T> and never throws for a failed call; async_op starts it with
-// co_spawn and hands its outcome over in one of the two public forms:
-//  - void(std::exception_ptr, T): a failure is an api_error (with
-//    use_awaitable, co_await throws it);
-//  - void(boost::system::error_code, T), the diagnostics written where the
-//    caller said before the handler runs.
-// launch() sorts out an operation's optional trailing arguments
-// ([options] [diagnostics&] [token]) so each public operation is one
-// declaration.
+// The one way the library's operations meet completion tokens.
+//
+// Each operation is a coroutine compiled in the library that produces an
+// op_result<T> and does not throw for a failed call. async_op() starts it
+// with co_spawn and hands its outcome over in the form the caller's
+// trailing arguments pick:
+//  - `[token]`: void(std::exception_ptr, T); a failure is an api_error
+//    (with use_awaitable, co_await throws it);
+//  - `diagnostics&, [token]`: void(boost::system::error_code, T); the
+//    diagnostics are written there before the handler runs.
+// A missing token is use_awaitable. with_tail() sorts those trailing
+// arguments out for operations that do not run as a coroutine (the
+// watcher's async_next), so that every public operation is declared the
+// same way:
+//
+//     template <class... Tail> requires detail::op_tail<Tail...>
+//     auto async_x(args..., Tail&&... tail);
 #pragma once
 
 #include <handinger/error.hpp>
@@ -21,7 +27,6 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include <exception>
-#include <memory>
 #include <type_traits>
 #include <utility>
 
@@ -40,13 +45,66 @@ struct op_result {
     T value{};
 };
 
-/// Hands `r` (an op_result or the like: ec, diag, value) to `h` in the
-/// form `ec_form` says; `diag` is where the error_code form stores the
-/// diagnostics (unused otherwise).
-template <bool ec_form, class Handler, class Result>
+/// A completion token: anything but the options and diagnostics arguments of
+/// an operation (so that an operation's arguments cannot be mistaken for it).
+template <class Token>
+concept completion_token = !std::is_same_v<std::decay_t<Token>, diagnostics> &&
+                           !std::is_same_v<std::decay_t<Token>, request_options> &&
+                           !std::is_same_v<std::decay_t<Token>, watch_options> &&
+                           !std::is_same_v<std::decay_t<Token>, batch_options>;
+
+using default_token = boost::asio::use_awaitable_t<>;
+
+/// Which public form an operation completes in.
+template <bool ec>
+using form = std::bool_constant<ec>;
+using throwing_form = form<false>;
+using ec_form = form<true>;
+
+/// Calls `f(form, diagnostics*, token)` with an operation's trailing
+/// arguments `[diagnostics&] [token]` (the diagnostics pointer is null in
+/// the throwing form; a missing token is use_awaitable).
+template <class F>
+decltype(auto) with_tail(F&& f)
+{
+    return f(throwing_form{}, static_cast<diagnostics*>(nullptr), default_token{});
+}
+template <class F, completion_token Token>
+decltype(auto) with_tail(F&& f, Token&& token)
+{
+    return f(throwing_form{}, static_cast<diagnostics*>(nullptr), std::forward<Token>(token));
+}
+template <class F>
+decltype(auto) with_tail(F&& f, diagnostics& diag)
+{
+    return f(ec_form{}, &diag, default_token{});
+}
+template <class F, completion_token Token>
+decltype(auto) with_tail(F&& f, diagnostics& diag, Token&& token)
+{
+    return f(ec_form{}, &diag, std::forward<Token>(token));
+}
+
+struct tail_probe {
+    template <class Form, class Token>
+    void operator()(Form, diagnostics*, Token&&) const
+    {}
+};
+
+/// The trailing arguments an operation accepts: `[diagnostics&] [token]`.
+template <class... Tail>
+concept op_tail = requires(Tail&&... tail)
+{
+    with_tail(tail_probe{}, std::forward<Tail>(tail)...);
+};
+
+/// Hands `r` (an op_result, or anything with ec, diag and value) to `h` in
+/// the form `ec` says; `diag` is where the error_code form stores the
+/// diagnostics.
+template <bool ec, class Handler, class Result>
 void deliver(Handler&& h, Result&& r, diagnostics* diag)
 {
-    if constexpr (ec_form) {
+    if constexpr (ec) {
         *diag = std::move(r.diag);
         std::move(h)(r.ec, std::move(r.value));
     } else {
@@ -58,124 +116,65 @@ void deliver(Handler&& h, Result&& r, diagnostics* diag)
 }
 
 /// co_spawn's handler: turns (exception_ptr, op_result<T>) into the public
-/// signature. Forwards every association (executor, allocator, cancellation
+/// form. Forwards every association (executor, allocator, cancellation
 /// slot) of the wrapped handler, so cancellation reaches the coroutine.
-template <class T, class Handler, bool ec_form>
+template <class T, class Handler, bool ec>
 struct op_adapter {
     Handler handler_;
     diagnostics* diag_;
 
     void operator()(std::exception_ptr e, op_result<T> r)
     {
-        if (e) { // only resource exhaustion escapes an operation coroutine
-            if constexpr (ec_form)
+        if (e) {
+            // Only resource exhaustion escapes an operation coroutine (and,
+            // in the throwing form, an exception of the caller's own code
+            // that the operation hands over as it is).
+            if constexpr (ec)
                 std::rethrow_exception(e);
             else
                 return std::move(handler_)(e, T{});
         }
-        deliver<ec_form>(std::move(handler_), std::move(r), diag_);
+        deliver<ec>(std::move(handler_), std::move(r), diag_);
     }
 };
 
-template <bool ec_form, class T, class Token>
+template <bool ec, class T, class Token>
 auto start_op(boost::asio::any_io_executor ex, boost::asio::awaitable<op_result<T>> op, diagnostics* diag,
               Token&& token)
 {
-    using signature = std::conditional_t<ec_form, void(boost::system::error_code, T), void(std::exception_ptr, T)>;
+    using signature = std::conditional_t<ec, void(boost::system::error_code, T), void(std::exception_ptr, T)>;
     auto init = [](auto handler, boost::asio::any_io_executor ex, boost::asio::awaitable<op_result<T>> op,
                    diagnostics* diag) {
         using handler_t = std::decay_t<decltype(handler)>;
-        boost::asio::co_spawn(ex, std::move(op), op_adapter<T, handler_t, ec_form>{std::move(handler), diag});
+        boost::asio::co_spawn(ex, std::move(op), op_adapter<T, handler_t, ec>{std::move(handler), diag});
     };
     return boost::asio::async_initiate<Token, signature>(init, token, std::move(ex), std::move(op), diag);
 }
 
-/// The throwing form: signature void(std::exception_ptr, T).
-template <class T, class Token>
-auto async_op(boost::asio::any_io_executor ex, boost::asio::awaitable<op_result<T>> op, Token&& token)
+/// Runs operation `op` on `ex` and completes in the form the trailing
+/// arguments `[diagnostics&] [token]` pick.
+template <class T, class... Tail>
+requires op_tail<Tail...>
+auto async_op(boost::asio::any_io_executor ex, boost::asio::awaitable<op_result<T>> op, Tail&&... tail)
 {
-    return start_op<false>(std::move(ex), std::move(op), nullptr, std::forward<Token>(token));
-}
-
-/// The error_code form: signature void(error_code, T); `diag` must outlive
-/// the operation.
-template <class T, class Token>
-auto async_op(boost::asio::any_io_executor ex, boost::asio::awaitable<op_result<T>> op, diagnostics& diag,
-              Token&& token)
-{
-    return start_op<true>(std::move(ex), std::move(op), &diag, std::forward<Token>(token));
-}
-
-/// Excludes option and diagnostics arguments from a token parameter.
-template <class Token>
-concept completion_token = !std::is_same_v<std::decay_t<Token>, diagnostics> &&
-                           !std::is_same_v<std::decay_t<Token>, request_options> &&
-                           !std::is_same_v<std::decay_t<Token>, watch_options> &&
-                           !std::is_same_v<std::decay_t<Token>, batch_options>;
-
-template <class A, class Options>
-concept options_arg = std::is_same_v<std::remove_cvref_t<A>, Options>;
-template <class A>
-concept diag_arg = std::is_same_v<A, diagnostics&>;
-
-using default_token = boost::asio::use_awaitable_t<>;
-
-/// Calls `f(options, [diagnostics&,] token)` with an operation's trailing
-/// arguments: [Options] [diagnostics&] [token], each optional, in that
-/// order (missing options are Options{}, a missing token is use_awaitable).
-template <class Options, class F>
-auto with_trailing(F&& f)
-{
-    return f(Options{}, default_token{});
-}
-template <class Options, class F, options_arg<Options> O>
-auto with_trailing(F&& f, O&& o)
-{
-    return f(Options(std::forward<O>(o)), default_token{});
-}
-template <class Options, class F, diag_arg D>
-auto with_trailing(F&& f, D&& d)
-{
-    return f(Options{}, d, default_token{});
-}
-template <class Options, class F, options_arg<Options> O, diag_arg D>
-auto with_trailing(F&& f, O&& o, D&& d)
-{
-    return f(Options(std::forward<O>(o)), d, default_token{});
-}
-template <class Options, class F, completion_token Token>
-requires(!options_arg<Token, Options>) auto with_trailing(F&& f, Token&& t)
-{
-    return f(Options{}, std::forward<Token>(t));
-}
-template <class Options, class F, options_arg<Options> O, completion_token Token>
-auto with_trailing(F&& f, O&& o, Token&& t)
-{
-    return f(Options(std::forward<O>(o)), std::forward<Token>(t));
-}
-template <class Options, class F, diag_arg D, completion_token Token>
-auto with_trailing(F&& f, D&& d, Token&& t)
-{
-    return f(Options{}, d, std::forward<Token>(t));
-}
-template <class Options, class F, options_arg<Options> O, diag_arg D, completion_token Token>
-auto with_trailing(F&& f, O&& o, D&& d, Token&& t)
-{
-    return f(Options(std::forward<O>(o)), d, std::forward<Token>(t));
+    auto start = [&]<bool ec, class Token>(form<ec>, diagnostics* diag, Token&& token) {
+        return start_op<ec>(std::move(ex), std::move(op), diag, std::forward<Token>(token));
+    };
+    return with_tail(start, std::forward<Tail>(tail)...);
 }
 
 } // namespace detail
 } // namespace handinger
 
-template <template <class, class> class Associator, class T, class Handler, bool ec_form, class Default>
-struct boost::asio::associator<Associator, handinger::detail::op_adapter<T, Handler, ec_form>, Default> {
+template <template <class, class> class Associator, class T, class Handler, bool ec, class Default>
+struct boost::asio::associator<Associator, handinger::detail::op_adapter<T, Handler, ec>, Default> {
     using type = typename Associator<Handler, Default>::type;
 
-    static type get(const handinger::detail::op_adapter<T, Handler, ec_form>& h) noexcept
+    static type get(const handinger::detail::op_adapter<T, Handler, ec>& h) noexcept
     {
         return Associator<Handler, Default>::get(h.handler_);
     }
-    static auto get(const handinger::detail::op_adapter<T, Handler, ec_form>& h, const Default& d) noexcept
+    static auto get(const handinger::detail::op_adapter<T, Handler, ec>& h, const Default& d) noexcept
         -> decltype(Associator<Handler, Default>::get(h.handler_, d))
     {
         return Associator<Handler, Default>::get(h.handler_, d);
