@@ -13,6 +13,7 @@
 // the wrong type is an error naming the field's path, in every field.
 #pragma once
 
+#include <handinger/error.hpp>
 #include <handinger/field_presence.hpp>
 #include <handinger/open_enum.hpp>
 
@@ -191,6 +192,18 @@ struct turn {
     std::string input;
     std::string output_text;                              ///< may grow while the turn runs
     std::optional<boost::json::object> structured_output; ///< null without an output schema
+
+    /// `structured_output` read into a type of the caller's own, described
+    /// with Boost.Describe (rules and example: structured_output.hpp).
+    /// Throws api_error(error::invalid_response) naming the path of the first
+    /// mismatch ("structuredOutput.lines[2].quantity: expected integer, got
+    /// string"), or saying it is null.
+    template <class T>
+    T structured_output_as() const;
+    /// The same without throwing: `ec` is error::invalid_response and
+    /// `diag.client_message` the problem on a mismatch.
+    template <class T>
+    T structured_output_as(boost::system::error_code& ec, diagnostics& diag) const;
     std::int64_t credits = 0;
     std::int64_t duration_ms = 0;
     std::int64_t input_tokens = 0;
@@ -351,7 +364,19 @@ struct run_result {
     bool running = false;
     std::string output_text;
     std::vector<run_message> output;
-    std::optional<boost::json::object> structured_output;
+    std::optional<boost::json::object> structured_output; ///< null without an output schema
+
+    /// `structured_output` read into a type of the caller's own, described
+    /// with Boost.Describe (rules and example: structured_output.hpp).
+    /// Throws api_error(error::invalid_response) naming the path of the first
+    /// mismatch ("structured_output.lines[2].quantity: expected integer, got
+    /// string"), or saying it is null.
+    template <class T>
+    T structured_output_as() const;
+    /// The same without throwing: `ec` is error::invalid_response and
+    /// `diag.client_message` the problem on a mismatch.
+    template <class T>
+    T structured_output_as(boost::system::error_code& ec, diagnostics& diag) const;
     std::vector<turn_file> files;
     boost::json::array sources;
     boost::json::array messages;
@@ -377,3 +402,5 @@ struct run_result {
 };
 
 } // namespace handinger
+
+#include <handinger/structured_output.hpp> // the definitions of structured_output_as

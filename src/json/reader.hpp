@@ -1,4 +1,5 @@
-// The lenient JSON reader's building blocks (private to src/json).
+// The lenient JSON reader's building blocks (private to src/json), over the
+// scalar ones of <handinger/detail/json_read.hpp>.
 //
 // Reading never throws on bad input: every read_value returns false after
 // writing "path: problem" to `what`. The path of the value being read is a
@@ -6,6 +7,7 @@
 // when a problem is reported, so the success path allocates nothing for it.
 #pragma once
 
+#include <handinger/detail/json_read.hpp>
 #include <handinger/models.hpp>
 
 #include <boost/json/array.hpp>
@@ -23,47 +25,12 @@ namespace handinger::detail {
 
 namespace json = boost::json;
 
-/// One step of the path from the document's root to a value: an object key
-/// or an array index. The root is the node without a parent.
-struct json_path {
-    const json_path* parent = nullptr;
-    std::string_view key;
-    std::size_t index = 0;
-    bool is_index = false;
-};
-
 /// How deep a parsed document may nest (Boost's default is 32).
 inline constexpr std::size_t max_parse_depth = 128;
 
 /// Parses text into out; on failure sets what to "invalid JSON: <parser
 /// message> at offset N" and returns false.
 bool parse_text(std::string_view text, json::value& out, std::string& what);
-
-/// "task.totals.credits", "turns[0].files[1].mediaType", or "(root)"; a key
-/// that is not a plain name (letters, digits, '_') is written as a quoted
-/// JSON string in brackets: `metadata["a.b"]`, `metadata[""]`.
-std::string path_string(const json_path& at);
-
-/// Sets what to "<path>: <problem>" and returns false.
-bool fail(const json_path& at, std::string_view problem, std::string& what);
-
-/// How a problem names a JSON value's type: "null", "boolean", "number",
-/// "string", "array" or "object".
-std::string_view kind_name(const json::value& v) noexcept;
-
-/// Sets what to "<path>: expected <expected>, got <kind of v>", returns false.
-bool fail_type(const json_path& at, std::string_view expected, const json::value& v, std::string& what);
-
-// Scalars and JSON kept as JSON. Nothing here accepts null: nullability is
-// expressed by reading into a std::optional.
-bool read_value(const json::value& v, std::string& out, const json_path& at, std::string& what);
-bool read_value(const json::value& v, std::int64_t& out, const json_path& at, std::string& what);
-bool read_value(const json::value& v, bool& out, const json_path& at, std::string& what);
-bool read_value(const json::value& v, double& out, const json_path& at, std::string& what);
-bool read_value(const json::value& v, json::object& out, const json_path& at, std::string& what);
-bool read_value(const json::value& v, json::array& out, const json_path& at, std::string& what);
-/// Any JSON value, null included (a field typed "anything").
-bool read_value(const json::value& v, json::value& out, const json_path& at, std::string& what);
 
 // The models (read_models.cpp); declared here so the templates below find them.
 bool read_value(const json::value& v, create_task_params& out, const json_path& at, std::string& what);
