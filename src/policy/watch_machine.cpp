@@ -168,7 +168,7 @@ watch_action watch_machine::cancelled_result()
     a.ec = error::cancelled;
     a.diag.client_message = stopped_ ? "the watch was stopped" : "async_next was cancelled";
     a.own_diag = true;
-    if (stopped_)
+    if (stopped_ && !finished_) // (a watch that ended keeps its own end)
         finish(a.ec, a.diag, true);
     return complete(std::move(a));
 }
