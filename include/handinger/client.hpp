@@ -17,6 +17,7 @@
 #include <memory>
 #include <ranges>
 #include <string>
+#include <string_view>
 
 namespace handinger {
 
@@ -262,6 +263,16 @@ public:
     /// order (see batch_stream). Nothing starts before the first async_next.
     batch_stream stream_batch(std::function<std::optional<create_task_params>()> source,
                               batch_options opts = {});
+
+    /// Says that task `task_id` may have finished (a webhook delivery named
+    /// it: see read_webhook_delivery). Every watcher of the task on this
+    /// client (task_watcher, async_wait, a batch's wait) polls at once
+    /// instead of at its next scheduled time (one that is polling polls
+    /// again right after); a watcher of the task started within 10 minutes
+    /// after this polls at its start, even when webhook_assisted. A hint
+    /// only: the GET says what the task is, and the client's watch budget
+    /// still applies. Thread-safe. Returns how many watchers were woken.
+    std::size_t notify_finished(std::string_view task_id);
 
     /// Closes idle connections now. Calls in flight are not affected.
     void close_idle();

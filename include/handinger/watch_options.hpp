@@ -34,6 +34,18 @@ struct watch_options {
     /// Report transient errors being ridden out as `retrying` events.
     /// Default off.
     bool report_retrying = false;
+    /// Waiting that a webhook wakes: for a task whose worker has a webhook
+    /// whose deliveries reach client::notify_finished. The watch then does
+    /// not poll on the adaptive schedule: it polls when notified, and
+    /// otherwise only every safety_poll_interval (a delivery may be lost),
+    /// the first time one interval after the watch began (at once when the
+    /// client was notified of the task shortly before). Turns and status
+    /// changes of a running task are then seen only at those polls. Errors
+    /// are retried as usual. Default off.
+    bool webhook_assisted = false;
+    /// The polls of a webhook-assisted watch between notifications. Default
+    /// 30 s.
+    std::chrono::milliseconds safety_poll_interval{30'000};
 };
 
 } // namespace handinger

@@ -86,6 +86,16 @@ std::size_t task_watcher::memory_estimate() const noexcept
     return sizeof(detail::watch_state) + st.task_id.capacity() + st.machine.memory_estimate();
 }
 
+std::size_t client::notify_finished(std::string_view task_id)
+{
+    auto watchers = impl_->hub().notify(task_id);
+    for (auto& w : watchers) {
+        auto wake = [w] { detail::watch_notified(w); };
+        boost::asio::post(w->strand, std::move(wake));
+    }
+    return watchers.size();
+}
+
 task_watcher client::watch(std::string task_id, watch_options opts)
 {
     if (task_id.empty()) {

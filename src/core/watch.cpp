@@ -185,6 +185,11 @@ void watch_stop(const watch_ptr& w)
     act(w, w->machine.stop());
 }
 
+void watch_notified(const watch_ptr& w)
+{
+    act(w, w->machine.notified(clock::now()));
+}
+
 void watch_submit_ended(const watch_ptr& w, boost::system::error_code ec, diagnostics diag)
 {
     act(w, w->machine.submit_ended(ec, std::move(diag), clock::now()));

@@ -1,6 +1,7 @@
 #include "core/watch_hub.hpp"
 
 #include "core/client_impl.hpp"
+#include "core/watch_state.hpp"
 
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/cancellation_signal.hpp>
@@ -21,6 +22,10 @@ namespace {
 const std::string shared_cancel_marker = "the shared GET was cancelled by its owner";
 // How long a result stays available to other watchers of the same task.
 constexpr milliseconds keep_latest{2000};
+// How long, and for how many tasks, a notification is remembered for
+// watchers that start after it.
+constexpr std::chrono::minutes keep_notified{10};
+constexpr std::size_t max_notified = 4096;
 } // namespace
 
 watch_hub::watch_hub(double rate, double burst, std::size_t polls)
@@ -65,18 +70,71 @@ std::size_t watch_hub::polls_waiting()
     return poll_queue_.size();
 }
 
-void watch_hub::add_watcher(const std::string& task_id)
+bool watch_hub::add_watcher(watch_state& w)
 {
     std::lock_guard lk(mu_);
-    ++watchers_[std::hash<std::string>{}(task_id)];
+    auto& list = watchers_[std::hash<std::string>{}(w.task_id)];
+    ++list.count;
+    w.hub_prev = nullptr;
+    w.hub_next = list.head;
+    if (list.head)
+        list.head->hub_prev = &w;
+    list.head = &w;
+    if (notified_.empty())
+        return false;
+    expire_notified_locked(clock::now());
+    return notified_.contains(w.task_id);
 }
 
-void watch_hub::remove_watcher(const std::string& task_id)
+void watch_hub::remove_watcher(watch_state& w)
 {
     std::lock_guard lk(mu_);
-    auto it = watchers_.find(std::hash<std::string>{}(task_id));
-    if (it != watchers_.end() && --it->second == 0)
+    auto it = watchers_.find(std::hash<std::string>{}(w.task_id));
+    if (it == watchers_.end())
+        return;
+    auto& list = it->second;
+    if (w.hub_prev)
+        w.hub_prev->hub_next = w.hub_next;
+    else if (list.head == &w)
+        list.head = w.hub_next;
+    if (w.hub_next)
+        w.hub_next->hub_prev = w.hub_prev;
+    w.hub_prev = w.hub_next = nullptr;
+    if (--list.count == 0)
         watchers_.erase(it);
+}
+
+void watch_hub::expire_notified_locked(clock::time_point now)
+{
+    while (!notified_order_.empty() &&
+           (now - notified_order_.front().first >= keep_notified || notified_order_.size() > max_notified)) {
+        auto it = notified_.find(notified_order_.front().second);
+        if (it != notified_.end() && it->second == notified_order_.front().first)
+            notified_.erase(it);
+        notified_order_.pop_front();
+    }
+}
+
+std::vector<std::shared_ptr<watch_state>> watch_hub::notify(std::string_view task_id)
+{
+    std::vector<std::shared_ptr<watch_state>> found;
+    std::string id(task_id);
+    auto now = clock::now();
+    std::lock_guard lk(mu_);
+    latest_.erase(id);
+    if (auto f = flights_.find(id); f != flights_.end()) {
+        f->second->stale = true;
+        flights_.erase(f);
+    }
+    notified_[id] = now;
+    notified_order_.emplace_back(now, id);
+    expire_notified_locked(now);
+    if (auto it = watchers_.find(std::hash<std::string>{}(id)); it != watchers_.end())
+        for (auto* w = it->second.head; w; w = w->hub_next)
+            if (w->task_id == id)
+                if (auto p = w->weak_from_this().lock()) // (null while it is being destroyed)
+                    found.push_back(std::move(p));
+    return found;
 }
 
 void watch_hub::forget(std::string_view task_id)
@@ -114,7 +172,7 @@ void watch_hub::remember_locked(const std::string& task_id, const op_result<task
     if (r.ec)
         return; // errors are not shared: each watcher decides about its own
     auto w = watchers_.find(std::hash<std::string>{}(task_id));
-    if (w == watchers_.end() || w->second < 2)
+    if (w == watchers_.end() || w->second.count < 2)
         return; // nobody else watches this task
     auto copy = r;
     release_json(copy.value.raw); // watchers do not keep it
@@ -220,7 +278,8 @@ asio::awaitable<op_result<task_with_turns>> watch_hub::fetch_once(impl_ptr clien
         auto it = flights_.find(task_id);
         if (it != flights_.end() && it->second == f)
             flights_.erase(it);
-        remember_locked(task_id, r, clock::now());
+        if (!f->stale)
+            remember_locked(task_id, r, clock::now());
     }
     for (auto& w : waiters)
         asio::post(w->get_executor(), [w] { w->cancel(); });

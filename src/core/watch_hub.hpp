@@ -21,6 +21,8 @@
 
 namespace handinger::detail {
 
+struct watch_state;
+
 class watch_hub {
 public:
     using clock = std::chrono::steady_clock;
@@ -42,10 +44,19 @@ public:
     void end_poll();
     std::size_t polls_waiting();
 
-    /// Watchers register their task, so that results are kept for sharing
-    /// only when a task has more than one watcher.
-    void add_watcher(const std::string& task_id);
-    void remove_watcher(const std::string& task_id);
+    /// Watchers register with their task, so that results are kept for
+    /// sharing only when a task has more than one watcher, and so that
+    /// notify() finds them (an intrusive list through the watcher: no
+    /// allocation per watcher). add_watcher returns true when the client was
+    /// notified of the task within the last 10 minutes.
+    bool add_watcher(watch_state& w);
+    void remove_watcher(watch_state& w);
+
+    /// client::notify_finished: forgets the task's shared result, detaches a
+    /// GET of it under way (those already waiting on it still get its
+    /// answer; later polls send their own), remembers the notification for
+    /// 10 minutes (at most 4,096 tasks), and returns the task's watchers.
+    std::vector<std::shared_ptr<watch_state>> notify(std::string_view task_id);
 
     /// Forgets the shared result of a task (this client just POSTed to it: a
     /// result from before would hide the submission).
@@ -82,6 +93,7 @@ private:
 
     struct flight {
         bool done = false;
+        bool stale = false; // detached by notify(): its answer is not kept for sharing
         op_result<task_with_turns> result;
         std::vector<std::shared_ptr<boost::asio::steady_timer>> waiters;
     };
@@ -99,7 +111,15 @@ private:
     std::unordered_map<std::string, latest> latest_;
     // Watchers per task, by a hash of its id (a collision only keeps a result
     // for sharing that nobody takes): a few bytes per watcher.
-    std::unordered_map<std::size_t, int> watchers_;
+    struct watcher_list {
+        int count = 0;
+        watch_state* head = nullptr; // linked through watch_state::hub_prev/hub_next
+    };
+    std::unordered_map<std::size_t, watcher_list> watchers_;
+    // Tasks notified lately (notify()), oldest first in notified_order_.
+    std::unordered_map<std::string, clock::time_point> notified_;
+    std::deque<std::pair<clock::time_point, std::string>> notified_order_;
+    void expire_notified_locked(clock::time_point now);
     std::deque<std::pair<clock::time_point, std::string>> order_;
     struct poll_waiter {
         std::weak_ptr<void> who;

@@ -27,9 +27,10 @@ struct watch_state : std::enable_shared_from_this<watch_state> {
     watch_state(impl_ptr c, std::string id, const watch_options& o)
         : client(std::move(c)), task_id(std::move(id)), strand(client->strand()), machine(o), timer(strand)
     {
-        client->hub().add_watcher(task_id);
+        if (client->hub().add_watcher(*this)) // notified of the task a moment ago
+            machine.notified(std::chrono::steady_clock::now());
     }
-    ~watch_state() { client->hub().remove_watcher(task_id); }
+    ~watch_state() { client->hub().remove_watcher(*this); }
 
     impl_ptr client;
     std::string task_id;
@@ -50,10 +51,15 @@ struct watch_state : std::enable_shared_from_this<watch_state> {
     // GET, a GET in flight); empty when it waits on nothing. Called on the
     // strand.
     std::function<void()> interrupt;
+    // The hub's list of this task's watchers (guarded by the hub's mutex).
+    watch_state* hub_prev = nullptr;
+    watch_state* hub_next = nullptr;
 };
 
 /// cancel(): the watch stops (on the watcher's strand).
 void watch_stop(const watch_ptr& w);
+/// client::notify_finished reached this watcher (on its strand).
+void watch_notified(const watch_ptr& w);
 /// submit's POST ended, with `ec` when it failed (on the watcher's strand).
 void watch_submit_ended(const watch_ptr& w, boost::system::error_code ec, diagnostics diag);
 

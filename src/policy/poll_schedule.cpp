@@ -43,6 +43,7 @@ poll_schedule::poll_schedule(const watch_options& opts) noexcept
       backoff_(opts.backoff >= 1.0 ? opts.backoff : 1.0),
       cap_running_ms_(sanitize(opts.max_interval_running, 1.0)),
       cap_pending_ms_(sanitize(opts.max_interval_pending, 1.0)), jitter_(unit_interval(opts.jitter, 0.0)),
+      assisted_ms_(opts.webhook_assisted ? sanitize(opts.safety_poll_interval, 1.0) : 0.0),
       base_ms_(first_ms_)
 {}
 
@@ -51,8 +52,15 @@ double poll_schedule::cap_ms(poll_phase p) const noexcept
     return p == poll_phase::pending ? cap_pending_ms_ : cap_running_ms_;
 }
 
+milliseconds poll_schedule::first_delay() const noexcept
+{
+    return milliseconds(static_cast<milliseconds::rep>(assisted_ms_));
+}
+
 milliseconds poll_schedule::next_delay(const poll_outcome& o) noexcept
 {
+    if (assisted_ms_ > 0)
+        return finish(assisted_ms_, o.retry_after, o.random01);
     if (o.changed)
         base_ms_ = first_ms_;
     const double cap = cap_ms(o.phase);

@@ -81,7 +81,14 @@ public:
     explicit poll_schedule(const watch_options& opts = {}) noexcept;
 
     /// The wait after a successful poll with outcome `o`; advances the base.
+    /// A webhook-assisted watch (watch_options::webhook_assisted) waits
+    /// safety_poll_interval instead of the base, with the same jitter,
+    /// floor, server wait and bound.
     milliseconds next_delay(const poll_outcome& o) noexcept;
+
+    /// The wait before a watch's first poll: none, or safety_poll_interval
+    /// (no jitter) for a webhook-assisted watch.
+    milliseconds first_delay() const noexcept;
 
     /// The wait after the `consecutive_errors`-th transient failure in a row
     /// (1 for the first; values below 1 read as 1): first_interval *
@@ -107,6 +114,7 @@ private:
     double cap_running_ms_;
     double cap_pending_ms_;
     double jitter_;
+    double assisted_ms_; // safety_poll_interval of a webhook-assisted watch; 0: adaptive
     double base_ms_;
 };
 

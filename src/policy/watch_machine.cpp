@@ -58,7 +58,8 @@ watch_action watch_machine::begin_next(std::uint64_t seq, bool cancelled, clock:
     next_cancelled_ = cancelled;
     if (!begun_) {
         begun_ = true;
-        started_ = last_change_ = next_poll_ = now;
+        started_ = last_change_ = now;
+        next_poll_ = notified_early_ ? now : now + schedule_.first_delay();
     }
     return settle(now);
 }
@@ -85,6 +86,7 @@ watch_action watch_machine::poll_ended(bool cancelled, clock::time_point now)
 {
     assert(step_ == step::polling);
     step_ = step::idle;
+    poll_again_ = false; // (a poll cut short: notified() already made the next one due)
     if (cancelled)
         return cancelled_result();
     return settle(now);
@@ -128,6 +130,24 @@ watch_action watch_machine::stop()
 {
     stopped_ = true;
     return interrupt_action();
+}
+
+watch_action watch_machine::notified(clock::time_point now)
+{
+    if (finished_ || stopped_)
+        return {};
+    if (!begun_) {
+        notified_early_ = true;
+        return {};
+    }
+    next_poll_ = std::min(next_poll_, now);
+    switch (step_) {
+    case step::sleeping: return action(kind::cancel_timer);
+    case step::polling: poll_again_ = true; return {};
+    case step::queued: // the poll comes as soon as a slot does
+    case step::idle: break;
+    }
+    return {};
 }
 
 watch_action watch_machine::submit_ended(boost::system::error_code ec, diagnostics diag,
@@ -231,6 +251,16 @@ watch_action watch_machine::settle(clock::time_point now)
 
 void watch_machine::answered(boost::system::error_code ec, diagnostics&& diag, task_with_turns&& value,
                              clock::time_point now, double random01)
+{
+    take_answer(ec, std::move(diag), std::move(value), now, random01);
+    if (poll_again_) { // notified while this poll's GET was under way
+        poll_again_ = false;
+        next_poll_ = std::min(next_poll_, now);
+    }
+}
+
+void watch_machine::take_answer(boost::system::error_code ec, diagnostics&& diag, task_with_turns&& value,
+                                clock::time_point now, double random01)
 {
     if (ec) {
         // While submit's POST is under way the task cannot be expected yet;

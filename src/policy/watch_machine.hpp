@@ -130,6 +130,15 @@ public:
     /// cancel_timer, interrupt_poll or none.
     watch_action stop();
 
+    /// client::notify_finished: the task may have finished. The next poll is
+    /// due at once: a sleeping async_next wakes (cancel_timer, then woke());
+    /// a poll under way is followed by another at once (its GET may have
+    /// left before the task finished); before the first async_next, the
+    /// first poll happens at its start (a webhook-assisted watch would wait
+    /// safety_poll_interval). Nothing once the watch is over or stopped.
+    /// Returns cancel_timer or none.
+    watch_action notified(clock::time_point now);
+
     /// submit(): its POST runs beside the watch; until it ends, a 404 is not
     /// counted against the grace.
     void submit_started() noexcept { submitting_ = true; }
@@ -158,6 +167,8 @@ public:
 
 private:
     watch_action settle(clock::time_point now);
+    void take_answer(boost::system::error_code ec, diagnostics&& diag, task_with_turns&& value,
+                     clock::time_point now, double random01);
     watch_action complete(watch_action a);
     watch_action cancelled_result();
     void finish(boost::system::error_code ec, diagnostics d, bool own);
@@ -179,7 +190,9 @@ private:
     bool finished_ = false;
     bool stopped_ = false;
     bool submitting_ = false;
-    bool final_own_ = false; // final_diag_ is the watcher's own (see watch_action::own_diag)
+    bool final_own_ = false;      // final_diag_ is the watcher's own (see watch_action::own_diag)
+    bool notified_early_ = false; // notified() before the first async_next
+    bool poll_again_ = false;     // notified() while polling: the next poll is due at once
 
     poll_schedule schedule_;
     turn_tracker tracker_;            // keeps the turns as last seen

@@ -425,3 +425,37 @@ TEST_CASE("poll_schedule: thousands of unchanged polls, huge caps and backoff: n
         }
     }
 }
+
+TEST_CASE(
+    "poll_schedule: webhook-assisted waits the safety interval, jittered, with the floor and server waits")
+{
+    watch_options o;
+    CHECK(poll_schedule(o).first_delay() == milliseconds(0)); // adaptive: the first poll at once
+    o.webhook_assisted = true;
+    o.safety_poll_interval = milliseconds(30'000);
+    o.jitter = 0.2;
+    poll_schedule s(o);
+    CHECK(s.first_delay() == milliseconds(30'000));
+    for (bool changed : {true, false, false, true})
+        for (auto phase : {poll_phase::pending, poll_phase::running, poll_phase::other}) {
+            CHECK(s.next_delay({changed, phase, std::nullopt, 0.5}) == milliseconds(30'000));
+            CHECK(s.next_delay({changed, phase, std::nullopt, 0.0}) == milliseconds(24'000));
+            CHECK(s.next_delay({changed, phase, milliseconds(40'000), 0.0}) == milliseconds(40'000));
+        }
+    // Errors keep their own schedule.
+    CHECK(s.next_delay_after_error(1, std::nullopt, 0.5) == milliseconds(250));
+    // Sanitised like the other durations: at least 1 ms, at most a day, and
+    // never below min_interval.
+    o.jitter = 0;
+    o.safety_poll_interval = milliseconds(-5);
+    o.min_interval = milliseconds(0);
+    CHECK(poll_schedule(o).first_delay() == milliseconds(1));
+    o.safety_poll_interval = std::chrono::hours(100);
+    CHECK(poll_schedule(o).first_delay() == max_poll_delay);
+    o.safety_poll_interval = milliseconds(100);
+    o.min_interval = milliseconds(500);
+    CHECK(poll_schedule(o).next_delay({false, poll_phase::running, std::nullopt, 0.5}) == milliseconds(500));
+    // Off: the safety interval is not used.
+    o.webhook_assisted = false;
+    CHECK(poll_schedule(o).first_delay() == milliseconds(0));
+}

@@ -1065,3 +1065,160 @@ TEST_CASE("watch machine: random sequences keep the invariants")
     CHECK(ends_total > 1500);
     CHECK(terminals_total > 100);
 }
+
+// ---- notify_finished and webhook-assisted watches ---------------------------
+
+namespace {
+
+watch_options assisted_options()
+{
+    auto o = base_options();
+    o.webhook_assisted = true;
+    o.safety_poll_interval = 30s;
+    o.jitter = 0;
+    return o;
+}
+
+} // namespace
+
+TEST_CASE(
+    "watch machine: a webhook-assisted watch waits a safety interval before its first poll and between polls")
+{
+    sim s(assisted_options());
+    auto a = s.begin();
+    REQUIRE(a.what == kind::sleep);
+    CHECK(a.at == t0 + 30s);
+    // Its time comes: it polls, and then again 30 s later, changes or not
+    // (no adaptive first_interval, no backoff).
+    a = s.poll_with(a, snap(task_status::running));
+    CHECK(outcome(a) == "status:->running");
+    a = s.begin();
+    REQUIRE(a.what == kind::sleep);
+    CHECK(a.at == t0 + 60s);
+    a = s.poll_with(a, snap(task_status::running));
+    REQUIRE(a.what == kind::sleep);
+    CHECK(a.at == t0 + 90s);
+    // A server's wait still stretches one delay.
+    s.to_polling(a);
+    auto d = server_diag(200);
+    d.retry_after = 45s;
+    s.m.answered({}, std::move(d), snap(task_status::running), s.now, 0.5);
+    a = s.m.poll_ended(false, s.now);
+    REQUIRE(a.what == kind::sleep);
+    CHECK(a.at == t0 + 90s + 45s);
+    // Errors are retried on the usual schedule (250 ms, doubling).
+    a = s.poll_with_error(a, error::server_error, server_diag(503));
+    REQUIRE(a.what == kind::sleep);
+    CHECK(a.at == s.now + 250ms);
+}
+
+TEST_CASE("watch machine: notified while sleeping wakes the watch to poll at once")
+{
+    for (bool assisted : {false, true}) {
+        CAPTURE(assisted);
+        sim s(assisted ? assisted_options() : base_options());
+        auto a = assisted ? s.begin() : s.seen_running();
+        REQUIRE(a.what == kind::sleep);
+        s.now += 100ms;
+        auto n = s.m.notified(s.now);
+        CHECK(n.what == kind::cancel_timer);
+        // The driver cancels the timer; its callback comes with the ticket.
+        a = s.m.woke(a.ticket, s.now);
+        REQUIRE(a.what == kind::queue);
+        a = s.grant(a);
+        CHECK(a.what == kind::poll);
+        s.answer(snap(task_status::completed));
+        a = s.m.poll_ended(false, s.now);
+        CHECK(outcome(a) == (assisted ? "status:->completed" : "status:running>completed"));
+        CHECK(outcome(s.begin()) == "terminal:completed");
+        CHECK(outcome(s.begin()) == "done");
+        // Over: a notification changes nothing.
+        CHECK(s.m.notified(s.now).what == kind::none);
+        CHECK(outcome(s.begin()) == "done");
+    }
+}
+
+TEST_CASE("watch machine: notified while polling polls again at once after that poll")
+{
+    sim s(assisted_options());
+    auto a = s.begin();
+    s.to_polling(a);
+    CHECK(s.m.notified(s.now).what == kind::none); // the poll goes on
+    s.now += 20ms;
+    s.answer(snap(task_status::running)); // its GET left before the task finished
+    a = s.m.poll_ended(false, s.now);
+    CHECK(outcome(a) == "status:->running");
+    a = s.begin();
+    REQUIRE(a.what == kind::queue); // not a sleep of 30 s
+    s.to_polling(a);
+    s.answer(snap(task_status::completed));
+    CHECK(outcome(s.m.poll_ended(false, s.now)) == "status:running>completed");
+    // Once only: the poll after that sleeps the safety interval again.
+    sim t(assisted_options());
+    a = t.begin();
+    t.to_polling(a);
+    t.m.notified(t.now);
+    t.answer(snap(task_status::running));
+    t.m.poll_ended(false, t.now);
+    t.to_polling(t.begin());
+    t.answer(snap(task_status::running));
+    a = t.m.poll_ended(false, t.now);
+    REQUIRE(a.what == kind::sleep);
+    CHECK(a.at == t.now + 30s);
+}
+
+TEST_CASE(
+    "watch machine: notified while queued, before the first async_next, between async_nexts, after a stop")
+{
+    // Queued: the poll comes with the slot; nothing else to do.
+    sim q;
+    auto a = q.begin();
+    REQUIRE(a.what == kind::queue);
+    CHECK(q.m.notified(q.now).what == kind::none);
+    CHECK(q.m.at_step() == step::queued);
+    CHECK(q.grant(a).what == kind::poll);
+
+    // Before the first async_next: a webhook-assisted watch polls at once.
+    sim e(assisted_options());
+    CHECK(e.m.notified(e.now).what == kind::none);
+    CHECK(e.begin().what == kind::queue);
+
+    // Between two async_nexts (idle): the next one polls at once.
+    sim i(assisted_options());
+    a = i.poll_with(i.begin(), snap(task_status::running));
+    CHECK(outcome(a) == "status:->running");
+    i.now += 1s;
+    CHECK(i.m.notified(i.now).what == kind::none);
+    CHECK(i.begin().what == kind::queue);
+
+    // Stopped: nothing, and the watch ends as a stopped one.
+    sim st(assisted_options());
+    a = st.begin();
+    REQUIRE(a.what == kind::sleep);
+    CHECK(st.m.stop().what == kind::cancel_timer);
+    CHECK(st.m.notified(st.now).what == kind::none);
+    a = st.m.woke(a.ticket, st.now);
+    CHECK(a.what == kind::complete);
+    CHECK(a.ec == error::cancelled);
+}
+
+TEST_CASE("watch machine: a poll cut short after a notification does not make a later poll hurry")
+{
+    sim s(assisted_options());
+    auto a = s.begin();
+    s.to_polling(a);
+    s.m.notified(s.now);
+    CHECK(s.m.cancel_next(s.seq).what == kind::cancel_poll);
+    a = s.m.poll_ended(true, s.now);
+    CHECK(a.ec == error::cancelled);
+    // The next async_next polls at once (the notification made it due) ...
+    a = s.begin();
+    REQUIRE(a.what == kind::queue);
+    s.to_polling(a);
+    s.answer(snap(task_status::running));
+    s.m.poll_ended(false, s.now);
+    // ... and the one after waits the safety interval.
+    a = s.begin();
+    REQUIRE(a.what == kind::sleep);
+    CHECK(a.at == s.now + 30s);
+}
