@@ -121,8 +121,10 @@ TEST_CASE("workers: each limit at its bound is accepted, one past it is 422")
         const char* field;
         std::size_t max;
     };
-    for (auto [field, max] : {limit{"instructions", 20'000}, limit{"prompt", 10'000}, limit{"summary", 80},
-                              limit{"title", 200}}) {
+    for (const auto& l : {limit{"instructions", 20'000}, limit{"prompt", 10'000}, limit{"summary", 80},
+                          limit{"title", 200}}) {
+        const std::string field = l.field;
+        const std::size_t max = l.max;
         INFO(field);
         // Characters, not bytes ("é" is two bytes).
         for (std::string_view ch : {"a", "\xc3\xa9"}) {
@@ -249,11 +251,13 @@ TEST_CASE("workers: delete is soft, afterwards every worker route answers 404")
     h.call("DELETE", path);
     CHECK(h.res.status == 200);
     CHECK(h.res.body == R"({"deleted":true})");
-    for (auto [method, target] : {std::pair<std::string_view, std::string>{"GET", path},
-                                  {"PATCH", path},
-                                  {"DELETE", path},
-                                  {"GET", path + "/email"},
-                                  {"GET", path + "?taskId=" + task}}) {
+    for (const auto& [m, t] : {std::pair<std::string_view, std::string>{"GET", path},
+                               {"PATCH", path},
+                               {"DELETE", path},
+                               {"GET", path + "/email"},
+                               {"GET", path + "?taskId=" + task}}) {
+        const std::string_view method = m;
+        const std::string target = t;
         INFO(method << " " << target);
         h.call(method, target, "{}");
         CHECK(h.res.status == 404);
