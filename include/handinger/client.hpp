@@ -9,6 +9,7 @@
 #include <handinger/models.hpp>
 #include <handinger/options.hpp>
 #include <handinger/watch.hpp>
+#include <handinger/workers.hpp>
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/io_context.hpp>
@@ -263,6 +264,10 @@ public:
     /// order (see batch_stream). Nothing starts before the first async_next.
     batch_stream stream_batch(std::function<std::optional<create_task_params>()> source,
                               batch_options opts = {});
+
+    /// The Workers resource: `c.workers().async_create(params)` (see
+    /// handinger::workers). A cheap handle that shares this client's state.
+    handinger::workers workers() const { return handinger::workers(impl_); }
 
     /// Says that task `task_id` may have finished (a webhook delivery named
     /// it: see read_webhook_delivery). Every watcher of the task on this

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <handinger/models.hpp>
+#include <handinger/worker_models.hpp>
 
 #include <boost/json/value.hpp>
 #include <boost/json/value_from.hpp>
@@ -18,7 +19,8 @@ namespace handinger {
 /// error::invalid_response and `what` to "path: problem" (the path of the
 /// root itself is "(root)": "(root): expected object, got array"), and leaves
 /// out unspecified. On success ec is cleared and `what` emptied. T is one of
-/// the models of models.hpp.
+/// the models of models.hpp, or worker_template, delete_worker_response or
+/// worker_email (worker_models.hpp).
 template <class T>
 void read_json(const boost::json::value& v, T& out, boost::system::error_code& ec, std::string& what);
 
@@ -46,6 +48,12 @@ void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const run_c
 void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const run_message& v);
 void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const run_usage& v);
 void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const run_result& v);
+/// A request body: absent fields left out, a cleared output schema as null.
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const create_worker_params& v);
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const update_worker_params& v);
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const worker_template& v);
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const delete_worker_response& v);
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const worker_email& v);
 
 /// The compact JSON text of a model (its value_from).
 template <class T>

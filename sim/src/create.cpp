@@ -1,5 +1,6 @@
 // POST /api/tasks: validation exactly as API.md's CreateTask, directive
-// faults, the rate limit, new tasks and follow-up runs.
+// faults, the rate limit, new tasks and follow-up runs, each linked to its
+// worker (workers.cpp).
 #include <handinger/sim/detail/service.hpp>
 
 #include <boost/json/parse.hpp>
@@ -114,6 +115,15 @@ void service::handle_create(const http_request& req, std::string_view key, fault
                      "task " + task->id + " belongs to worker " + task->worker_id + ", not " +
                          std::string(f.worker_id));
 
+    // The worker it runs on: the task's, or the one named (else a new one,
+    // below, made after the task's id as it always was).
+    worker_record* worker = nullptr;
+    if (const std::string_view wid = task ? std::string_view(task->worker_id) : f.worker_id; !wid.empty()) {
+        worker = task_worker(wid, key, now, res);
+        if (!worker)
+            return; // (403 or 404 answered)
+    }
+
     if (task) {
         ++counters_.followup_turns;
         if (now - task->runs.back().posted_ms < 2000)
@@ -124,7 +134,11 @@ void service::handle_create(const http_request& req, std::string_view key, fault
             id = make_task_id(now, ids_);
         task = &tasks_[id];
         task->id = std::move(id);
-        task->worker_id = f.worker_id.empty() ? make_worker_id(ids_) : std::string(f.worker_id);
+        if (!worker) { // a new worker, with the input as its instructions
+            worker = &new_worker(key, now);
+            worker->instructions = std::string(f.input);
+        }
+        task->worker_id = worker->id;
         task->title = make_title(f.input);
         task->creator_key = std::string(key);
         task->created_ms = now;
@@ -145,6 +159,7 @@ void service::handle_create(const http_request& req, std::string_view key, fault
     plan.end = d.end;
     plan.raw_status = d.raw_status;
     const run_record& run = append_run(*task, make_run_id(ids_), std::string(f.input), plan, now, opts_.seed);
+    worker->latest_task = task->id;
 
     res.headers.emplace_back("x-sim-task-id", task->id);
     if (opts_.create == create_mode::wait) {

@@ -158,6 +158,28 @@ void render_run(std::string& out, const task_record& task, const run_record& run
     w.end_object();
 }
 
+void render_worker(std::string& out, const worker_record& wk, const render_context& ctx)
+{
+    json_writer w(out);
+    w.begin_object();
+    w.key("id").str(wk.id);
+    w.key("createdAt").str(iso8601_ms(wk.created_ms));
+    w.key("instructions").str(wk.instructions);
+    w.key("organizationId").str(ctx.organization_id);
+    w.key("outputSchema");
+    if (wk.output_schema)
+        w.raw(*wk.output_schema);
+    else
+        w.null();
+    w.key("summary").str(wk.summary);
+    w.key("title").str(wk.title);
+    w.key("updatedAt").str(iso8601_ms(wk.updated_ms));
+    w.key("url").str_concat({ctx.dashboard, "/workers/", wk.id});
+    w.key("userId").str(wk.user_id);
+    w.key("visibility").str(wk.visibility);
+    w.end_object();
+}
+
 void render_error(std::string& out, std::string_view code, std::string_view message, std::string_view field)
 {
     json_writer w(out);

@@ -26,13 +26,10 @@ void http_response::clear()
 std::string_view route_name(route r)
 {
     static constexpr std::array<std::string_view, static_cast<int>(route::count_)> names{
-        "POST /api/tasks",
-        "GET /api/tasks/{id}",
-        "GET /api/tasks/{id}/turns",
-        "DELETE /api/tasks/{id}",
-        "GET /_sim/stats",
-        "POST /_sim/reset-stats",
-        "other"};
+        "POST /api/tasks",         "GET /api/tasks/{id}",      "GET /api/tasks/{id}/turns",
+        "DELETE /api/tasks/{id}",  "POST /api/workers",        "GET /api/workers/{id}",
+        "PATCH /api/workers/{id}", "DELETE /api/workers/{id}", "GET /api/workers/{id}/email",
+        "GET /_sim/stats",         "POST /_sim/reset-stats",   "other"};
     return names[static_cast<int>(r)];
 }
 
@@ -132,8 +129,11 @@ service::api_match service::match_api(std::string_view method, std::string_view 
             segs[n++] = std::move(seg);
         }
     }
-    if (!parsed || n < 2 || n > 4 || segs[0] != "api" || segs[1] != "tasks" ||
-        (n == 4 && segs[3] != "turns") || (n >= 3 && segs[2].empty()))
+    if (!parsed || n < 2 || n > 4 || segs[0] != "api" || (n >= 3 && segs[2].empty()))
+        return m; // no route
+    if (segs[1] == "workers")
+        return match_workers(*parsed, segs, n, method);
+    if (segs[1] != "tasks" || (n == 4 && segs[3] != "turns"))
         return m; // no route
     if (n == 2) {
         if (method == "POST")
@@ -190,6 +190,11 @@ void service::route_api(const http_request& req, std::string_view key, const api
     if (m.r == route::create) {
         if (!answer_fault(fault, req.now_ms, res))
             handle_create(req, key, fault, res);
+        return;
+    }
+    if (is_worker_route(m.r)) {
+        if (!answer_fault(fault, req.now_ms, res))
+            route_worker(req, key, m, res);
         return;
     }
     task_record* task = find_task(m.id);
@@ -303,6 +308,10 @@ boost::json::object service::stats_locked() const
     o["faults"] = std::move(faults);
     o["rate_limited"] = counters_.rate_limited;
     o["tasks"] = static_cast<std::int64_t>(tasks_.size());
+    o["workers_created"] = counters_.workers_created;
+    o["workers_updated"] = counters_.workers_updated;
+    o["workers_deleted"] = counters_.workers_deleted;
+    o["workers"] = static_cast<std::int64_t>(workers_.size());
     return o;
 }
 

@@ -99,6 +99,8 @@ public:
     boost::asio::awaitable<call_outcome> call(std::string_view method, std::string target, std::string body,
                                               const request_options& ro, effect_check* check = nullptr);
 
+    /// The base URL's path ("" or "/prefix", no trailing slash).
+    const std::string& path_prefix() const { return opts_.ep.path_prefix; }
     /// "/api/tasks" with the base path prefix.
     std::string tasks_path() const { return opts_.ep.path_prefix + "/api/tasks"; }
     /// "/api/tasks/{id}" (+ suffix) with the base path prefix.

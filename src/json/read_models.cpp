@@ -187,6 +187,43 @@ bool read_value(const json::value& v, run_result& out, const json_path& at, std:
                     .ok();
 }
 
+// A worker: its id is strict (the handle for every later call), the rest
+// tolerant.
+bool read_value(const json::value& v, worker_template& out, const json_path& at, std::string& what)
+{
+    using F = worker_template::field;
+    auto& p = out.presence;
+    const auto* o = as_object(v, at, what);
+    return o && object_reader(*o, at, what)
+                    .req("id", out.id)
+                    .tol("createdAt", out.created_at, p, F::created_at)
+                    .tol("instructions", out.instructions, p, F::instructions)
+                    .tol("organizationId", out.organization_id, p, F::organization_id)
+                    .tol("outputSchema", out.output_schema, p, F::output_schema)
+                    .tol("summary", out.summary, p, F::summary)
+                    .tol("title", out.title, p, F::title)
+                    .tol("updatedAt", out.updated_at, p, F::updated_at)
+                    .tol("url", out.url, p, F::url)
+                    .tol("userId", out.user_id, p, F::user_id)
+                    .tol("visibility", out.visibility, p, F::visibility)
+                    .ok();
+}
+
+bool read_value(const json::value& v, delete_worker_response& out, const json_path& at, std::string& what)
+{
+    const auto* o = as_object(v, at, what);
+    return o && object_reader(*o, at, what)
+                    .tol("deleted", out.deleted, out.presence, delete_worker_response::field::deleted)
+                    .ok();
+}
+
+// The address is the whole answer: required.
+bool read_value(const json::value& v, worker_email& out, const json_path& at, std::string& what)
+{
+    const auto* o = as_object(v, at, what);
+    return o && object_reader(*o, at, what).req("email", out.email).ok();
+}
+
 namespace {
 
 // The top-level models keep the whole response object in `raw`.
@@ -273,6 +310,9 @@ HANDINGER_INSTANTIATE_READ(run_content)
 HANDINGER_INSTANTIATE_READ(run_message)
 HANDINGER_INSTANTIATE_READ(run_usage)
 HANDINGER_INSTANTIATE_READ(run_result)
+HANDINGER_INSTANTIATE_READ(worker_template)
+HANDINGER_INSTANTIATE_READ(delete_worker_response)
+HANDINGER_INSTANTIATE_READ(worker_email)
 
 #undef HANDINGER_INSTANTIATE_READ
 

@@ -9,6 +9,7 @@
 
 #include <handinger/detail/json_read.hpp>
 #include <handinger/models.hpp>
+#include <handinger/worker_models.hpp>
 
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
@@ -45,6 +46,9 @@ bool read_value(const json::value& v, run_content& out, const json_path& at, std
 bool read_value(const json::value& v, run_message& out, const json_path& at, std::string& what);
 bool read_value(const json::value& v, run_usage& out, const json_path& at, std::string& what);
 bool read_value(const json::value& v, run_result& out, const json_path& at, std::string& what);
+bool read_value(const json::value& v, worker_template& out, const json_path& at, std::string& what);
+bool read_value(const json::value& v, delete_worker_response& out, const json_path& at, std::string& what);
+bool read_value(const json::value& v, worker_email& out, const json_path& at, std::string& what);
 
 template <class E>
 bool read_value(const json::value& v, open_enum<E>& out, const json_path& at, std::string& what)

@@ -92,6 +92,15 @@ public:
         return *this;
     }
 
+    /// A value given as JSON text already, appended as it is: a nested
+    /// object written by Boost's serializer (a worker's output schema).
+    json_writer& raw(std::string_view json_text)
+    {
+        sep();
+        out_ += json_text;
+        return *this;
+    }
+
     json_writer& null()
     {
         sep();

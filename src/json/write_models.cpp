@@ -256,6 +256,33 @@ void tag_invoke(json::value_from_tag, json::value& jv, const run_result& v)
     put(o, v, F::incomplete_details, v.incomplete_details);
 }
 
+void tag_invoke(json::value_from_tag, json::value& jv, const worker_template& v)
+{
+    using F = worker_template::field;
+    json::object& o = make_object(jv, 11);
+    o.emplace("id", v.id);
+    put(o, v, F::created_at, v.created_at);
+    put(o, v, F::instructions, v.instructions);
+    put(o, v, F::organization_id, v.organization_id);
+    put(o, v, F::output_schema, v.output_schema);
+    put(o, v, F::summary, v.summary);
+    put(o, v, F::title, v.title);
+    put(o, v, F::updated_at, v.updated_at);
+    put(o, v, F::url, v.url);
+    put(o, v, F::user_id, v.user_id);
+    put(o, v, F::visibility, v.visibility);
+}
+
+void tag_invoke(json::value_from_tag, json::value& jv, const delete_worker_response& v)
+{
+    put(make_object(jv, 1), v, delete_worker_response::field::deleted, v.deleted);
+}
+
+void tag_invoke(json::value_from_tag, json::value& jv, const worker_email& v)
+{
+    make_object(jv, 1).emplace("email", v.email);
+}
+
 template <class T>
 std::string to_json_string(const T& v)
 {
@@ -278,6 +305,11 @@ template std::string to_json_string(const run_content&);
 template std::string to_json_string(const run_message&);
 template std::string to_json_string(const run_usage&);
 template std::string to_json_string(const run_result&);
+template std::string to_json_string(const create_worker_params&);
+template std::string to_json_string(const update_worker_params&);
+template std::string to_json_string(const worker_template&);
+template std::string to_json_string(const delete_worker_response&);
+template std::string to_json_string(const worker_email&);
 
 } // namespace handinger
 

@@ -166,7 +166,10 @@ struct sim_fixture {
     long long api_requests() const
     {
         return requests("POST /api/tasks") + requests("GET /api/tasks/{id}") +
-               requests("GET /api/tasks/{id}/turns") + requests("DELETE /api/tasks/{id}") + requests("other");
+               requests("GET /api/tasks/{id}/turns") + requests("DELETE /api/tasks/{id}") +
+               requests("POST /api/workers") + requests("GET /api/workers/{id}") +
+               requests("PATCH /api/workers/{id}") + requests("DELETE /api/workers/{id}") +
+               requests("GET /api/workers/{id}/email") + requests("other");
     }
     /// How many times the simulator injected fault `kind` ("429", "reset", ...).
     long long faults(const std::string& kind) const

@@ -88,6 +88,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     check<handinger::task_turn_list>("task_turn_list", text);
     check<handinger::run_result>("run_result", text);
     check<handinger::delete_task_response>("delete_task_response", text);
+    check<handinger::worker_template>("worker_template", text);
+    check<handinger::delete_worker_response>("delete_worker_response", text);
+    check<handinger::worker_email>("worker_email", text);
 
     boost::json::value v;
     std::string what;

@@ -108,8 +108,11 @@ struct options : fault_options {
     bool plain_http = false;        ///< serve plain HTTP instead of HTTPS
 
     std::string api_key = "sk-sim-test"; ///< the key accepted in `Authorization: Bearer`
-    /// Further accepted keys. A task may be archived only with the key that
-    /// created it, so DELETE with one of these on a task made with api_key is 403.
+    /// Further accepted keys, each another member of the same organization
+    /// (the Nth is user "usr_sim_N"; api_key is "usr_sim"). A task may be
+    /// archived, and a worker updated, deleted or asked its email address,
+    /// only with the key that created it: another key gets 403. A private
+    /// worker answers 403 to other keys on retrieve and on task creation too.
     std::vector<std::string> other_keys;
 
     std::string ca_out;    ///< if set, the generated CA certificate (PEM) is written there
@@ -147,6 +150,15 @@ struct options : fault_options {
 ///   GET    /api/tasks/{id}           the task (and its turns, per options::shape)
 ///   GET    /api/tasks/{id}/turns     {"taskId": id, "items": [Turn...]}
 ///   DELETE /api/tasks/{id}           {"archived": true}; 403 unless the creating key
+///   POST   /api/workers              create a worker (422 past a limit of API.md)
+///   GET    /api/workers/{id}         the run of the worker's latest task, or of
+///                                    ?taskId=; 404 when it has none
+///   PATCH  /api/workers/{id}         change the fields sent (outputSchema null
+///                                    clears it); 403 unless the creating key
+///   DELETE /api/workers/{id}         {"deleted": true}, soft: every worker route
+///                                    then answers 404 (tasks stay, none start)
+///   GET    /api/workers/{id}/email   {"email": "<id>@workers.sim.invalid"}; 403
+///                                    unless the creating key
 ///   GET    /_sim/stats               counters (no auth); see stats()
 ///   POST   /_sim/reset-stats         zeroes the counters (no auth)
 class simulator {
@@ -181,10 +193,20 @@ public:
     ///              "GET /api/tasks/{id}/turns", "DELETE /api/tasks/{id}",
     ///              "GET /_sim/stats", "POST /_sim/reset-stats", "other"}
     ///              (status "none" when no response was sent),
+    ///   ("POST /api/workers", "GET /api/workers/{id}", "PATCH /api/workers/{id}",
+    ///              "DELETE /api/workers/{id}", "GET /api/workers/{id}/email" too),
     ///   tasks_created, followup_turns, posts (POSTs that created a run),
     ///   duplicate_posts (runs created within 2 s of the previous run of the
     ///   same taskId: the mark of a blind resend), faults {kind: n}, rate_limited,
-    ///   tasks (how many tasks the simulator holds).
+    ///   tasks (how many tasks the simulator holds), workers_created (by POST
+    ///   /api/workers), workers_updated, workers_deleted, workers (how many it
+    ///   holds, deleted ones included).
+    ///
+    /// Workers: every task runs on one. A task created without a workerId gets a
+    /// new worker whose instructions are its input; a workerId the simulator has
+    /// not seen is taken as a worker of the creating key (made elsewhere). A
+    /// worker created without a title gets a random two-word name; with a prompt
+    /// and no instructions, instructions written "from" the prompt.
     boost::json::object stats() const;
     /// Zeroes every counter except connections_open (peak restarts from it).
     void reset_stats();

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <handinger/sim/detail/lifecycle.hpp>
+#include <handinger/sim/detail/workers.hpp>
 
 #include <cstdint>
 #include <string>
@@ -33,6 +34,8 @@ void render_turns(std::string& out, const task_record& task, std::int64_t now, i
 /// The create response (a "worker run" object) for `run`, as it stands at `now`.
 void render_run(std::string& out, const task_record& task, const run_record& run, std::int64_t now,
                 int text_steps, const render_context& ctx);
+/// A worker (API.md "WorkerTemplate").
+void render_worker(std::string& out, const worker_record& w, const render_context& ctx);
 /// {"error": code, "message": message} plus "field" when given.
 void render_error(std::string& out, std::string_view code, std::string_view message,
                   std::string_view field = {});

@@ -9,14 +9,19 @@
 #include <handinger/sim/detail/lifecycle.hpp>
 #include <handinger/sim/detail/render.hpp>
 #include <handinger/sim/detail/util.hpp>
+#include <handinger/sim/detail/workers.hpp>
 #include <handinger/sim/simulator.hpp>
 
 #include <boost/json/object.hpp>
+#include <boost/url/url_view.hpp>
+
+#include <array>
 
 #include <atomic>
 #include <cstdint>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -45,7 +50,21 @@ struct http_response {
 };
 
 /// The routes counted in the stats.
-enum class route : std::uint8_t { create, retrieve, turns, archive, stats, reset_stats, other, count_ };
+enum class route : std::uint8_t {
+    create,
+    retrieve,
+    turns,
+    archive,
+    worker_create,
+    worker_retrieve,
+    worker_update,
+    worker_delete,
+    worker_email,
+    stats,
+    reset_stats,
+    other,
+    count_
+};
 std::string_view route_name(route r);
 
 class service {
@@ -71,16 +90,23 @@ private:
         std::map<int, std::int64_t> requests[static_cast<int>(route::count_)]; // status (0 = none) -> n
         std::map<std::string, std::int64_t, std::less<>> faults;
         std::int64_t tasks_created = 0, followup_turns = 0, posts = 0, duplicate_posts = 0, rate_limited = 0;
+        std::int64_t workers_created = 0, workers_updated = 0, workers_deleted = 0;
     };
 
-    // Where an /api request goes: a route (with the task id), a known path
-    // with the wrong method (allow says which), or nowhere (route::other).
+    // Where an /api request goes: a route (with the task or worker id, and
+    // the taskId query of a worker's retrieve), a known path with the wrong
+    // method (allow says which), or nowhere (route::other).
     struct api_match {
         route r = route::other;
         std::string id;
         std::string_view allow;
+        std::optional<std::string> task_id;
     };
     static api_match match_api(std::string_view method, std::string_view target);
+    // The /api/workers paths (workers.cpp); `segs` holds the path's `n` segments.
+    static api_match match_workers(const boost::urls::url_view& target, std::array<std::string, 4>& segs,
+                                   std::size_t n, std::string_view method);
+    static bool is_worker_route(route r) { return r >= route::worker_create && r <= route::worker_email; }
 
     route dispatch(const http_request& req, http_response& res);
     route handle_api(const http_request& req, std::string_view key, const api_match& m, http_response& res);
@@ -89,6 +115,24 @@ private:
     // `fault` comes in as drawn and leaves as the one to play (a #fault directive may set it).
     void handle_create(const http_request& req, std::string_view key, fault_kind& fault, http_response& res);
     void handle_retrieve(const task_record& task, bool turns_route, std::int64_t now_ms, http_response& res);
+    // The worker routes (workers.cpp).
+    void route_worker(const http_request& req, std::string_view key, const api_match& m, http_response& res);
+    void handle_worker_create(const http_request& req, std::string_view key, http_response& res);
+    void handle_worker_update(const http_request& req, worker_record& w, http_response& res);
+    void handle_worker_retrieve(const http_request& req, const worker_record& w, const api_match& m,
+                                http_response& res);
+    // The worker `worker_id` that a POST /api/tasks runs on (one the
+    // simulator has not seen is adopted as `key`'s); null after answering
+    // 404 (deleted) or 403 (another key's private worker).
+    worker_record* task_worker(std::string_view worker_id, std::string_view key, std::int64_t now,
+                               http_response& res);
+    // A worker of `key` with a new id.
+    worker_record& new_worker(std::string_view key, std::int64_t now);
+    worker_record& add_worker(std::string id, std::string_view key, std::int64_t now);
+    worker_record* find_worker(std::string_view id);
+    // The user behind an API key: "usr_sim" for options::api_key,
+    // "usr_sim_N" for the Nth of other_keys.
+    std::string user_of(std::string_view key) const;
     // Answers a fault that replaces the response (429, 5xx, reset, ...);
     // false when `kind` is none or lets the request be processed.
     bool answer_fault(fault_kind kind, std::int64_t now_ms, http_response& res);
@@ -106,6 +150,7 @@ private:
     mutable std::mutex mutex_;
     fault_options faults_;
     std::unordered_map<std::string, task_record> tasks_;
+    std::unordered_map<std::string, worker_record> workers_;
     std::unordered_map<std::string, int> post_fault_attempts_; // "taskId\ninput" -> attempts seen
     prng ids_;
     std::uint64_t api_requests_ = 0; // drives the fault draw
