@@ -22,6 +22,9 @@
 
 namespace handinger {
 
+class schedules; // <handinger/schedules.hpp>
+class webhooks;  // <handinger/webhooks.hpp>
+
 /// Connection and call statistics of a client.
 struct client_stats {
     std::size_t open_connections = 0;
@@ -268,6 +271,14 @@ public:
     /// The Workers resource: `c.workers().async_create(params)` (see
     /// handinger::workers). A cheap handle that shares this client's state.
     handinger::workers workers() const { return handinger::workers(impl_); }
+
+    /// The Schedules resource: `c.schedules().async_create(worker_id,
+    /// params)` (see handinger::schedules; include <handinger/schedules.hpp>).
+    handinger::schedules schedules() const;
+
+    /// The Webhooks resource: `c.webhooks().async_retrieve(worker_id)` (see
+    /// handinger::webhooks; include <handinger/webhooks.hpp>).
+    handinger::webhooks webhooks() const;
 
     /// Says that task `task_id` may have finished (a webhook delivery named
     /// it: see read_webhook_delivery). Every watcher of the task on this

@@ -14,11 +14,13 @@
 #include <handinger/nullable_update.hpp>   // nullable_update
 #include <handinger/open_enum.hpp>         // open_enum
 #include <handinger/options.hpp>           // client_options, request_options, tls_options
+#include <handinger/schedules.hpp>         // schedules (client::schedules())
 #include <handinger/structured_output.hpp> // read_structured (run_result/turn::structured_output_as)
 #include <handinger/task_id.hpp>           // make_task_id
 #include <handinger/watch.hpp>             // task_watcher
 #include <handinger/watch_events.hpp>      // events::..., watch_event
 #include <handinger/watch_options.hpp>     // watch_options
 #include <handinger/webhook_delivery.hpp>  // read_webhook_delivery, webhook_error
+#include <handinger/webhooks.hpp>          // webhooks (client::webhooks())
 #include <handinger/worker_models.hpp>     // worker_template, create_worker_params, update_worker_params, ...
 #include <handinger/workers.hpp>           // workers (client::workers())

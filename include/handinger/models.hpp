@@ -70,6 +70,20 @@ constexpr bool is_terminal(const open_enum<task_status>& s) noexcept
     return s.value() != task_status::pending && s.value() != task_status::running;
 }
 
+/// A file sent with a create (API.md "Tasks: what newer versions add"): a
+/// create with files is sent as multipart/form-data, each file under the
+/// form field `files`.
+///
+/// (Scaffold: being written; see issue 13, item 6.)
+struct attachment {
+    std::string filename;            ///< the name the service sees
+    std::string content_type;        ///< empty: application/octet-stream
+    std::string content;             ///< the bytes, when from memory
+    std::optional<std::string> path; ///< when set, the bytes are read from this file instead
+
+    friend bool operator==(const attachment&, const attachment&) = default;
+};
+
 /// The body of `POST /api/tasks` (API.md "CreateTask"). Absent optionals are
 /// left out of the JSON.
 struct create_task_params {
@@ -77,6 +91,7 @@ struct create_task_params {
     std::optional<open_enum<task_budget>> budget; ///< server default: standard
     std::optional<std::string> task_id;           ///< reuse an existing id to add a follow-up turn
     std::optional<std::string> worker_id;         ///< absent: a new worker is made from `input`
+    std::vector<attachment> files;                ///< sent as multipart/form-data when not empty
 
     friend bool operator==(const create_task_params&, const create_task_params&) = default;
 };
