@@ -12,8 +12,10 @@
 #include "json/reader.hpp"
 #include "json/text.hpp"
 #include "json/write.hpp"
+#include "json/write_fields.hpp"
 
 #include <handinger/json.hpp>
+#include <handinger/webhook_models.hpp>
 
 #include <boost/json/monotonic_resource.hpp>
 #include <boost/json/serialize.hpp>
@@ -23,106 +25,7 @@ namespace handinger {
 namespace {
 
 namespace json = boost::json;
-
-json::object& make_object(json::value& jv, std::size_t n)
-{
-    json::object& o = jv.emplace_object();
-    o.reserve(n);
-    return o;
-}
-
-template <class E>
-json::string_view wire(const open_enum<E>& e) noexcept
-{
-    auto s = e.str();
-    return {s.data(), s.size()};
-}
-
-// A nullable field: its value, or null.
-template <class T>
-void put_nullable(json::object& o, json::string_view key, const std::optional<T>& v)
-{
-    if (v)
-        o.emplace(key, json::value_from(*v, o.storage()));
-    else
-        o.emplace(key, nullptr);
-}
-
-template <class T>
-void put_array(json::object& o, json::string_view key, const std::vector<T>& xs)
-{
-    json::array a(o.storage());
-    a.reserve(xs.size());
-    for (const auto& x : xs)
-        a.emplace_back(json::value_from(x, o.storage()));
-    o.emplace(key, std::move(a));
-}
-
-template <class T>
-void put_value(json::object& o, json::string_view key, const T& v)
-{
-    o.emplace(key, json::value_from(v, o.storage()));
-}
-
-template <class T>
-void put_value(json::object& o, json::string_view key, const std::optional<T>& v)
-{
-    put_nullable(o, key, v);
-}
-
-template <class T>
-void put_value(json::object& o, json::string_view key, const std::vector<T>& v)
-{
-    put_array(o, key, v);
-}
-
-template <class E>
-void put_value(json::object& o, json::string_view key, const open_enum<E>& v)
-{
-    o.emplace(key, wire(v));
-}
-
-void put_value(json::object& o, json::string_view key, const json::value& v)
-{
-    o.emplace(key, json::value(v, o.storage()));
-}
-
-void put_value(json::object& o, json::string_view key, const json::object& v)
-{
-    o.emplace(key, json::value(v, o.storage()));
-}
-
-void put_value(json::object& o, json::string_view key, const json::array& v)
-{
-    o.emplace(key, json::value(v, o.storage()));
-}
-
-/// Writes one field of a model: its value, or, while it holds the unset value
-/// it was read as, what arrived (null, or nothing for absent).
-template <class Model, class T>
-void put(json::object& o, const Model& m, typename Model::field f, const T& v)
-{
-    const json::string_view key = Model::field_names[static_cast<std::size_t>(f)];
-    const field_state st = m.presence[f];
-    if (st != field_state::value && detail::is_unset(v)) {
-        if (st == field_state::null)
-            o.emplace(key, nullptr);
-        return;
-    }
-    put_value(o, key, v);
-}
-
-/// The same for an optional key (`size?`, `durationMs?`): left out while
-/// empty, unless it arrived as null.
-template <class Model, class T>
-void put_optional_key(json::object& o, const Model& m, typename Model::field f, const std::optional<T>& v)
-{
-    const json::string_view key = Model::field_names[static_cast<std::size_t>(f)];
-    if (v)
-        o.emplace(key, json::value_from(*v, o.storage()));
-    else if (m.presence.is_null(f))
-        o.emplace(key, nullptr);
-}
+using namespace detail::json_put;
 
 } // namespace
 
@@ -310,6 +213,9 @@ template std::string to_json_string(const update_worker_params&);
 template std::string to_json_string(const worker_template&);
 template std::string to_json_string(const delete_worker_response&);
 template std::string to_json_string(const worker_email&);
+template std::string to_json_string(const webhook&);
+template std::string to_json_string(const webhook_execution&);
+template std::string to_json_string(const webhook_execution_page&);
 
 } // namespace handinger
 
