@@ -160,6 +160,7 @@ void service::handle_create(const http_request& req, std::string_view key, fault
     plan.raw_status = d.raw_status;
     const run_record& run = append_run(*task, make_run_id(ids_), std::string(f.input), plan, now, opts_.seed);
     worker->latest_task = task->id;
+    watch_finish(*task);
 
     res.headers.emplace_back("x-sim-task-id", task->id);
     if (opts_.create == create_mode::wait) {

@@ -1,4 +1,5 @@
 #include "server.hpp"
+#include "deliveries.hpp"
 #include "session.hpp"
 #include "tls_cert.hpp"
 
@@ -64,6 +65,7 @@ struct server::impl {
     const options& opts;
     service& svc;
     std::unique_ptr<asio::ssl::context> tls;
+    delivery_engine deliveries;
     // Declared after what the sessions use, so destroying it (which destroys
     // every suspended connection coroutine) happens while those still live.
     std::optional<asio::io_context> ioc;
@@ -94,7 +96,7 @@ struct server::impl {
 };
 
 server::server(const options& opts, service& svc, const tls_material* tls)
-    : impl_(new impl{opts, svc, make_tls_context(opts, tls), {}, {}, {}, 0})
+    : impl_(new impl{opts, svc, make_tls_context(opts, tls), delivery_engine(svc, opts), {}, {}, {}, 0})
 {}
 
 server::~server()
@@ -115,6 +117,7 @@ void server::start()
     s.acceptor->listen(asio::socket_base::max_listen_connections);
     s.port = s.acceptor->local_endpoint().port();
     asio::co_spawn(*s.ioc, s.accept_loop(), asio::detached);
+    s.deliveries.start(*s.ioc);
     for (int i = 0; i < threads; ++i)
         s.threads.emplace_back([&s] { s.ioc->run(); });
 }
@@ -124,6 +127,7 @@ void server::stop()
     auto& s = *impl_;
     if (!s.ioc)
         return;
+    s.deliveries.stop(); // before the io_context goes: nothing posts to it any more
     s.ioc->stop();
     for (auto& t : s.threads)
         t.join();

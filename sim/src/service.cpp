@@ -26,10 +26,23 @@ void http_response::clear()
 std::string_view route_name(route r)
 {
     static constexpr std::array<std::string_view, static_cast<int>(route::count_)> names{
-        "POST /api/tasks",         "GET /api/tasks/{id}",      "GET /api/tasks/{id}/turns",
-        "DELETE /api/tasks/{id}",  "POST /api/workers",        "GET /api/workers/{id}",
-        "PATCH /api/workers/{id}", "DELETE /api/workers/{id}", "GET /api/workers/{id}/email",
-        "GET /_sim/stats",         "POST /_sim/reset-stats",   "other"};
+        "POST /api/tasks",
+        "GET /api/tasks/{id}",
+        "GET /api/tasks/{id}/turns",
+        "DELETE /api/tasks/{id}",
+        "POST /api/workers",
+        "GET /api/workers/{id}",
+        "PATCH /api/workers/{id}",
+        "DELETE /api/workers/{id}",
+        "GET /api/workers/{id}/email",
+        "GET /api/workers/{id}/webhook",
+        "PUT /api/workers/{id}/webhook",
+        "DELETE /api/workers/{id}/webhook",
+        "POST /api/workers/{id}/webhook/regenerate-token",
+        "GET /api/workers/{id}/webhook/executions",
+        "GET /_sim/stats",
+        "POST /_sim/reset-stats",
+        "other"};
     return names[static_cast<int>(r)];
 }
 
@@ -118,7 +131,7 @@ service::api_match service::match_api(std::string_view method, std::string_view 
 {
     api_match m;
     auto parsed = boost::urls::parse_origin_form(target);
-    std::array<std::string, 4> segs;
+    std::array<std::string, 5> segs;
     std::size_t n = 0;
     if (parsed) {
         for (auto seg : parsed->segments()) {
@@ -129,11 +142,11 @@ service::api_match service::match_api(std::string_view method, std::string_view 
             segs[n++] = std::move(seg);
         }
     }
-    if (!parsed || n < 2 || n > 4 || segs[0] != "api" || (n >= 3 && segs[2].empty()))
+    if (!parsed || n < 2 || n > 5 || segs[0] != "api" || (n >= 3 && segs[2].empty()))
         return m; // no route
     if (segs[1] == "workers")
         return match_workers(*parsed, segs, n, method);
-    if (segs[1] != "tasks" || (n == 4 && segs[3] != "turns"))
+    if (segs[1] != "tasks" || n == 5 || (n == 4 && segs[3] != "turns"))
         return m; // no route
     if (n == 2) {
         if (method == "POST")
@@ -195,6 +208,11 @@ void service::route_api(const http_request& req, std::string_view key, const api
     if (is_worker_route(m.r)) {
         if (!answer_fault(fault, req.now_ms, res))
             route_worker(req, key, m, res);
+        return;
+    }
+    if (is_webhook_route(m.r)) {
+        if (!answer_fault(fault, req.now_ms, res))
+            route_webhook(req, key, m, res);
         return;
     }
     task_record* task = find_task(m.id);
@@ -312,6 +330,8 @@ boost::json::object service::stats_locked() const
     o["workers_updated"] = counters_.workers_updated;
     o["workers_deleted"] = counters_.workers_deleted;
     o["workers"] = static_cast<std::int64_t>(workers_.size());
+    o["webhook_deliveries"] = counters_.webhook_deliveries;
+    o["webhook_delivery_failures"] = counters_.webhook_delivery_failures;
     return o;
 }
 

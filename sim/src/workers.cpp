@@ -89,7 +89,7 @@ std::optional<worker_problem> read_worker_fields(const boost::json::object& o, b
 }
 
 service::api_match service::match_workers(const boost::urls::url_view& target,
-                                          std::array<std::string, 4>& segs, std::size_t n,
+                                          std::array<std::string, 5>& segs, std::size_t n,
                                           std::string_view method)
 {
     api_match m;
@@ -100,7 +100,12 @@ service::api_match service::match_workers(const boost::urls::url_view& target,
             m.allow = "POST";
         return m;
     }
-    if (n == 4 && segs[3] != "email")
+    if (n >= 4 && segs[3] == "webhook") {
+        m.id = segs[2];
+        match_webhook(target, segs, n, method, m);
+        return m;
+    }
+    if (n == 5 || (n == 4 && segs[3] != "email"))
         return m; // no route
     m.id = std::move(segs[2]);
     if (n == 4) {

@@ -143,6 +143,12 @@ struct options : fault_options {
     /// Add "simVisibleAtMs" to each turn: the unix time (ms) at which the turn's
     /// current state (status and text) became visible, for latency measurements.
     bool stamp_visibility = false;
+
+    /// How long after a task finishes its webhook delivery is POSTed.
+    std::chrono::milliseconds webhook_delay{0};
+    /// The bound on one delivery attempt (connect, send, answer); past it
+    /// the attempt is recorded as an error.
+    std::chrono::milliseconds webhook_timeout{5000};
 };
 
 /// The simulator. Routes (JSON bodies):
@@ -159,6 +165,22 @@ struct options : fault_options {
 ///                                    then answers 404 (tasks stay, none start)
 ///   GET    /api/workers/{id}/email   {"email": "<id>@workers.sim.invalid"}; 403
 ///                                    unless the creating key
+///   GET    /api/workers/{id}/webhook {"token", "url"}, both null when none is set
+///   PUT    /api/workers/{id}/webhook body {"url": string or null}: a string of at
+///                                    most 2,048 characters that parses as a URI
+///                                    (else 422); the first URL makes a token
+///                                    "whk_...", later ones keep it; null clears both
+///   DELETE /api/workers/{id}/webhook clears both; answers {"token":null,"url":null}
+///   POST   /api/workers/{id}/webhook/regenerate-token   a new token; 404 when the
+///                                    worker has no webhook URL
+///   GET    /api/workers/{id}/webhook/executions?page=N  {"logs": [...], "page",
+///                                    "pageCount", "totalCount"}: the delivery
+///                                    attempts, newest first, 50 a page; page >= 1
+///                                    (default 1, else 422); pageCount is 0 when
+///                                    there are none; a page past the last is empty
+///                                    Every webhook route is the creating key's
+///                                    only (403 to another), 404 for a worker
+///                                    unknown or deleted.
 ///   GET    /_sim/stats               counters (no auth); see stats()
 ///   POST   /_sim/reset-stats         zeroes the counters (no auth)
 class simulator {
@@ -194,19 +216,44 @@ public:
     ///              "GET /_sim/stats", "POST /_sim/reset-stats", "other"}
     ///              (status "none" when no response was sent),
     ///   ("POST /api/workers", "GET /api/workers/{id}", "PATCH /api/workers/{id}",
-    ///              "DELETE /api/workers/{id}", "GET /api/workers/{id}/email" too),
+    ///              "DELETE /api/workers/{id}", "GET /api/workers/{id}/email" too, and
+    ///              "GET|PUT|DELETE /api/workers/{id}/webhook" (three routes),
+    ///              "POST /api/workers/{id}/webhook/regenerate-token",
+    ///              "GET /api/workers/{id}/webhook/executions"),
     ///   tasks_created, followup_turns, posts (POSTs that created a run),
     ///   duplicate_posts (runs created within 2 s of the previous run of the
     ///   same taskId: the mark of a blind resend), faults {kind: n}, rate_limited,
     ///   tasks (how many tasks the simulator holds), workers_created (by POST
     ///   /api/workers), workers_updated, workers_deleted, workers (how many it
-    ///   holds, deleted ones included).
+    ///   holds, deleted ones included), webhook_deliveries (attempts made),
+    ///   webhook_delivery_failures (those not answered 2xx).
     ///
     /// Workers: every task runs on one. A task created without a workerId gets a
     /// new worker whose instructions are its input; a workerId the simulator has
     /// not seen is taken as a worker of the creating key (made elsewhere). A
     /// worker created without a title gets a random two-word name; with a prompt
     /// and no instructions, instructions written "from" the prompt.
+    ///
+    /// Webhook deliveries (the simulator's own choices where API.md says
+    /// nothing): when a task of a worker with a webhook URL finishes, whatever
+    /// its final status (completed, error, aborted, or a #status:WORD), the
+    /// simulator POSTs `{"event":"task.finished","taskId","workerId","status"}`
+    /// (content-type application/json, header X-Handinger-Token: the token) to
+    /// the URL, options::webhook_delay after the end, within
+    /// options::webhook_timeout. The URL and token are those in force when the
+    /// delivery is due: none then (cleared, or the worker deleted), no
+    /// delivery. A task finishes when its last run ends; a run followed by
+    /// another posted before its end does not finish it. A URL set while a
+    /// task runs counts for it; a run that had already ended then does not.
+    /// Deliveries go over plain HTTP to loopback only (http://127.x.x.x,
+    /// http://[::1] or http://localhost, any port and path), this being a
+    /// test tool: any other URL is accepted by PUT, but its deliveries are
+    /// recorded as errors without sending anything. Each attempt is recorded
+    /// as an execution (success on 2xx, else error with responseStatus and
+    /// errorMessage) whose createdAt is when the attempt ended, so the list
+    /// is in the order attempts ended. No delivery is retried. Deliveries run
+    /// on the server's threads without blocking them; stop() drops those in
+    /// flight (unrecorded).
     boost::json::object stats() const;
     /// Zeroes every counter except connections_open (peak restarts from it).
     void reset_stats();

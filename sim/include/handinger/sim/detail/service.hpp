@@ -9,6 +9,7 @@
 #include <handinger/sim/detail/lifecycle.hpp>
 #include <handinger/sim/detail/render.hpp>
 #include <handinger/sim/detail/util.hpp>
+#include <handinger/sim/detail/webhooks.hpp>
 #include <handinger/sim/detail/workers.hpp>
 #include <handinger/sim/simulator.hpp>
 
@@ -19,9 +20,11 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
+#include <queue>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -60,6 +63,11 @@ enum class route : std::uint8_t {
     worker_update,
     worker_delete,
     worker_email,
+    webhook_retrieve,
+    webhook_update,
+    webhook_delete,
+    webhook_regenerate,
+    webhook_executions,
     stats,
     reset_stats,
     other,
@@ -85,28 +93,47 @@ public:
     /// An unsolicited response (fault extra-response) went out.
     void on_unsolicited_sent() { ++unsolicited_sent_; }
 
+    // Webhook deliveries (webhooks.cpp). The engine that POSTs them asks
+    // for the ones due at `now` (appended to `out`) and learns when the next
+    // one is due (nullopt: none is scheduled); `wake` is called (under the
+    // service's lock: it must only post) when a delivery is scheduled
+    // earlier than that, and is cleared with nullptr before the engine goes.
+    std::optional<std::int64_t> take_due(std::int64_t now, std::vector<delivery_job>& out);
+    void record_delivery(const delivery_job& job, const delivery_outcome& outcome);
+    void set_wake(std::function<void()> wake);
+
 private:
     struct counters {
         std::map<int, std::int64_t> requests[static_cast<int>(route::count_)]; // status (0 = none) -> n
         std::map<std::string, std::int64_t, std::less<>> faults;
         std::int64_t tasks_created = 0, followup_turns = 0, posts = 0, duplicate_posts = 0, rate_limited = 0;
         std::int64_t workers_created = 0, workers_updated = 0, workers_deleted = 0;
+        std::int64_t webhook_deliveries = 0, webhook_delivery_failures = 0;
     };
 
     // Where an /api request goes: a route (with the task or worker id, and
-    // the taskId query of a worker's retrieve), a known path with the wrong
-    // method (allow says which), or nowhere (route::other).
+    // the taskId query of a worker's retrieve, the page query of a
+    // webhook's executions), a known path with the wrong method (allow says
+    // which), or nowhere (route::other).
     struct api_match {
         route r = route::other;
         std::string id;
         std::string_view allow;
         std::optional<std::string> task_id;
+        std::optional<std::string> page;
     };
     static api_match match_api(std::string_view method, std::string_view target);
     // The /api/workers paths (workers.cpp); `segs` holds the path's `n` segments.
-    static api_match match_workers(const boost::urls::url_view& target, std::array<std::string, 4>& segs,
+    static api_match match_workers(const boost::urls::url_view& target, std::array<std::string, 5>& segs,
                                    std::size_t n, std::string_view method);
+    // The /api/workers/{id}/webhook paths (webhooks.cpp): `m` has the id.
+    static void match_webhook(const boost::urls::url_view& target, const std::array<std::string, 5>& segs,
+                              std::size_t n, std::string_view method, api_match& m);
     static bool is_worker_route(route r) { return r >= route::worker_create && r <= route::worker_email; }
+    static bool is_webhook_route(route r)
+    {
+        return r >= route::webhook_retrieve && r <= route::webhook_executions;
+    }
 
     route dispatch(const http_request& req, http_response& res);
     route handle_api(const http_request& req, std::string_view key, const api_match& m, http_response& res);
@@ -129,6 +156,16 @@ private:
     // A worker of `key` with a new id.
     worker_record& new_worker(std::string_view key, std::int64_t now);
     worker_record& add_worker(std::string id, std::string_view key, std::int64_t now);
+    // The webhook routes (webhooks.cpp).
+    void route_webhook(const http_request& req, std::string_view key, const api_match& m, http_response& res);
+    void handle_webhook_update(const http_request& req, worker_record& w, http_response& res);
+    void handle_webhook_executions(const api_match& m, const worker_record& w, http_response& res);
+    void render_webhook(const webhook_state* h, http_response& res) const;
+    // A run was appended to `task` (create.cpp): its end is watched when the
+    // task's worker has a webhook URL.
+    void watch_finish(const task_record& task);
+    // Schedules the end of run `run` of `task`.
+    void schedule_finish(const task_record& task, std::size_t run);
     worker_record* find_worker(std::string_view id);
     // The user behind an API key: "usr_sim" for options::api_key,
     // "usr_sim_N" for the Nth of other_keys.
@@ -151,6 +188,11 @@ private:
     fault_options faults_;
     std::unordered_map<std::string, task_record> tasks_;
     std::unordered_map<std::string, worker_record> workers_;
+    std::unordered_map<std::string, webhook_state> webhooks_;    // by worker id
+    std::priority_queue<finish_event> finishes_;                 // earliest first
+    std::unordered_map<std::string, std::size_t> finished_runs_; // task id -> runs whose end was handled
+    std::int64_t armed_due_ = INT64_MAX;                         // what the engine sleeps until
+    std::function<void()> wake_;
     std::unordered_map<std::string, int> post_fault_attempts_; // "taskId\ninput" -> attempts seen
     prng ids_;
     std::uint64_t api_requests_ = 0; // drives the fault draw

@@ -1,0 +1,171 @@
+// The webhook delivery engine: one loop sleeping until the next delivery
+// is due (woken when an earlier one is scheduled), and one coroutine per
+// delivery: plain HTTP to a loopback address, bounded by
+// options::webhook_timeout.
+#include "deliveries.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/error.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/beast/http/write.hpp>
+#include <boost/url/parse.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <tuple>
+
+namespace handinger::sim::detail {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+
+namespace {
+
+constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+constexpr std::size_t max_answer = 64 * 1024; // what is read of an endpoint's answer
+
+// Where a URL's delivery goes: a loopback endpoint and the request target;
+// else `error` says why the simulator does not send it.
+struct destination {
+    tcp::endpoint ep;
+    std::string host, target, error;
+};
+
+destination resolve(std::string_view url)
+{
+    destination d;
+    auto u = boost::urls::parse_uri(url);
+    if (!u || u->scheme_id() != boost::urls::scheme::http) {
+        d.error = "not sent: the simulator delivers over plain http:// only";
+        return d;
+    }
+    boost::system::error_code ec;
+    asio::ip::address addr;
+    if (u->host_type() == boost::urls::host_type::ipv4 || u->host_type() == boost::urls::host_type::ipv6)
+        addr = asio::ip::make_address(std::string(u->host_address()), ec);
+    else if (u->host_type() == boost::urls::host_type::name && u->encoded_host() == "localhost")
+        addr = asio::ip::address_v4::loopback();
+    else
+        ec = asio::error::host_not_found;
+    if (ec || !addr.is_loopback()) {
+        d.error = "not sent: the simulator delivers to loopback addresses only";
+        return d;
+    }
+    unsigned short port = 80;
+    if (u->has_port()) {
+        if (u->port_number() == 0) {
+            d.error = "not sent: no port";
+            return d;
+        }
+        port = u->port_number();
+    }
+    d.ep = tcp::endpoint(addr, port);
+    d.host = std::string(u->encoded_host_and_port());
+    d.target = std::string(u->encoded_target());
+    if (d.target.empty())
+        d.target = "/";
+    return d;
+}
+
+} // namespace
+
+void delivery_engine::start(asio::io_context& ioc)
+{
+    ioc_ = &ioc;
+    strand_ = asio::make_strand(ioc);
+    svc_.set_wake([this] {
+        asio::post(strand_, [this] {
+            if (timer_)
+                timer_->cancel();
+        });
+    });
+    asio::co_spawn(strand_, loop(), asio::detached);
+}
+
+void delivery_engine::stop()
+{
+    svc_.set_wake(nullptr);
+}
+
+asio::awaitable<void> delivery_engine::loop()
+{
+    asio::steady_timer timer(strand_);
+    timer_ = &timer;
+    std::vector<delivery_job> due;
+    for (;;) {
+        due.clear();
+        const auto next = svc_.take_due(unix_now_ms(), due);
+        for (auto& job : due)
+            asio::co_spawn(asio::make_strand(*ioc_), deliver(std::move(job)), asio::detached);
+        // (The clocks differ: the steady one waits, the system one says when.)
+        if (next)
+            timer.expires_after(std::chrono::milliseconds(std::max<std::int64_t>(0, *next - unix_now_ms())));
+        else
+            timer.expires_after(std::chrono::hours(24));
+        co_await timer.async_wait(use_tuple); // cancelled: something earlier was scheduled
+    }
+}
+
+asio::awaitable<void> delivery_engine::deliver(delivery_job job)
+{
+    delivery_outcome out;
+    out.started_ms = unix_now_ms();
+    const destination d = resolve(job.url);
+    if (!d.error.empty()) {
+        out.error = d.error;
+        out.ended_ms = unix_now_ms();
+        svc_.record_delivery(job, out);
+        co_return;
+    }
+    beast::tcp_stream stream(co_await asio::this_coro::executor);
+    stream.expires_after(opts_.webhook_timeout);
+    auto describe = [&](const char* stage, boost::system::error_code ec) {
+        if (ec == beast::error::timeout)
+            return std::string("timed out after ") + std::to_string(opts_.webhook_timeout.count()) + " ms";
+        return std::string(stage) + ": " + ec.message();
+    };
+    boost::system::error_code ec;
+    std::tie(ec) = co_await stream.async_connect(d.ep, use_tuple);
+    if (!ec) {
+        http::request<http::string_body> req{http::verb::post, d.target, 11};
+        req.set(http::field::host, d.host);
+        req.set(http::field::user_agent, "handinger-sim");
+        req.set(http::field::content_type, "application/json");
+        req.set("X-Handinger-Token", job.token);
+        req.body() = job.body;
+        req.prepare_payload();
+        std::size_t n = 0;
+        std::tie(ec, n) = co_await http::async_write(stream, req, use_tuple);
+        if (ec) {
+            out.error = describe("send", ec);
+        } else {
+            beast::flat_buffer buf;
+            http::response_parser<http::string_body> parser;
+            parser.body_limit(max_answer);
+            std::tie(ec, n) = co_await http::async_read(stream, buf, parser, use_tuple);
+            if (ec)
+                out.error = describe("answer", ec);
+            else
+                out.status = parser.get().result_int();
+        }
+        stream.socket().shutdown(tcp::socket::shutdown_both, ec);
+    } else {
+        out.error = describe("connect", ec);
+    }
+    out.ended_ms = unix_now_ms();
+    svc_.record_delivery(job, out);
+}
+
+} // namespace handinger::sim::detail
