@@ -160,12 +160,14 @@ asio::awaitable<void> delivery_engine::deliver(delivery_job job)
             else
                 out.status = parser.get().result_int();
         }
-        stream.socket().shutdown(tcp::socket::shutdown_both, ec);
     } else {
         out.error = describe("connect", ec);
     }
     out.ended_ms = unix_now_ms();
+    // Recorded before the connection closes: a receiver that reads on to
+    // the end of the connection then knows the execution is listed.
     svc_.record_delivery(job, out);
+    stream.socket().shutdown(tcp::socket::shutdown_both, ec);
 }
 
 } // namespace handinger::sim::detail

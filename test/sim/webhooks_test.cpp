@@ -13,6 +13,8 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#include <set>
+
 using namespace handinger::sim;
 using namespace handinger::sim::detail;
 
@@ -196,7 +198,8 @@ TEST_CASE("webhooks: another key gets 403 on every route, unknown or deleted wor
         INFO(o.method << " " << o.target);
         h.call(o.method, o.target, o.body, other);
         CHECK(h.res.status == 403);
-        CHECK(h.str("message") == "only the key that created worker " + id + " may " + o.verb + " its webhook");
+        CHECK(h.str("message") ==
+              "only the key that created worker " + id + " may " + o.verb + " its webhook");
         h.call(o.method, "/api/workers/wrk_none/webhook" + o.target.substr(path.size()), o.body);
         CHECK(h.res.status == 404);
         CHECK(h.str("message") == "worker wrk_none not found");
@@ -245,8 +248,8 @@ TEST_CASE("webhooks: a delivery is due when the task finishes, plus the delay, w
     CHECK(jobs[0].worker_id == id);
     CHECK(jobs[0].task_id == task);
     CHECK(jobs[0].task_title == "#fail report");
-    CHECK(jobs[0].body ==
-          R"({"event":"task.finished","taskId":")" + task + R"(","workerId":")" + id + R"(","status":"error"})");
+    CHECK(jobs[0].body == R"({"event":"task.finished","taskId":")" + task + R"(","workerId":")" + id +
+                              R"(","status":"error"})");
     CHECK(h.due(t0 + 100'000).empty()); // once
 }
 
@@ -414,7 +417,7 @@ TEST_CASE("webhooks: executions are listed newest first, 50 a page, with their o
     CHECK(first.at("errorMessage") == "connect: Connection refused");
     CHECK(first.at("taskTitle") == "T");
     CHECK(first.at("url") == "http://127.0.0.1:9/");
-    CHECK(first.at("workerId") == id);
+    CHECK(sim_test::str(first, "workerId") == id);
     auto second = h.json().at("logs").at(1).as_object(); // tsk_118: 500
     CHECK(second.at("requestStatus") == "error");
     CHECK(second.at("responseStatus") == 500);
@@ -460,7 +463,8 @@ TEST_CASE("webhooks over TLS: the routes with curl, and a delivery nobody receiv
     auto r = f.post("{}", "/api/workers");
     REQUIRE(r.status == 200);
     const std::string id = sim_test::str(r.json(), "id");
-    r = f.curl({.method = "PUT", .path = "/api/workers/" + id + "/webhook", .body = R"({"url":")" + hook + "\"}"});
+    r = f.curl(
+        {.method = "PUT", .path = "/api/workers/" + id + "/webhook", .body = R"({"url":")" + hook + "\"}"});
     CHECK(r.status == 200);
     CHECK(sim_test::str(r.json(), "token").rfind("whk_", 0) == 0);
     const std::string task = f.create(R"({"input":"ping","workerId":")" + id + "\"}");
@@ -474,8 +478,8 @@ TEST_CASE("webhooks over TLS: the routes with curl, and a delivery nobody receiv
     CHECK(e.at("requestStatus") == "error");
     CHECK(e.at("responseStatus").is_null());
     CHECK(sim_test::str(e, "errorMessage").rfind("connect: ", 0) == 0);
-    CHECK(e.at("taskId") == task);
-    CHECK(e.at("url") == hook);
+    CHECK(sim_test::str(e, "taskId") == task);
+    CHECK(sim_test::str(e, "url") == hook);
     r = f.curl({.method = "POST", .path = "/api/workers/" + id + "/webhook/regenerate-token"});
     CHECK(r.status == 200);
     r = f.del("/api/workers/" + id + "/webhook");

@@ -29,7 +29,8 @@ struct listing {
     std::vector<std::string_view> page(std::int64_t p) const
     {
         std::vector<std::string_view> out;
-        for (std::size_t i = static_cast<std::size_t>(p - 1) * size; i < items.size() && out.size() < size; ++i)
+        for (std::size_t i = static_cast<std::size_t>(p - 1) * size; i < items.size() && out.size() < size;
+             ++i)
             out.push_back(items[i]);
         return out;
     }
@@ -87,8 +88,8 @@ TEST_CASE("page walk: items that arrive between pages skip none that were listed
                 l.add(n);
                 const std::set<std::string> before(l.items.begin(), l.items.end());
                 auto got = walk(l, arrivals, counted);
-                INFO("items " << n << ", arrivals " << arrivals[0] << arrivals[1] << arrivals[2] << arrivals[3]
-                              << ", counted " << counted);
+                INFO("items " << n << ", arrivals " << arrivals[0] << arrivals[1] << arrivals[2]
+                              << arrivals[3] << ", counted " << counted);
                 const std::set<std::string> distinct(got.begin(), got.end());
                 CHECK(distinct.size() == got.size()); // none twice
                 CHECK(std::includes(distinct.begin(), distinct.end(), before.begin(), before.end()));

@@ -43,8 +43,8 @@ TEST_CASE("webhook url: at most 2048 characters, one past is refused")
 
 TEST_CASE("webhook url: not a URI is refused, with Boost.URL's reason")
 {
-    for (std::string_view bad : {"", "/relative/path", "example.com/hook", "http://exa mple.com/", "http://h/%zz",
-                                 "://nothing"}) {
+    for (std::string_view bad :
+         {"", "/relative/path", "example.com/hook", "http://exa mple.com/", "http://h/%zz", "://nothing"}) {
         INFO(bad);
         auto what = validate_webhook_url(bad);
         CHECK(what.rfind("url: must be a URI (", 0) == 0);
