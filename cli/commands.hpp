@@ -5,8 +5,13 @@
 #include <handinger/options.hpp>
 
 #include <chrono>
+#include <cstdint>
 #include <optional>
 #include <string>
+
+namespace CLI {
+class App;
+}
 
 namespace handinger::cli {
 
@@ -56,6 +61,14 @@ struct batch_args {
     std::optional<double> deadline_s; ///< per watch, with --wait
 };
 
+struct webhooks_args {
+    std::string action; ///< get, set, delete, rotate or executions
+    std::string worker_id;
+    std::string url;                  ///< set
+    std::optional<std::int64_t> page; ///< executions: this page only
+    bool all = false;                 ///< executions: every page
+};
+
 /// Largest number of seconds a duration flag takes (about 31 years).
 constexpr double max_seconds = 1e9;
 
@@ -73,5 +86,10 @@ int run_archive(const global_args& g, const std::string& task_id);
 int run_turns(const global_args& g, const std::string& task_id);
 int run_watch(const global_args& g, const watch_args& a);
 int run_batch(const global_args& g, const batch_args& a);
+
+/// Adds `webhooks get|set|delete|rotate|executions` to `app`, parsed into `a`
+/// (webhooks.cpp); returns the `webhooks` command.
+CLI::App* add_webhooks_command(CLI::App& app, webhooks_args& a);
+int run_webhooks(const global_args& g, const webhooks_args& a);
 
 } // namespace handinger::cli

@@ -163,6 +163,9 @@ int main(int argc, char** argv)
     batch->add_flag("--wait", ba.wait, "Also wait for each task's end; results then carry the final task");
     add_deadline(batch, ba.deadline_s);
 
+    webhooks_args wha;
+    auto* webhooks = add_webhooks_command(app, wha);
+
     std::vector<std::string> sim_args;
     auto* sim =
         app.add_subcommand("sim", "Run the bundled simulator in the foreground (handinger sim --help)");
@@ -208,5 +211,7 @@ int main(int argc, char** argv)
     }
     if (*batch)
         return run_batch(g, ba);
+    if (*webhooks)
+        return run_webhooks(g, wha);
     return exit_usage;
 }
