@@ -3,9 +3,15 @@
 
 #include <sys/resource.h>
 
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
 #include <cstdlib>
+#include <ctime>
 #include <iostream>
 #include <string>
+#include <vector>
 
 namespace bench {
 
@@ -36,6 +42,37 @@ inline double self_cpu()
     rusage r{};
     getrusage(RUSAGE_SELF, &r);
     return cpu_seconds(r);
+}
+
+/// Unix time in milliseconds (the system clock, as the simulator's).
+inline std::int64_t now_ms()
+{
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+/// "2026-11-28T16:20:00.123Z" -> unix ms; -1 when malformed.
+inline std::int64_t iso_ms(const std::string& s)
+{
+    std::tm tm{};
+    int ms = 0;
+    if (std::sscanf(s.c_str(), "%d-%d-%dT%d:%d:%d.%dZ", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
+                    &tm.tm_min, &tm.tm_sec, &ms) < 6)
+        return -1;
+    tm.tm_year -= 1900;
+    tm.tm_mon -= 1;
+    return static_cast<std::int64_t>(timegm(&tm)) * 1000 + ms;
+}
+
+/// The p-quantile (p in [0, 1]) of v, nearest rank; 0 when v is empty.
+inline double percentile(std::vector<double> v, double p)
+{
+    if (v.empty())
+        return 0;
+    std::sort(v.begin(), v.end());
+    auto i = static_cast<std::size_t>(p * static_cast<double>(v.size() - 1) + 0.5);
+    return v[std::min(i, v.size() - 1)];
 }
 
 /// Walks "--name value" arguments; an option without its value, or an unknown

@@ -56,34 +56,9 @@ long rss_bytes()
     return resident * sysconf(_SC_PAGESIZE);
 }
 
-std::int64_t now_ms()
-{
-    return std::chrono::duration_cast<std::chrono::milliseconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
-}
-
-// "2026-11-28T16:20:00.123Z" -> unix ms; -1 when malformed.
-std::int64_t iso_ms(const std::string& s)
-{
-    std::tm tm{};
-    int ms = 0;
-    if (std::sscanf(s.c_str(), "%d-%d-%dT%d:%d:%d.%dZ", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
-                    &tm.tm_min, &tm.tm_sec, &ms) < 6)
-        return -1;
-    tm.tm_year -= 1900;
-    tm.tm_mon -= 1;
-    return static_cast<std::int64_t>(timegm(&tm)) * 1000 + ms;
-}
-
-double percentile(std::vector<double> v, double p)
-{
-    if (v.empty())
-        return 0;
-    std::sort(v.begin(), v.end());
-    auto i = static_cast<std::size_t>(p * static_cast<double>(v.size() - 1) + 0.5);
-    return v[std::min(i, v.size() - 1)];
-}
+using bench::iso_ms;
+using bench::now_ms;
+using bench::percentile;
 
 struct run_result {
     std::uint64_t gets = 0, shared = 0, events = 0, failures = 0;

@@ -4,6 +4,7 @@
 #   scripts/bench.sh sim [SECONDS]      wrk -t1 -c64 against the simulator (one server thread)
 #   scripts/bench.sh throughput [--requests N] [--in-flight C] [--wrk-seconds S] [--rounds K] [--warmup W]
 #   scripts/bench.sh watch_scale [--watchers N] [--curve-watchers M] [--fixed 250,500,1000,2000]
+#   scripts/bench.sh webhook_wait [--tasks N] [--delay-ms D] [--in-flight C]
 #   scripts/bench.sh batch [--n N] [--rate-limit RPS] [--retry-after-form ms|seconds] [--max-retries R]
 #                          [--repeats K] [--throughput-repeats K] [--fixed 8,64,256] [--initial I]
 #                          [--max-in-flight M] [--no-ts]
@@ -14,7 +15,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 name=${1:-}
-[ -n "$name" ] || { echo "usage: scripts/bench.sh NAME [options]   (NAME: throughput, cost, watch_scale, batch, faults)" >&2; exit 2; }
+[ -n "$name" ] || { echo "usage: scripts/bench.sh NAME [options]   (NAME: throughput, cost, watch_scale, webhook_wait, batch, faults)" >&2; exit 2; }
 shift
 
 scripts/deps.sh --bench
@@ -199,6 +200,22 @@ case "$name" in
     start_sim --create-mode immediate --pending-ms 3000 --turn-ms 4000 --text-steps 2
     ${BENCH_WRAP:-} "$build/bench/bench_watch_scale" --url "$default_url" --ca "$work/default-ca.pem" \
       --long-url "$sim_url" --long-ca "$work/sim-ca.pem" --key sk-bench "$@"
+    ;;
+  webhook_wait)
+    # 2,000 tasks on a worker with a webhook, awaited with async_wait
+    # (webhook-assisted), each delivery POSTed D ms (default 200) after its
+    # task ends; then the same wait without the webhook (the adaptive
+    # schedule). The simulator's default timings: a task runs 1.5 s.
+    delay=200 fwd=()
+    while [ $# -gt 0 ]; do
+      case "$1" in
+        --delay-ms) delay=$2; shift 2 ;;
+        *) fwd+=("$1"); shift ;;
+      esac
+    done
+    start_sim --create-mode immediate --webhook-delay-ms "$delay"
+    timeout 600 ${BENCH_WRAP:-} "$build/bench/bench_webhook_wait" --url "$sim_url" --ca "$work/sim-ca.pem" \
+      --key sk-bench --delay-ms "$delay" "${fwd[@]}"
     ;;
   batch)
     # Two rate-limited simulators (429 beyond RPS POSTs/s, a token bucket
