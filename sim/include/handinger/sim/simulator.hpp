@@ -236,24 +236,24 @@ public:
     ///
     /// Webhook deliveries (the simulator's own choices where API.md says
     /// nothing): when a task of a worker with a webhook URL finishes, whatever
-    /// its final status (completed, error, aborted, or a #status:WORD), the
-    /// simulator POSTs `{"event":"task.finished","taskId","workerId","status"}`
-    /// (content-type application/json, header X-Handinger-Token: the token) to
-    /// the URL, options::webhook_delay after the end, within
-    /// options::webhook_timeout. The URL and token are those in force when the
-    /// delivery is due: none then (cleared, or the worker deleted), no
-    /// delivery. A task finishes when its last run ends; a run followed by
-    /// another posted before its end does not finish it. A URL set while a
-    /// task runs counts for it; a run that had already ended then does not.
-    /// Deliveries go over plain HTTP to loopback only (http://127.x.x.x,
-    /// http://[::1] or http://localhost, any port and path), this being a
-    /// test tool: any other URL is accepted by PUT, but its deliveries are
-    /// recorded as errors without sending anything. Each attempt is recorded
-    /// as an execution (success on 2xx, else error with responseStatus and
-    /// errorMessage) whose createdAt is when the attempt ended, so the list
-    /// is in the order attempts ended. No delivery is retried. Deliveries run
+    /// its final status (completed, error, aborted, a #status:WORD), it POSTs
+    /// `{"event":"task.finished","taskId","workerId","status"}` (JSON, header
+    /// X-Handinger-Token: the token) to the URL, options::webhook_delay after
+    /// the end, within options::webhook_timeout, with the URL and token in
+    /// force then: none (cleared, or the worker deleted), no delivery. A task
+    /// finishes when its last run ends (not a run followed by another posted
+    /// before its end). A URL set while a task runs counts for it, not for a
+    /// run already ended. Deliveries go over plain HTTP to loopback only
+    /// (http://127.x.x.x, http://[::1], http://localhost), this being a test
+    /// tool: another URL is accepted by PUT, but its deliveries are recorded
+    /// as errors, sending nothing. Each attempt is recorded as an execution
+    /// (success on 2xx, else error with responseStatus and errorMessage)
+    /// whose createdAt is when the attempt ended (the list's order), before
+    /// the simulator closes the delivery's connection (a receiver that reads
+    /// on to the close knows it is listed). No delivery is retried. They run
     /// on the server's threads without blocking them; stop() drops those in
-    /// flight (unrecorded).
+    /// flight (unrecorded). The program's flags: --webhook-delay-ms,
+    /// --webhook-timeout-ms.
     boost::json::object stats() const;
     /// Zeroes every counter except connections_open (peak restarts from it).
     void reset_stats();
