@@ -313,7 +313,8 @@ TEST_CASE("webhooks: a delivery with the right token wakes an async_wait, and is
     CHECK(final_state.task.status == hd::task_status::completed);
 
     auto body = [&]() -> asio::awaitable<void> {
-        CHECK(co_await hooks.wait_complete(1));
+        const bool delivered = co_await hooks.wait_complete(1);
+        CHECK(delivered);
         REQUIRE(hooks.received().size() == 1);
         const auto& got = hooks.received()[0];
         CHECK_FALSE(got.ec);
@@ -358,7 +359,8 @@ TEST_CASE("webhooks: a delivery with a wrong token is refused by read_webhook_de
         const std::string id = co_await new_worker(c);
         co_await c.webhooks().async_update(id, hooks.url());
         const std::string task = co_await task_on(c, id);
-        CHECK(co_await hooks.wait_complete(1));
+        const bool delivered = co_await hooks.wait_complete(1);
+        CHECK(delivered);
         REQUIRE(hooks.received().size() == 1);
         CHECK(hooks.received()[0].ec == hd::webhook_error::token_mismatch);
         CHECK(hooks.received()[0].d.task_id.empty());
@@ -387,7 +389,8 @@ TEST_CASE("webhooks: a delivery for a task nobody waits for wakes none, and a la
         auto w = co_await c.webhooks().async_update(id, hooks.url());
         hooks.expected_token = *w.token;
         const std::string task = co_await task_on(c, id);
-        CHECK(co_await hooks.wait_complete(1));
+        const bool delivered = co_await hooks.wait_complete(1);
+        CHECK(delivered);
         // Remembered: a wait started now polls at once, safety poll or not.
         auto done = co_await c.async_wait(task, assisted());
         CHECK(done.task.status == hd::task_status::completed);
@@ -412,7 +415,8 @@ TEST_CASE("webhooks: a delivery answered 500 is recorded as an error execution")
         auto w = co_await c.webhooks().async_update(id, hooks.url());
         hooks.expected_token = *w.token;
         const std::string task = co_await task_on(c, id, "#fail");
-        CHECK(co_await hooks.wait_complete(1));
+        const bool delivered = co_await hooks.wait_complete(1);
+        CHECK(delivered);
         CHECK(hooks.received().at(0).d.status == "error");
         auto pager = c.webhooks().executions(id);
         auto page = co_await pager.async_next_page();
@@ -426,7 +430,8 @@ TEST_CASE("webhooks: a delivery answered 500 is recorded as an error execution")
         CHECK(e.duration_ms >= 0);
         CHECK_FALSE(e.created_at.empty());
         CHECK(pager.total_count() == 1);
-        CHECK_FALSE(co_await pager.async_next_page());
+        auto end = co_await pager.async_next_page();
+        CHECK_FALSE(end);
     };
     run(ioc, body());
     CHECK(f.stat("webhook_deliveries") == 1);
@@ -446,7 +451,8 @@ TEST_CASE("webhooks: the pager walks 3+ pages of 120+ executions while new ones 
         for (int i = 0; i < n; ++i)
             co_await task_on(c, id, "task " + std::to_string(made + i));
         made += n;
-        REQUIRE(co_await hooks.wait_complete(made));
+        const bool delivered = co_await hooks.wait_complete(made);
+        REQUIRE(delivered);
     };
     auto body = [&]() -> asio::awaitable<void> {
         id = co_await new_worker(c);

@@ -106,12 +106,16 @@ TEST_CASE("webhooks wire: the pager asks pages 1, 2, ... and drops an id it retu
     auto body = [&]() -> asio::awaitable<void> {
         auto pager = c.webhooks().executions("wrk_1");
         CHECK_FALSE(pager.done());
-        CHECK(ids_of(co_await pager.async_next_page()) == std::vector<std::string>{"c", "b"});
+        const std::vector<std::string> first{"c", "b"}, second{"a"};
+        auto p1 = co_await pager.async_next_page();
+        CHECK(ids_of(p1) == first);
         CHECK(pager.total_count() == 3);
-        CHECK(ids_of(co_await pager.async_next_page()) == std::vector<std::string>{"a"});
+        auto p2 = co_await pager.async_next_page();
+        CHECK(ids_of(p2) == second);
         CHECK(pager.done());
         CHECK(pager.total_count() == 4);
-        CHECK_FALSE(co_await pager.async_next_page()); // the end: no request
+        auto end = co_await pager.async_next_page();
+        CHECK_FALSE(end); // the end: no request
     };
     run(ioc, body());
     REQUIRE(s.requests().size() == 2);
@@ -143,7 +147,9 @@ TEST_CASE("webhooks wire: without counts the pager ends at a short page, a faile
         CHECK(d.server_message == "gone for a moment");
         CHECK_FALSE(failed);
         CHECK(pager.pages_read() == 1);
-        CHECK(ids_of(co_await pager.async_next_page()) == std::vector<std::string>{"y"});
+        const std::vector<std::string> last{"y"};
+        auto p3 = co_await pager.async_next_page();
+        CHECK(ids_of(p3) == last);
         CHECK(pager.done());
     };
     run(ioc, body());
