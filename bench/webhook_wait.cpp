@@ -15,6 +15,7 @@
 #include "bench_util.hpp"
 
 #include <handinger/client.hpp>
+#include <handinger/webhook_delivery.hpp>
 #include <handinger/webhooks.hpp>
 
 #include <boost/asio/as_tuple.hpp>

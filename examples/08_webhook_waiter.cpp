@@ -11,8 +11,10 @@
 // HANDINGER_CA_FILE); ctest runs it against the simulator (run_with_sim.sh),
 // which delivers webhooks to loopback over plain HTTP.
 #include <handinger/client.hpp>
+#include <handinger/webhook_delivery.hpp>
 #include <handinger/webhooks.hpp>
 
+#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
