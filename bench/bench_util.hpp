@@ -97,6 +97,20 @@ public:
         }
         return argv_[++i_];
     }
+    /// Takes the current option when it is --url, --ca or --key (the
+    /// simulator a benchmark runs against): true when it was one of them.
+    bool server(const std::string& name, std::string& url, std::string& ca, std::string& key)
+    {
+        if (name == "--url")
+            url = value();
+        else if (name == "--ca")
+            ca = value();
+        else if (name == "--key")
+            key = value();
+        else
+            return false;
+        return true;
+    }
     [[noreturn]] void unknown() const
     {
         std::cerr << "unknown option " << name_ << "\n";

@@ -273,13 +273,9 @@ args parse(int argc, char** argv)
     args a;
     bench::arg_reader r(argc, argv);
     for (auto k = r.next(); !k.empty(); k = r.next()) {
-        if (k == "--url")
-            a.url = r.value();
-        else if (k == "--ca")
-            a.ca = r.value();
-        else if (k == "--key")
-            a.key = r.value();
-        else if (k == "--watchers")
+        if (r.server(k, a.url, a.ca, a.key))
+            continue;
+        if (k == "--watchers")
             a.watchers = std::stoi(r.value());
         else if (k == "--curve-watchers")
             a.curve_watchers = std::stoi(r.value());

@@ -197,13 +197,9 @@ int main(int argc, char** argv)
     args a;
     bench::arg_reader r(argc, argv);
     for (auto name = r.next(); !name.empty(); name = r.next()) {
-        if (name == "--url")
-            a.url = r.value();
-        else if (name == "--ca")
-            a.ca = r.value();
-        else if (name == "--key")
-            a.key = r.value();
-        else if (name == "--tasks")
+        if (r.server(name, a.url, a.ca, a.key))
+            continue;
+        if (name == "--tasks")
             a.tasks = std::stoi(r.value());
         else if (name == "--in-flight")
             a.in_flight = std::stoi(r.value());

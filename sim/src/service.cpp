@@ -4,6 +4,7 @@
 
 #include "util/text.hpp" // the library's own (src/util)
 
+#include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 #include <boost/url/parse.hpp>
@@ -95,6 +96,17 @@ void service::error(http_response& res, int status, std::string_view code, std::
     res.status = status;
     res.body.clear();
     render_error(res.body, code, message, field);
+}
+
+bool service::read_object_body(const http_request& req, boost::json::value& body, http_response& res)
+{
+    boost::system::error_code ec;
+    body = boost::json::parse(req.body, ec);
+    if (ec)
+        error(res, 400, "bad_request", "body: invalid JSON");
+    else if (!body.is_object())
+        error(res, 400, "bad_request", "body: must be a JSON object");
+    return !ec && body.is_object();
 }
 
 route service::dispatch(const http_request& req, http_response& res)

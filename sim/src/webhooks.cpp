@@ -143,12 +143,9 @@ void service::route_webhook(const http_request& req, std::string_view key, const
 
 void service::handle_webhook_update(const http_request& req, worker_record& w, http_response& res)
 {
-    boost::system::error_code ec;
-    boost::json::value body = boost::json::parse(req.body, ec);
-    if (ec)
-        return error(res, 400, "bad_request", "body: invalid JSON");
-    if (!body.is_object())
-        return error(res, 400, "bad_request", "body: must be a JSON object");
+    boost::json::value body;
+    if (!read_object_body(req, body, res))
+        return; // (400 answered)
     const auto* v = body.get_object().if_contains("url");
     if (!v)
         return error(res, 422, "validation_error", "url: required", "url");

@@ -165,12 +165,9 @@ void service::route_worker(const http_request& req, std::string_view key, const 
 
 void service::handle_worker_create(const http_request& req, std::string_view key, http_response& res)
 {
-    boost::system::error_code ec;
-    boost::json::value body = boost::json::parse(req.body, ec);
-    if (ec)
-        return error(res, 400, "bad_request", "body: invalid JSON");
-    if (!body.is_object())
-        return error(res, 400, "bad_request", "body: must be a JSON object");
+    boost::json::value body;
+    if (!read_object_body(req, body, res))
+        return; // (400 answered)
     worker_fields f;
     if (auto problem = read_worker_fields(body.get_object(), false, f))
         return error(res, 422, "validation_error", problem->message, problem->field);
@@ -194,12 +191,9 @@ void service::handle_worker_create(const http_request& req, std::string_view key
 
 void service::handle_worker_update(const http_request& req, worker_record& w, http_response& res)
 {
-    boost::system::error_code ec;
-    boost::json::value body = boost::json::parse(req.body, ec);
-    if (ec)
-        return error(res, 400, "bad_request", "body: invalid JSON");
-    if (!body.is_object())
-        return error(res, 400, "bad_request", "body: must be a JSON object");
+    boost::json::value body;
+    if (!read_object_body(req, body, res))
+        return; // (400 answered)
     worker_fields f;
     if (auto problem = read_worker_fields(body.get_object(), true, f))
         return error(res, 422, "validation_error", problem->message, problem->field);

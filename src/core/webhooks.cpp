@@ -48,6 +48,17 @@ std::string update_body(const std::optional<std::string>& url)
     return out;
 }
 
+// A call on the webhook (or `suffix` under it) without a body, answered by
+// the webhook.
+asio::awaitable<op_result<webhook>> webhook_call(impl_ptr impl, const char* method, std::string worker_id,
+                                                 std::string_view suffix, request_options ro)
+{
+    auto what = check_id(worker_id);
+    auto path = webhook_path(*impl, worker_id, suffix);
+    co_return co_await worker_call<webhook>(std::move(impl), method, std::move(path), std::move(what), {},
+                                            std::move(ro));
+}
+
 // Clears a pager's busy flag when its call ends, however it ends.
 struct busy_guard {
     std::atomic<bool>& flag;
@@ -59,9 +70,7 @@ struct busy_guard {
 asio::awaitable<op_result<webhook>> retrieve_webhook_op(impl_ptr impl, std::string worker_id,
                                                         request_options ro)
 {
-    auto what = check_id(worker_id);
-    return worker_call<webhook>(impl, "GET", webhook_path(*impl, worker_id), std::move(what), {},
-                                std::move(ro));
+    return webhook_call(std::move(impl), "GET", std::move(worker_id), {}, std::move(ro));
 }
 
 asio::awaitable<op_result<webhook>> update_webhook_op(impl_ptr impl, std::string worker_id,
@@ -78,9 +87,7 @@ asio::awaitable<op_result<webhook>> update_webhook_op(impl_ptr impl, std::string
 asio::awaitable<op_result<webhook>> delete_webhook_op(impl_ptr impl, std::string worker_id,
                                                       request_options ro)
 {
-    auto what = check_id(worker_id);
-    return worker_call<webhook>(impl, "DELETE", webhook_path(*impl, worker_id), std::move(what), {},
-                                std::move(ro));
+    return webhook_call(std::move(impl), "DELETE", std::move(worker_id), {}, std::move(ro));
 }
 
 asio::awaitable<op_result<webhook>> regenerate_webhook_token_op(impl_ptr impl, std::string worker_id,
@@ -88,9 +95,7 @@ asio::awaitable<op_result<webhook>> regenerate_webhook_token_op(impl_ptr impl, s
 {
     // Resent like any POST when its answer is lost (webhooks.hpp says why
     // that is harmless): no effect check.
-    auto what = check_id(worker_id);
-    return worker_call<webhook>(impl, "POST", webhook_path(*impl, worker_id, "/regenerate-token"),
-                                std::move(what), {}, std::move(ro));
+    return webhook_call(std::move(impl), "POST", std::move(worker_id), "/regenerate-token", std::move(ro));
 }
 
 asio::awaitable<op_result<webhook_execution_page>>

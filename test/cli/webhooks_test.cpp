@@ -3,6 +3,7 @@
 // executions and every page, and the exit statuses (2 for input refused
 // before any request, 1 for a failed call).
 #include "cli/cli_support.hpp"
+#include "loopback_port.hpp"
 
 #include <handinger/client.hpp>
 
@@ -50,24 +51,6 @@ handinger::sim::options quick_tasks()
     o.other_keys = {"sk-sim-other"};
     return o;
 }
-
-// A loopback URL where nothing listens (a port bound, never listened on,
-// for as long as this lives): deliveries there fail at once.
-struct refused_url {
-    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    std::string url;
-    refused_url()
-    {
-        sockaddr_in a{};
-        a.sin_family = AF_INET;
-        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
-        socklen_t len = sizeof a;
-        ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-        url = "http://127.0.0.1:" + std::to_string(ntohs(a.sin_port)) + "/hook";
-    }
-    ~refused_url() { ::close(fd); }
-};
 
 } // namespace
 
@@ -152,8 +135,8 @@ TEST_CASE("webhooks cli: executions, one page or all of them")
     CHECK(r.status == 0);
     CHECK(r.out == "no executions\n");
 
-    refused_url nobody;
-    REQUIRE(f.run({"webhooks", "set", nobody.url, "--worker", id}).status == 0);
+    test_support::unused_port nobody; // deliveries there fail at once
+    REQUIRE(f.run({"webhooks", "set", nobody.url("/hook"), "--worker", id}).status == 0);
     make_tasks(f, id, 53);
     REQUIRE(eventually([&] { return f.fx.stat("webhook_deliveries") == 53; }, 10s));
 

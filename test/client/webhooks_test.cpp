@@ -5,7 +5,7 @@
 // refused, one for a task nobody waits for, one answered 500 recorded as an
 // error; and the pager walking 120+ executions while more arrive.
 #include "client/hook_receiver.hpp"
-#include "client/support.hpp"
+#include "client/resource_support.hpp"
 
 #include <handinger/client.hpp>
 #include <handinger/task_id.hpp>
@@ -27,13 +27,6 @@ namespace hd = handinger;
 namespace {
 
 constexpr auto tup = asio::as_tuple(asio::use_awaitable);
-
-handinger::sim::options two_keys()
-{
-    auto o = fast_sim();
-    o.other_keys = {"sk-sim-other"};
-    return o;
-}
 
 // Tasks of one short turn: deliveries come soon after each create.
 handinger::sim::options quick_tasks()
@@ -240,18 +233,11 @@ TEST_CASE("webhooks: bad arguments are refused before any I/O")
     auto body = [&]() -> asio::awaitable<void> {
         auto hooks = c.webhooks();
         hd::diagnostics d;
-        auto expect = [&](boost::system::error_code ec, std::string method, std::string path,
-                          std::string what) {
-            CHECK(ec == hd::error::invalid_argument);
-            CHECK(d.method == method);
-            CHECK(d.path == path);
-            CHECK(d.client_message == what);
-            CHECK(d.attempts == 0);
-        };
         std::string url = "https://example.com/";
         url.resize(2049, 'a');
         auto [e1, r1] = co_await hooks.async_update("wrk_1", url, d, tup);
-        expect(e1, "PUT", "/api/workers/wrk_1/webhook", "url: must be at most 2048 characters (got 2049)");
+        check_refused(e1, d, "PUT", "/api/workers/wrk_1/webhook",
+                      "url: must be at most 2048 characters (got 2049)");
         url.resize(2048);
         auto [e2, r2] = co_await hooks.async_update("wrk_1", "not a uri", d, tup);
         CHECK(e2 == hd::error::invalid_argument);
@@ -263,21 +249,22 @@ TEST_CASE("webhooks: bad arguments are refused before any I/O")
             CHECK(e.code() == hd::error::invalid_argument);
         }
         auto [e3, r3] = co_await hooks.async_list_executions("wrk_1", 0, d, tup);
-        expect(e3, "GET", "/api/workers/wrk_1/webhook/executions?page=0", "page: must be at least 1 (got 0)");
+        check_refused(e3, d, "GET", "/api/workers/wrk_1/webhook/executions?page=0",
+                      "page: must be at least 1 (got 0)");
         auto [e4, r4] = co_await hooks.async_list_executions("wrk_1", -3, d, tup);
         CHECK(d.client_message == "page: must be at least 1 (got -3)");
         const std::string empty_id = "worker_id: must be at least 1 character";
         auto [e5, r5] = co_await hooks.async_retrieve("", d, tup);
-        expect(e5, "GET", "/api/workers//webhook", empty_id);
+        check_refused(e5, d, "GET", "/api/workers//webhook", empty_id);
         auto [e6, r6] = co_await hooks.async_update("", std::nullopt, d, tup);
-        expect(e6, "PUT", "/api/workers//webhook", empty_id);
+        check_refused(e6, d, "PUT", "/api/workers//webhook", empty_id);
         auto [e7, r7] = co_await hooks.async_delete("", d, tup);
-        expect(e7, "DELETE", "/api/workers//webhook", empty_id);
+        check_refused(e7, d, "DELETE", "/api/workers//webhook", empty_id);
         auto [e8, r8] = co_await hooks.async_regenerate_token("", d, tup);
-        expect(e8, "POST", "/api/workers//webhook/regenerate-token", empty_id);
+        check_refused(e8, d, "POST", "/api/workers//webhook/regenerate-token", empty_id);
         auto pager = hooks.executions("");
         auto [e9, r9] = co_await pager.async_next_page(d, tup);
-        expect(e9, "GET", "/api/workers//webhook/executions?page=1", empty_id);
+        check_refused(e9, d, "GET", "/api/workers//webhook/executions?page=1", empty_id);
     };
     run(ioc, body());
     CHECK(f.stat("connections_accepted") == 0);

@@ -3,7 +3,7 @@
 // pages the simulator would not serve (a repeated id, no counts, a failed
 // page), overlapping calls refused, and the retry stance (a
 // regenerate-token POST is resent like any call).
-#include "client/support.hpp"
+#include "client/resource_support.hpp"
 
 #include <handinger/client.hpp>
 #include <handinger/webhooks.hpp>
@@ -20,21 +20,6 @@ namespace {
 
 constexpr auto tup = asio::as_tuple(asio::use_awaitable);
 constexpr std::string_view hook_json = R"({"token":"whk_1","url":"https://example.com/h"})";
-
-hd::client_options options_for(const canned_server& s)
-{
-    hd::client_options o;
-    o.base_url = s.url() + "/base";
-    o.api_key = "sk-wire";
-    o.timeout = 5s;
-    return o;
-}
-
-std::string request_line(const canned_server& s, std::size_t i)
-{
-    auto reqs = s.requests();
-    return i < reqs.size() ? reqs[i].substr(0, reqs[i].find("\r\n")) : std::string();
-}
 
 // A page of executions with these ids.
 std::string page_json(std::initializer_list<std::string_view> ids, std::string_view counts)
@@ -186,12 +171,7 @@ TEST_CASE("webhooks wire: overlapping pager calls, the second is refused")
 TEST_CASE("webhooks wire: a regenerate-token POST refused with 503 is resent, its answer the token in force")
 {
     canned_server s;
-    canned_server::response busy;
-    busy.status = 503;
-    busy.reason = "Service Unavailable";
-    busy.body = R"({"error":"x"})";
-    busy.headers = {"retry-after-ms: 5"};
-    s.push(busy);
+    s.push(status_response(503, "Service Unavailable"));
     s.fallback.body = R"({"token":"whk_2","url":"https://example.com/h"})";
     test_io ioc;
     hd::client c(ioc, options_for(s));

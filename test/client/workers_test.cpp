@@ -1,7 +1,7 @@
 // The Workers resource (c.workers()) against the simulator over verified
 // TLS: every operation in both forms, the creator-only rules, deletion,
 // arguments refused before any I/O, and a create whose answer was lost.
-#include "client/support.hpp"
+#include "client/resource_support.hpp"
 
 #include <handinger/client.hpp>
 
@@ -35,13 +35,6 @@ asio::awaitable<hd::create_result> task_on(hd::client& c, std::string worker_id,
     p.input = std::move(input);
     p.worker_id = std::move(worker_id);
     co_return co_await c.async_create(std::move(p));
-}
-
-handinger::sim::options two_keys()
-{
-    auto o = fast_sim();
-    o.other_keys = {"sk-sim-other"};
-    return o;
 }
 
 } // namespace
@@ -245,22 +238,15 @@ TEST_CASE("workers: bad arguments are refused before any I/O")
     auto body = [&]() -> asio::awaitable<void> {
         auto workers = c.workers();
         hd::diagnostics d;
-        auto expect = [&](boost::system::error_code ec, std::string method, std::string path,
-                          std::string what) {
-            CHECK(ec == hd::error::invalid_argument);
-            CHECK(d.method == method);
-            CHECK(d.path == path);
-            CHECK(d.client_message == what);
-            CHECK(d.attempts == 0);
-        };
         hd::create_worker_params p;
         p.title = std::string(201, 't');
         auto [e1, w1] = co_await workers.async_create(p, d, tup);
-        expect(e1, "POST", "/api/workers", "title: must be at most 200 characters (got 201)");
+        check_refused(e1, d, "POST", "/api/workers", "title: must be at most 200 characters (got 201)");
         p.title.reset();
         p.visibility = hd::open_enum<hd::worker_visibility>::from_string("team");
         auto [e2, w2] = co_await workers.async_create(p, d, tup);
-        expect(e2, "POST", "/api/workers", R"(visibility: must be one of public, private (got "team"))");
+        check_refused(e2, d, "POST", "/api/workers",
+                      R"(visibility: must be one of public, private (got "team"))");
         p.visibility.reset();
         p.prompt = std::string(10'001, 'p');
         try {
@@ -274,17 +260,18 @@ TEST_CASE("workers: bad arguments are refused before any I/O")
         hd::update_worker_params u;
         u.summary = std::string(81, 's');
         auto [e3, w3] = co_await workers.async_update("wrk_1", u, d, tup);
-        expect(e3, "PATCH", "/api/workers/wrk_1", "summary: must be at most 80 characters (got 81)");
+        check_refused(e3, d, "PATCH", "/api/workers/wrk_1",
+                      "summary: must be at most 80 characters (got 81)");
         auto [e4, w4] = co_await workers.async_update("", hd::update_worker_params{}, d, tup);
-        expect(e4, "PATCH", "/api/workers/", "worker_id: must be at least 1 character");
+        check_refused(e4, d, "PATCH", "/api/workers/", "worker_id: must be at least 1 character");
         auto [e5, r5] = co_await workers.async_retrieve("", d, tup);
-        expect(e5, "GET", "/api/workers/", "worker_id: must be at least 1 character");
+        check_refused(e5, d, "GET", "/api/workers/", "worker_id: must be at least 1 character");
         auto [e6, r6] = co_await workers.async_retrieve_run("wrk_1", "", d, tup);
-        expect(e6, "GET", "/api/workers/wrk_1?taskId=", "task_id: must be at least 1 character");
+        check_refused(e6, d, "GET", "/api/workers/wrk_1?taskId=", "task_id: must be at least 1 character");
         auto [e7, r7] = co_await workers.async_delete("", d, tup);
-        expect(e7, "DELETE", "/api/workers/", "worker_id: must be at least 1 character");
+        check_refused(e7, d, "DELETE", "/api/workers/", "worker_id: must be at least 1 character");
         auto [e8, r8] = co_await workers.async_retrieve_email("", d, tup);
-        expect(e8, "GET", "/api/workers//email", "worker_id: must be at least 1 character");
+        check_refused(e8, d, "GET", "/api/workers//email", "worker_id: must be at least 1 character");
     };
     run(ioc, body());
     CHECK(f.api_requests() == 0);

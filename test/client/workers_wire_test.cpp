@@ -1,7 +1,7 @@
 // The Workers operations on the wire, against a canned server: the request
 // lines and bodies as sent, and which failures are retried (a PATCH is;
 // a create that may have arrived is not).
-#include "client/support.hpp"
+#include "client/resource_support.hpp"
 
 #include <handinger/client.hpp>
 
@@ -17,32 +17,6 @@ namespace {
 
 constexpr auto tup = asio::as_tuple(asio::use_awaitable);
 constexpr std::string_view worker_json = R"({"id":"wrk_1","title":"t","visibility":"public"})";
-
-hd::client_options options_for(const canned_server& s)
-{
-    hd::client_options o;
-    o.base_url = s.url() + "/base";
-    o.api_key = "sk-wire";
-    o.timeout = 5s;
-    return o;
-}
-
-canned_server::response status(int code, std::string reason)
-{
-    canned_server::response r;
-    r.status = code;
-    r.reason = std::move(reason);
-    r.body = R"({"error":"x","message":"try later"})";
-    r.headers = {"retry-after-ms: 5"};
-    return r;
-}
-
-// The request line of request `i`.
-std::string request_line(const canned_server& s, std::size_t i)
-{
-    auto reqs = s.requests();
-    return i < reqs.size() ? reqs[i].substr(0, reqs[i].find("\r\n")) : std::string();
-}
 
 } // namespace
 
@@ -94,7 +68,7 @@ TEST_CASE("workers wire: each operation's method, path and body")
 TEST_CASE("workers wire: a PATCH is retried after a 503, with the same body")
 {
     canned_server s;
-    s.push(status(503, "Service Unavailable"));
+    s.push(status_response(503, "Service Unavailable"));
     s.fallback.body = std::string(worker_json);
     test_io ioc;
     hd::client c(ioc, options_for(s));
@@ -116,7 +90,7 @@ TEST_CASE("workers wire: a PATCH is retried after a 503, with the same body")
 TEST_CASE("workers wire: a create refused with 429 is resent, one answered 500 is not")
 {
     canned_server s;
-    s.push(status(429, "Too Many Requests"));
+    s.push(status_response(429, "Too Many Requests"));
     s.fallback.body = std::string(worker_json);
     test_io ioc;
     hd::client c(ioc, options_for(s));
@@ -127,7 +101,7 @@ TEST_CASE("workers wire: a create refused with 429 is resent, one answered 500 i
         CHECK(d.attempts == 2);
         CHECK(w.id == "wrk_1");
 
-        s.push(status(500, "Internal Server Error"));
+        s.push(status_response(500, "Internal Server Error"));
         auto [ec2, w2] = co_await c.workers().async_create(hd::create_worker_params{}, d, tup);
         CHECK(ec2 == hd::error::server_error); // it may have made a worker: not resent
         CHECK(d.attempts == 1);

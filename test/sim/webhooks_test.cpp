@@ -2,16 +2,8 @@
 // sockets (exact statuses, bodies, which task ends call for a delivery and
 // when, the executions and counters), then once over TLS with curl, with a
 // delivery to a port where nothing listens recorded as an error.
-#include "sim_test_util.hpp"
-
-#include <handinger/sim/detail/service.hpp>
-
-#include <boost/json/parse.hpp>
-#include <boost/json/serialize.hpp>
-
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
+#include "loopback_port.hpp"
+#include "service_harness.hpp"
 
 #include <set>
 
@@ -20,52 +12,14 @@ using namespace handinger::sim::detail;
 
 namespace {
 
-constexpr std::int64_t t0 = 1'700'000'000'000;
-constexpr std::string_view owner = "Bearer sk-sim-test";
-constexpr std::string_view other = "Bearer sk-sim-other";
+using namespace sim_test::service_routes;
+
 // A run with the default timings: pending 300 ms, then 3 turns of 400 ms.
 constexpr std::int64_t run_ms = 300 + 3 * 400;
 
-options two_keys()
-{
-    options o;
-    o.other_keys = {"sk-sim-other"};
-    return o;
-}
+struct webhook_harness : sim_test::service_routes::harness {
+    using sim_test::service_routes::harness::harness;
 
-struct harness {
-    service svc;
-    http_response res;
-    explicit harness(options o = two_keys()) : svc(o) {}
-
-    http_response& call(std::string_view method, std::string_view target, std::string_view body = {},
-                        std::string_view auth = owner, std::int64_t now = t0)
-    {
-        svc.handle(http_request{method, target, auth, body, now}, res);
-        return res;
-    }
-    boost::json::value json() const { return boost::json::parse(res.body); }
-    std::string str(std::string_view key) const { return sim_test::str(json(), key); }
-    std::string worker()
-    {
-        call("POST", "/api/workers", "{}");
-        REQUIRE(res.status == 200);
-        return str("id");
-    }
-    std::string task(const std::string& worker_id, std::string_view input = "go", std::int64_t now = t0,
-                     std::string_view task_id = {})
-    {
-        std::string body = R"({"input":")" + std::string(input) + R"(","workerId":")" + worker_id + "\"";
-        if (!task_id.empty())
-            body += R"(,"taskId":")" + std::string(task_id) + "\"";
-        call("POST", "/api/tasks", body + "}", owner, now);
-        INFO(res.body);
-        REQUIRE(res.status == 200);
-        for (auto& [n, v] : res.headers)
-            if (n == "x-sim-task-id")
-                return v;
-        return {};
-    }
     // Sets worker `id`'s webhook URL; returns the answer's token.
     std::string set_url(const std::string& id, std::string_view url, std::int64_t now = t0)
     {
@@ -74,6 +28,7 @@ struct harness {
         REQUIRE(res.status == 200);
         return str("token");
     }
+    // The deliveries due at `now`; `next` says when the next one is.
     std::vector<delivery_job> due(std::int64_t now, std::optional<std::int64_t>* next = nullptr)
     {
         std::vector<delivery_job> out;
@@ -81,10 +36,6 @@ struct harness {
         if (next)
             *next = n;
         return out;
-    }
-    std::int64_t stat(std::initializer_list<std::string_view> path)
-    {
-        return sim_test::stat_of(svc.stats(), path);
     }
 };
 
@@ -99,7 +50,7 @@ std::string url_of_length(std::size_t n)
 
 TEST_CASE("webhooks: none at first, the first URL makes a token, later ones keep it, null clears both")
 {
-    harness h;
+    webhook_harness h;
     const std::string id = h.worker();
     const std::string path = "/api/workers/" + id + "/webhook";
     h.call("GET", path);
@@ -143,7 +94,7 @@ TEST_CASE("webhooks: none at first, the first URL makes a token, later ones keep
 
 TEST_CASE("webhooks: the URL at its bound is set, one past it and a non-URI are 422, bad bodies 400")
 {
-    harness h;
+    webhook_harness h;
     const std::string id = h.worker();
     const std::string path = "/api/workers/" + id + "/webhook";
     h.set_url(id, url_of_length(2048));
@@ -179,7 +130,7 @@ TEST_CASE("webhooks: the URL at its bound is set, one past it and a non-URI are 
 
 TEST_CASE("webhooks: another key gets 403 on every route, unknown or deleted workers 404, wrong methods 405")
 {
-    harness h;
+    webhook_harness h;
     const std::string id = h.worker();
     h.set_url(id, "http://127.0.0.1:9/");
     const std::string path = "/api/workers/" + id + "/webhook";
@@ -232,10 +183,10 @@ TEST_CASE("webhooks: a delivery is due when the task finishes, plus the delay, w
 {
     auto o = two_keys();
     o.webhook_delay = std::chrono::milliseconds(250);
-    harness h(o);
+    webhook_harness h(o);
     const std::string id = h.worker();
     const std::string token = h.set_url(id, "http://127.0.0.1:9/hook?x=1");
-    const std::string task = h.task(id, "#fail report");
+    const std::string task = h.start(id, "#fail report");
 
     std::optional<std::int64_t> next;
     CHECK(h.due(t0 + run_ms + 249, &next).empty());
@@ -255,7 +206,7 @@ TEST_CASE("webhooks: a delivery is due when the task finishes, plus the delay, w
 
 TEST_CASE("webhooks: which task ends call for a delivery")
 {
-    harness h;
+    webhook_harness h;
     const std::string id = h.worker();
 
     SUBCASE("none without a URL, nor for another worker's task")
@@ -269,10 +220,10 @@ TEST_CASE("webhooks: which task ends call for a delivery")
     SUBCASE("every final status: completed, error, aborted, a raw one")
     {
         h.set_url(id, "http://127.0.0.1:9/");
-        h.task(id, "plain");
-        h.task(id, "#fail");
-        h.task(id, "#abort");
-        h.task(id, "#status:paused");
+        h.start(id, "plain");
+        h.start(id, "#fail");
+        h.start(id, "#abort");
+        h.start(id, "#status:paused");
         auto jobs = h.due(t0 + 100'000);
         REQUIRE(jobs.size() == 4);
         std::multiset<std::string> statuses;
@@ -283,8 +234,8 @@ TEST_CASE("webhooks: which task ends call for a delivery")
     SUBCASE("a follow-up posted before the run ends: one delivery, at the follow-up's end")
     {
         h.set_url(id, "http://127.0.0.1:9/");
-        const std::string task = h.task(id, "first", t0, "tsk_follow");
-        h.task(id, "second", t0 + 100, task);
+        const std::string task = h.start(id, "first", t0, "tsk_follow");
+        h.start(id, "second", t0 + 100, task);
         CHECK(h.due(t0 + run_ms).empty()); // the first run's end: the second goes on
         auto jobs = h.due(t0 + 2 * run_ms);
         REQUIRE(jobs.size() == 1);
@@ -293,15 +244,15 @@ TEST_CASE("webhooks: which task ends call for a delivery")
     SUBCASE("a follow-up posted after the task finished: one delivery for each end")
     {
         h.set_url(id, "http://127.0.0.1:9/");
-        const std::string task = h.task(id, "first", t0, "tsk_again");
+        const std::string task = h.start(id, "first", t0, "tsk_again");
         CHECK(h.due(t0 + run_ms).size() == 1);
-        h.task(id, "second", t0 + 5000, task);
+        h.start(id, "second", t0 + 5000, task);
         CHECK(h.due(t0 + 5000 + run_ms).size() == 1);
     }
     SUBCASE("a URL set while the task runs counts; one set after it ended does not")
     {
-        const std::string running = h.task(id, "a", t0);
-        h.task(id, "b", t0 - 10'000); // ended before the URL
+        const std::string running = h.start(id, "a", t0);
+        h.start(id, "b", t0 - 10'000); // ended before the URL
         h.set_url(id, "http://127.0.0.1:9/", t0 + 100);
         auto jobs = h.due(t0 + 100'000);
         REQUIRE(jobs.size() == 1);
@@ -309,7 +260,7 @@ TEST_CASE("webhooks: which task ends call for a delivery")
     }
     SUBCASE("set, cleared and set again while it runs: delivered once")
     {
-        h.task(id, "a", t0);
+        h.start(id, "a", t0);
         h.set_url(id, "http://127.0.0.1:9/", t0 + 10);
         h.call("PUT", "/api/workers/" + id + "/webhook", R"({"url":null})", owner, t0 + 20);
         h.set_url(id, "http://127.0.0.1:9/", t0 + 30);
@@ -342,28 +293,28 @@ TEST_CASE("webhooks: which task ends call for a delivery")
 
 TEST_CASE("webhooks: the engine is woken only when a delivery is scheduled earlier than it sleeps")
 {
-    harness h;
+    webhook_harness h;
     int wakes = 0;
     h.svc.set_wake([&] { ++wakes; });
     const std::string id = h.worker();
     h.set_url(id, "http://127.0.0.1:9/");
-    h.task(id, "a", t0);
+    h.start(id, "a", t0);
     CHECK(wakes == 1);
     std::optional<std::int64_t> next;
     CHECK(h.due(t0, &next).empty());
     CHECK(next == t0 + run_ms);
-    h.task(id, "b", t0 + 10); // later: no wake
+    h.start(id, "b", t0 + 10); // later: no wake
     CHECK(wakes == 1);
-    h.task(id, "#turns:1 c", t0 - 1000); // earlier: wake
+    h.start(id, "#turns:1 c", t0 - 1000); // earlier: wake
     CHECK(wakes == 2);
     h.svc.set_wake(nullptr);
-    h.task(id, "#turns:0 d", t0 - 5000);
+    h.start(id, "#turns:0 d", t0 - 5000);
     CHECK(wakes == 2);
 }
 
 TEST_CASE("webhooks: executions are listed newest first, 50 a page, with their outcome")
 {
-    harness h;
+    webhook_harness h;
     const std::string id = h.worker();
     const std::string path = "/api/workers/" + id + "/webhook/executions";
     h.call("GET", path);
@@ -445,15 +396,9 @@ TEST_CASE("webhooks: executions are listed newest first, 50 a page, with their o
 
 TEST_CASE("webhooks over TLS: the routes with curl, and a delivery nobody receives recorded as an error")
 {
-    // A loopback port with nothing listening: bound, never listened on.
-    int s = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    REQUIRE(::bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
-    socklen_t len = sizeof a;
-    ::getsockname(s, reinterpret_cast<sockaddr*>(&a), &len);
-    const std::string hook = "http://127.0.0.1:" + std::to_string(ntohs(a.sin_port)) + "/hook";
+    test_support::unused_port nobody;
+    REQUIRE(nobody.port() != 0);
+    const std::string hook = nobody.url("/hook");
 
     options o;
     o.pending = std::chrono::milliseconds(10);
@@ -485,5 +430,4 @@ TEST_CASE("webhooks over TLS: the routes with curl, and a delivery nobody receiv
     r = f.del("/api/workers/" + id + "/webhook");
     CHECK(r.status == 200);
     CHECK(r.body == R"({"token":null,"url":null})");
-    ::close(s);
 }

@@ -176,6 +176,9 @@ private:
     void note_fault(fault_kind kind);
     void error(http_response& res, int status, std::string_view code, std::string_view message,
                std::string_view field = {});
+    // Parses the request's body into `body`; false after answering 400 when
+    // it is not JSON or not an object.
+    bool read_object_body(const http_request& req, boost::json::value& body, http_response& res);
     task_record* find_task(std::string_view id);
     boost::json::object stats_locked() const;
     void reset_locked();
