@@ -4,7 +4,8 @@
 // scripts/bench.sh webhook_wait starts the simulator (default timings: a
 // task runs 1.5 s; each delivery POSTed --webhook-delay-ms after its task
 // ends) and passes its URL. Both runs happen in this one process, one after
-// the other, each on one thread with its own client.
+// the other, each on one thread with its own client; tasks are created at
+// --rate a second (default 500; 0: as fast as 64 creates in flight go).
 //
 // For each task: its end is the final snapshot's completedAt (the
 // simulator's clock, the same system clock); the wait's completion latency
@@ -23,6 +24,7 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
@@ -46,7 +48,12 @@ struct args {
     std::string url, ca, key = "sk-bench";
     int tasks = 2000;
     int in_flight = 64; // creates at once
-    int delay_ms = -1;  // the simulator's --webhook-delay-ms, for the report only
+    // Creates a second at most (0: as fast as in_flight allows). Tasks end
+    // at the rate they start: 500 a second is what one client thread and
+    // one simulator thread sustain together here (deliveries, then GETs),
+    // so that the figures are the wake-up's, not a queue's.
+    int rate = 500;
+    int delay_ms = -1; // the simulator's --webhook-delay-ms, for the report only
 };
 
 struct figures {
@@ -55,6 +62,9 @@ struct figures {
     std::size_t woken = 0;           // watchers the deliveries woke
     std::vector<double> latency_ms;  // wait completed - task ended
     std::vector<double> delivery_ms; // delivery read - task ended
+    // From the executions the simulator lists (read back with the pager):
+    std::vector<double> sim_late_ms; // the attempt's start - (task ended + delay)
+    std::vector<double> exchange_ms; // the attempt's durationMs
     double wall_s = 0;
 };
 
@@ -96,6 +106,7 @@ struct receiver {
             }
             http::response<http::empty_body> res{bad ? http::status::unauthorized : http::status::no_content,
                                                  11};
+            res.prepare_payload();
             auto [wec, wn] = co_await http::async_write(stream, res, asio::as_tuple(asio::use_awaitable));
             if (wec)
                 co_return;
@@ -125,10 +136,15 @@ figures run(const args& a, bool webhook)
     std::vector<std::pair<std::string, std::int64_t>> done; // task id, completed (unix ms)
     std::unordered_map<std::string, std::int64_t> ended;    // task id -> completedAt
     int next = 0, creates_left = a.tasks, waiting = 0;
-    // Every task created and awaited: the receiver stops.
+    // Every task created and awaited: the receiver stops (and the
+    // connections the simulator keeps alive to it are not waited for).
+    bool all_done = false;
     auto maybe_done = [&] {
-        if (creates_left == 0 && waiting == 0)
+        if (creates_left == 0 && waiting == 0) {
+            all_done = true;
             rec.acceptor.close();
+            ioc.stop();
+        }
     };
     auto wait_one = [&](std::string id) -> asio::awaitable<void> {
         hd::diagnostics d;
@@ -144,8 +160,36 @@ figures run(const args& a, bool webhook)
         --waiting;
         maybe_done();
     };
+    std::string worker_id;
+    std::chrono::steady_clock::time_point creates_from;
+    // (The coroutine lambdas live in this frame, as long as their coroutines.)
+    auto lane = [&]() -> asio::awaitable<void> {
+        hd::create_task_params p;
+        p.input = "webhook_wait: summarise the filings";
+        p.worker_id = worker_id;
+        hd::diagnostics d;
+        asio::steady_timer pace(ioc);
+        while (next < a.tasks) {
+            const int i = next++;
+            if (a.rate > 0) { // the i-th create not before i / rate seconds
+                pace.expires_at(creates_from + std::chrono::microseconds(1'000'000LL * i / a.rate));
+                co_await pace.async_wait(asio::as_tuple(asio::use_awaitable));
+            }
+            auto [ec, r] = co_await c.async_create(p, d, asio::as_tuple(asio::use_awaitable));
+            --creates_left;
+            if (ec) {
+                ++fig.failures;
+                std::cerr << "create failed: " << d.to_string(ec) << "\n";
+                maybe_done();
+                continue;
+            }
+            ++waiting;
+            asio::co_spawn(ioc, wait_one(r.task_id), asio::detached);
+        }
+    };
     auto body = [&]() -> asio::awaitable<void> {
         auto w = co_await c.workers().async_create(hd::create_worker_params{});
+        worker_id = w.id;
         if (webhook) {
             auto port = rec.acceptor.local_endpoint().port();
             auto hook =
@@ -153,34 +197,35 @@ figures run(const args& a, bool webhook)
             rec.token = hook.token.value_or("");
             asio::co_spawn(ioc, rec.accept(), asio::detached);
         }
-        auto lane = [&]() -> asio::awaitable<void> {
-            hd::create_task_params p;
-            p.input = "webhook_wait: summarise the filings";
-            p.worker_id = w.id;
-            hd::diagnostics d;
-            while (next < a.tasks) {
-                ++next;
-                auto [ec, r] = co_await c.async_create(p, d, asio::as_tuple(asio::use_awaitable));
-                --creates_left;
-                if (ec) {
-                    ++fig.failures;
-                    std::cerr << "create failed: " << d.to_string(ec) << "\n";
-                    maybe_done();
-                    continue;
-                }
-                ++waiting;
-                asio::co_spawn(ioc, wait_one(r.task_id), asio::detached);
-            }
-        };
+        creates_from = std::chrono::steady_clock::now();
         for (int i = 0; i < a.in_flight; ++i)
             asio::co_spawn(ioc, lane(), asio::detached);
-        co_return;
     };
     const auto t0 = std::chrono::steady_clock::now();
     asio::co_spawn(ioc, body(), asio::detached);
     ioc.run();
     fig.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     fig.gets = c.stats().watch_gets;
+    if (webhook && all_done) {
+        // What the simulator recorded of each delivery: when it started, how
+        // long the exchange took (every page, with the pager).
+        ioc.restart();
+        auto pages = c.webhooks().executions(worker_id);
+        auto walk = [&]() -> asio::awaitable<void> {
+            while (auto page = co_await pages.async_next_page())
+                for (const auto& e : *page) {
+                    auto end = ended.find(e.task_id.value_or(""));
+                    if (end == ended.end())
+                        continue;
+                    const auto start = bench::iso_ms(e.created_at) - e.duration_ms;
+                    fig.sim_late_ms.push_back(static_cast<double>(start - end->second - a.delay_ms));
+                    fig.exchange_ms.push_back(static_cast<double>(e.duration_ms));
+                }
+        };
+        asio::co_spawn(ioc, walk(),
+                       [&](std::exception_ptr) { ioc.stop(); }); // (kept connections: not waited for)
+        ioc.run();
+    }
     for (const auto& [id, at] : done) {
         const auto end = ended[id];
         fig.latency_ms.push_back(static_cast<double>(at - end));
@@ -203,6 +248,8 @@ int main(int argc, char** argv)
             a.tasks = std::stoi(r.value());
         else if (name == "--in-flight")
             a.in_flight = std::stoi(r.value());
+        else if (name == "--rate")
+            a.rate = std::stoi(r.value());
         else if (name == "--delay-ms")
             a.delay_ms = std::stoi(r.value());
         else
@@ -210,7 +257,7 @@ int main(int argc, char** argv)
     }
     if (a.url.empty()) {
         std::cerr << "usage: bench_webhook_wait --url URL --ca FILE [--key K] [--tasks N] [--in-flight C] "
-                     "[--delay-ms D]\n";
+                     "[--rate R] [--delay-ms D]\n";
         return 2;
     }
 
@@ -226,6 +273,12 @@ int main(int argc, char** argv)
                 a.tasks, with.wall_s, static_cast<unsigned long long>(with.gets),
                 static_cast<double>(with.gets) / n, with.woken, with.delivery_ms.size(), p50, p99, d50, d99,
                 with.failures);
+    std::printf(
+        "  as the simulator recorded them (%zu executions): started p50 %.0f ms p99 %.0f ms after due, "
+        "exchange p50 %.0f ms p99 %.0f ms\n",
+        with.exchange_ms.size(), bench::percentile(with.sim_late_ms, 0.5),
+        bench::percentile(with.sim_late_ms, 0.99), bench::percentile(with.exchange_ms, 0.5),
+        bench::percentile(with.exchange_ms, 0.99));
     const figures without = run(a, false);
     const double q50 = bench::percentile(without.latency_ms, 0.5),
                  q99 = bench::percentile(without.latency_ms, 0.99);
@@ -243,6 +296,7 @@ int main(int argc, char** argv)
         {"delivery_p50_ms", d50},
         {"delivery_p99_ms", d99},
         {"webhook_delay_ms", a.delay_ms},
+        {"create_rate", a.rate},
         {"failures", with.failures + without.failures},
         {"without",
          {{"gets_per_task", static_cast<double>(without.gets) / n}, {"p50_ms", q50}, {"p99_ms", q99}}},

@@ -62,6 +62,7 @@ asio::awaitable<void> serve_connection(tcp::socket sock, handinger::client& c, r
         }
         http::response<http::empty_body> res{status, req.version()};
         res.keep_alive(req.keep_alive());
+        res.prepare_payload(); // (Content-Length: 0, so the sender need not wait for a close)
         co_await http::async_write(stream, res, use_awaitable);
         if (!req.keep_alive())
             co_return;

@@ -4,7 +4,7 @@
 #   scripts/bench.sh sim [SECONDS]      wrk -t1 -c64 against the simulator (one server thread)
 #   scripts/bench.sh throughput [--requests N] [--in-flight C] [--wrk-seconds S] [--rounds K] [--warmup W]
 #   scripts/bench.sh watch_scale [--watchers N] [--curve-watchers M] [--fixed 250,500,1000,2000]
-#   scripts/bench.sh webhook_wait [--tasks N] [--delay-ms D] [--in-flight C]
+#   scripts/bench.sh webhook_wait [--tasks N] [--delay-ms D] [--rate R] [--in-flight C]
 #   scripts/bench.sh batch [--n N] [--rate-limit RPS] [--retry-after-form ms|seconds] [--max-retries R]
 #                          [--repeats K] [--throughput-repeats K] [--fixed 8,64,256] [--initial I]
 #                          [--max-in-flight M] [--no-ts]
@@ -205,7 +205,8 @@ case "$name" in
     # 2,000 tasks on a worker with a webhook, awaited with async_wait
     # (webhook-assisted), each delivery POSTed D ms (default 200) after its
     # task ends; then the same wait without the webhook (the adaptive
-    # schedule). The simulator's default timings: a task runs 1.5 s.
+    # schedule). The simulator's default timings: a task runs 1.5 s; tasks
+    # are created R a second (default 500; 0: a burst, 64 in flight).
     delay=200 fwd=()
     while [ $# -gt 0 ]; do
       case "$1" in

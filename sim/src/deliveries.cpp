@@ -1,7 +1,8 @@
 // The webhook delivery engine: one loop sleeping until the next delivery
 // is due (woken when an earlier one is scheduled), and one coroutine per
-// delivery: plain HTTP to a loopback address, bounded by
-// options::webhook_timeout.
+// delivery: plain HTTP/1.1 to a loopback address, bounded by
+// options::webhook_timeout, on a connection kept alive from an earlier
+// delivery to the same address when there is one.
 #include "deliveries.hpp"
 
 #include <boost/asio/as_tuple.hpp>
@@ -22,6 +23,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <optional>
 #include <tuple>
 
 namespace handinger::sim::detail {
@@ -97,6 +99,9 @@ void delivery_engine::start(asio::io_context& ioc)
 void delivery_engine::stop()
 {
     svc_.set_wake(nullptr);
+    std::lock_guard lk(idle_mu_);
+    stopped_ = true;
+    idle_.clear(); // (while their io_context still lives)
 }
 
 asio::awaitable<void> delivery_engine::loop()
@@ -129,45 +134,86 @@ asio::awaitable<void> delivery_engine::deliver(delivery_job job)
         svc_.record_delivery(job, out);
         co_return;
     }
-    beast::tcp_stream stream(co_await asio::this_coro::executor);
-    stream.expires_after(opts_.webhook_timeout);
     auto describe = [&](const char* stage, boost::system::error_code ec) {
         if (ec == beast::error::timeout)
             return std::string("timed out after ") + std::to_string(opts_.webhook_timeout.count()) + " ms";
         return std::string(stage) + ": " + ec.message();
     };
-    boost::system::error_code ec;
-    std::tie(ec) = co_await stream.async_connect(d.ep, use_tuple);
-    if (!ec) {
-        http::request<http::string_body> req{http::verb::post, d.target, 11};
-        req.set(http::field::host, d.host);
-        req.set(http::field::user_agent, "handinger-sim");
-        req.set(http::field::content_type, "application/json");
-        req.set("X-Handinger-Token", job.token);
-        req.body() = job.body;
-        req.prepare_payload();
-        std::size_t n = 0;
-        std::tie(ec, n) = co_await http::async_write(stream, req, use_tuple);
-        if (ec) {
-            out.error = describe("send", ec);
-        } else {
-            beast::flat_buffer buf;
-            http::response_parser<http::string_body> parser;
-            parser.body_limit(max_answer);
-            std::tie(ec, n) = co_await http::async_read(stream, buf, parser, use_tuple);
-            if (ec)
-                out.error = describe("answer", ec);
-            else
-                out.status = parser.get().result_int();
+    http::request<http::string_body> req{http::verb::post, d.target, 11};
+    req.set(http::field::host, d.host);
+    req.set(http::field::user_agent, "handinger-sim");
+    req.set(http::field::content_type, "application/json");
+    req.set("X-Handinger-Token", job.token);
+    req.body() = job.body;
+    req.prepare_payload();
+    // A kept-alive connection first; when the receiver had closed it (no
+    // answer at all on it), the same attempt once more on a new one.
+    for (bool fresh = false;; fresh = true) {
+        std::optional<tcp::socket> kept = fresh ? std::nullopt : take_idle(d.ep);
+        const bool reused = kept.has_value();
+        std::optional<beast::tcp_stream> stream;
+        if (reused)
+            stream.emplace(std::move(*kept));
+        else
+            stream.emplace(co_await asio::this_coro::executor);
+        stream->expires_after(opts_.webhook_timeout);
+        boost::system::error_code ec;
+        if (!reused) {
+            std::tie(ec) = co_await stream->async_connect(d.ep, use_tuple);
+            if (ec) {
+                out.error = describe("connect", ec);
+                break;
+            }
         }
-    } else {
-        out.error = describe("connect", ec);
+        std::size_t n = 0;
+        std::tie(ec, n) = co_await http::async_write(*stream, req, use_tuple);
+        beast::flat_buffer buf;
+        http::response_parser<http::string_body> parser;
+        parser.body_limit(max_answer);
+        if (!ec)
+            std::tie(ec, n) = co_await http::async_read(*stream, buf, parser, use_tuple);
+        if (ec && reused && !parser.got_some() && ec != beast::error::timeout)
+            continue; // a stale kept-alive connection
+        if (ec) {
+            out.error = describe(parser.got_some() ? "answer" : "send", ec);
+            break;
+        }
+        out.status = parser.get().result_int();
+        out.ended_ms = unix_now_ms();
+        // Recorded before the connection is kept or closed: a receiver that
+        // answers `Connection: close` and reads on to the close then knows
+        // the execution is listed.
+        svc_.record_delivery(job, out);
+        if (parser.keep_alive() && buf.size() == 0)
+            give_back(d.ep, stream->release_socket());
+        else
+            stream->socket().shutdown(tcp::socket::shutdown_both, ec);
+        co_return;
     }
     out.ended_ms = unix_now_ms();
-    // Recorded before the connection closes: a receiver that reads on to
-    // the end of the connection then knows the execution is listed.
     svc_.record_delivery(job, out);
-    stream.socket().shutdown(tcp::socket::shutdown_both, ec);
+}
+
+std::optional<tcp::socket> delivery_engine::take_idle(const tcp::endpoint& ep)
+{
+    std::lock_guard lk(idle_mu_);
+    auto it = idle_.find(ep);
+    const auto now = unix_now_ms();
+    while (it != idle_.end() && !it->second.empty()) {
+        idle_socket c = std::move(it->second.back());
+        it->second.pop_back();
+        if (now - c.since_ms < max_idle_ms) // (older ones the receiver may have closed)
+            return std::move(c.socket);
+    }
+    return std::nullopt;
+}
+
+void delivery_engine::give_back(const tcp::endpoint& ep, tcp::socket s)
+{
+    std::lock_guard lk(idle_mu_);
+    auto& kept = idle_[ep];
+    if (!stopped_ && kept.size() < max_idle_per_endpoint)
+        kept.push_back(idle_socket{std::move(s), unix_now_ms()});
 }
 
 } // namespace handinger::sim::detail

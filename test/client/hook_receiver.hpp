@@ -1,9 +1,10 @@
 // A webhook receiver for the client tests: a plain-HTTP server on loopback,
 // on the test's own io_context, that reads each delivery with
 // read_webhook_delivery, calls a handler (which may notify a client) and
-// answers a chosen status. A delivery counts as `complete` once the
-// simulator has closed its connection after the answer: the simulator
-// records the execution before it closes, so the execution is then listed.
+// answers a chosen status, with `Connection: close`. A delivery counts as
+// `complete` once the simulator has closed its connection after the answer:
+// the simulator records the execution before it closes, so the execution is
+// then listed.
 #pragma once
 
 #include <handinger/webhook_delivery.hpp>
@@ -119,6 +120,7 @@ private:
             http::response<http::string_body> res{static_cast<http::status>(ok ? answer_status : 401), 11};
             res.body() = ok ? "{}" : "{\"error\":\"bad token\"}";
             res.prepare_payload();
+            res.keep_alive(false); // so the simulator closes once it has recorded the execution
             auto [wec, wn] = co_await http::async_write(stream, res, tup);
             if (wec || !*alive)
                 co_return;

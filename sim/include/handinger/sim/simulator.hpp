@@ -243,17 +243,17 @@ public:
     /// force then: none (cleared, or the worker deleted), no delivery. A task
     /// finishes when its last run ends (not a run followed by another posted
     /// before its end). A URL set while a task runs counts for it, not for a
-    /// run already ended. Deliveries go over plain HTTP to loopback only
-    /// (http://127.x.x.x, http://[::1], http://localhost), this being a test
-    /// tool: another URL is accepted by PUT, but its deliveries are recorded
-    /// as errors, sending nothing. Each attempt is recorded as an execution
-    /// (success on 2xx, else error with responseStatus and errorMessage)
-    /// whose createdAt is when the attempt ended (the list's order), before
-    /// the simulator closes the delivery's connection (a receiver that reads
-    /// on to the close knows it is listed). No delivery is retried. They run
-    /// on the server's threads without blocking them; stop() drops those in
-    /// flight (unrecorded). The program's flags: --webhook-delay-ms,
-    /// --webhook-timeout-ms.
+    /// run already ended. Deliveries go over plain HTTP/1.1 to loopback only
+    /// (http://127.x.x.x, http://[::1], http://localhost; this is a test tool:
+    /// another URL is accepted by PUT, its deliveries recorded as errors,
+    /// sending nothing), on connections kept alive between deliveries. Each
+    /// attempt is recorded as an execution (success on 2xx, else error with
+    /// responseStatus and errorMessage) whose createdAt is when it ended (the
+    /// list's order), before the connection is kept or closed (a receiver
+    /// that answers `Connection: close` knows, at the close, that it is
+    /// listed). No retry (but a kept connection found closed is replaced).
+    /// They run on the server's threads without blocking them; stop() drops
+    /// those in flight. Flags: --webhook-delay-ms, --webhook-timeout-ms.
     boost::json::object stats() const;
     /// Zeroes every counter except connections_open (peak restarts from it).
     void reset_stats();
