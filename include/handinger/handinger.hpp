@@ -21,6 +21,7 @@
 #include <handinger/watch_events.hpp>      // events::..., watch_event
 #include <handinger/watch_options.hpp>     // watch_options
 #include <handinger/webhook_delivery.hpp>  // read_webhook_delivery, webhook_error
-#include <handinger/webhooks.hpp>          // webhooks (client::webhooks())
-#include <handinger/worker_models.hpp>     // worker_template, create_worker_params, update_worker_params, ...
-#include <handinger/workers.hpp>           // workers (client::workers())
+#include <handinger/webhook_models.hpp> // webhook, webhook_execution, webhook_execution_page, validate_webhook_url
+#include <handinger/webhooks.hpp>       // webhooks (client::webhooks())
+#include <handinger/worker_models.hpp> // worker_template, create_worker_params, update_worker_params, ...
+#include <handinger/workers.hpp>       // workers (client::workers())
