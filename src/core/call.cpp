@@ -180,10 +180,14 @@ void fail_with(call_outcome& out, const http::exchange_result& ex, call_step ste
     out.diag.attempts = attempts;
     if (!ex.ec)
         out.diag.set_response(ex.res.status, ex.res.body);
-    if (step.replace_message || !ex.ec)
+    if (step.replace_message)
         out.diag.client_message = std::move(step.message);
+    else if (ex.ec)
+        out.diag.client_message = ex.detail + step.message; // the message goes on from the transport's
+    else if (std::string_view(step.message).starts_with("; "))
+        out.diag.client_message = step.message.substr(2); // nothing before it to go on from
     else
-        out.diag.client_message = ex.detail + step.message;
+        out.diag.client_message = std::move(step.message);
 }
 
 } // namespace

@@ -133,6 +133,7 @@ TEST_CASE("workers wire: a create refused with 429 is resent, one answered 500 i
         CHECK(d.attempts == 1);
         CHECK(d.status == 500);
         CHECK(d.client_message.find("not resent") != std::string::npos);
+        CHECK(d.client_message.rfind("not resent", 0) == 0); // no "; " left from a missing transport message
     };
     run(ioc, body());
     CHECK(s.requests().size() == 3);
