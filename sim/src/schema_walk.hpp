@@ -4,6 +4,7 @@
 #pragma once
 
 #include <handinger/sim/detail/schema_sample.hpp>
+#include <handinger/sim/detail/util.hpp>
 
 #include <boost/json/value.hpp>
 
@@ -48,6 +49,17 @@ std::optional<std::size_t> count_at(const json::object& o, std::string_view key,
 bool json_equal(const json::value& a, const json::value& b);
 /// Whether `v` is a multiple of `m` (> 0), allowing for doubles' rounding.
 bool is_multiple(double v, double m);
+/// Whether string `s` is well-formed for `format`: date-time, date, time
+/// (RFC 3339), email, uri, uuid roughly; any other format is not checked.
+bool format_ok(std::string_view format, std::string_view s);
+
+// The generator's scalars (schema_scalars.cpp): a value of the type from
+// the schema's bounds (minimum, maximum and their exclusive forms,
+// multipleOf; minLength, maxLength, format), or nothing when they cannot be
+// met. Unbounded, integers fall in 0..100 and numbers in 0..1000.
+std::optional<json::value> sample_integer(const json::object& s, prng& rng);
+std::optional<json::value> sample_number(const json::object& s, prng& rng);
+std::optional<json::value> sample_string(const json::object& s, prng& rng, std::size_t max_string);
 
 /// The validator (schema_accepts), over a shared budget.
 class checker {

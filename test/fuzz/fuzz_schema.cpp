@@ -26,18 +26,6 @@ using namespace handinger::sim::detail;
     std::abort();
 }
 
-std::size_t values_in(const json::value& v)
-{
-    std::size_t n = 1;
-    if (const auto* o = v.if_object())
-        for (const auto& kv : *o)
-            n += values_in(kv.value());
-    else if (const auto* a = v.if_array())
-        for (const auto& e : *a)
-            n += values_in(e);
-    return n;
-}
-
 } // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size)
@@ -61,7 +49,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             continue;
         if (!schema_accepts(schema, *v, small))
             die("a generated value its schema refuses", text);
-        if (values_in(*v) > small.max_nodes)
+        if (json_values(*v) > small.max_nodes)
             die("a generated value past max_nodes", text);
         const auto again = sample_schema(schema, seed, small);
         if (!again || json::serialize(*again) != json::serialize(*v))

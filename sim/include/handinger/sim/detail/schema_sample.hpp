@@ -67,6 +67,9 @@ bool schema_accepts(const boost::json::value& schema, const boost::json::value& 
 std::optional<boost::json::value> sample_schema(const boost::json::value& schema, std::uint64_t seed,
                                                 const schema_limits& limits = {});
 
+/// How many JSON values `v` holds, itself included (what max_nodes counts).
+std::size_t json_values(const boost::json::value& v);
+
 /// The simulator's structured output for a worker's schema: the sample's
 /// compact JSON when there is one and it is an object (the service's
 /// structured output is an object), else the fallback "{}" (a schema that
