@@ -68,6 +68,18 @@ asio::awaitable<finished_task> run_on(hd::client& c, std::string worker_id, std:
     co_return out;
 }
 
+// The throwing form of the typed reader fails with invalid_response saying `what`.
+void check_refused(const hd::run_result& run, const std::string& what)
+{
+    try {
+        (void)run.structured_output_as<invoice>();
+        FAIL("expected invalid_response");
+    } catch (const hd::api_error& e) {
+        CHECK(e.code() == hd::error::invalid_response);
+        CHECK(e.diag().client_message == what);
+    }
+}
+
 } // namespace
 
 TEST_CASE("structured output: a task on a worker with a schema ends with a value the typed reader reads")
@@ -122,15 +134,8 @@ TEST_CASE("structured output: none without a schema, and none once an update cle
         for (const auto& turn : t.final_.turns)
             CHECK_FALSE(turn.structured_output);
         // The typed reader says why, in both forms.
-        try {
-            (void)t.run.structured_output_as<invoice>();
-            FAIL("expected invalid_response");
-        } catch (const hd::api_error& e) {
-            CHECK(e.code() == hd::error::invalid_response);
-            CHECK(e.diag().client_message ==
-                  "structured_output: null (the worker has no output schema, or the run has no structured "
-                  "output yet)");
-        }
+        check_refused(t.run, "structured_output: null (the worker has no output schema, or the run has no "
+                             "structured output yet)");
         hd::diagnostics d;
         boost::system::error_code ec;
         (void)t.final_.turns.front().structured_output_as<invoice>(ec, d);
@@ -170,14 +175,7 @@ TEST_CASE("structured output: a value that does not match the struct fails namin
             c, w.id,
             R"(bill #structured:{"vendor":"Acme","lines":[{"item":"nut","quantity":3},{"item":"bolt","quantity":"two"}]})");
         REQUIRE(t.run.structured_output);
-        try {
-            (void)t.run.structured_output_as<invoice>();
-            FAIL("expected invalid_response");
-        } catch (const hd::api_error& e) {
-            CHECK(e.code() == hd::error::invalid_response);
-            CHECK(e.diag().client_message ==
-                  "structured_output.lines[1].quantity: expected integer, got string");
-        }
+        check_refused(t.run, "structured_output.lines[1].quantity: expected integer, got string");
         hd::diagnostics d;
         boost::system::error_code ec;
         (void)t.final_.turns.back().structured_output_as<invoice>(ec, d);
