@@ -81,6 +81,8 @@ bool checker::ok(const json::value& s, const json::value& v, int depth)
 {
     if (!work_.spend() || depth > limits_.max_depth)
         return unsure();
+    if (v.is_double() && !std::isfinite(v.get_double()))
+        return false; // no JSON value
     if (const auto* b = s.if_bool())
         return *b;
     const auto* o = s.if_object();

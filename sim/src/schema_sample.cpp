@@ -63,7 +63,7 @@ public:
                                         [&](const json::value& e) { return json_equal(e, v); });
         };
         if (const auto* c = o->if_contains("const"))
-            return node(json_values(*c)) ? keep(*c) : std::nullopt;
+            return node(json_values(*c)) && all_finite(*c) ? keep(*c) : std::nullopt;
         if (const auto* e = o->if_contains("enum")) {
             const auto* a = e->if_array();
             if (!a || a->empty())
@@ -73,7 +73,7 @@ public:
                 const auto& candidate = (*a)[(start + i) % a->size()];
                 if (!work_.spend())
                     return std::nullopt;
-                if (taken(candidate))
+                if (taken(candidate) || !all_finite(candidate))
                     continue;
                 if (auto v = keep(candidate))
                     return node(json_values(*v)) ? std::move(v) : std::nullopt;

@@ -132,6 +132,18 @@ bool json_equal(const json::value& a, const json::value& b)
     return a == b;
 }
 
+bool all_finite(const json::value& v)
+{
+    if (v.is_double())
+        return std::isfinite(v.get_double());
+    if (const auto* o = v.if_object())
+        return std::all_of(o->begin(), o->end(),
+                           [](const json::key_value_pair& kv) { return all_finite(kv.value()); });
+    if (const auto* a = v.if_array())
+        return std::all_of(a->begin(), a->end(), [](const json::value& e) { return all_finite(e); });
+    return true;
+}
+
 bool is_multiple(double v, double m)
 {
     const double q = v / m;

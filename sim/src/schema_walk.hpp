@@ -47,6 +47,9 @@ std::optional<std::size_t> count_at(const json::object& o, std::string_view key,
 /// JSON Schema's equality: numbers by value (1 equals 1.0), objects
 /// whatever their key order.
 bool json_equal(const json::value& a, const json::value& b);
+/// Whether every number in `v` is finite (JSON text cannot carry the others:
+/// a schema parsed leniently may hold 1e999 as infinity).
+bool all_finite(const json::value& v);
 /// Whether `v` is a multiple of `m` (> 0), allowing for doubles' rounding.
 bool is_multiple(double v, double m);
 /// Whether string `s` is well-formed for `format`: date-time, date, time
