@@ -1,6 +1,7 @@
 // POST /api/tasks: validation exactly as API.md's CreateTask, directive
 // faults, the rate limit, new tasks and follow-up runs, each linked to its
 // worker (workers.cpp).
+#include <handinger/sim/detail/schema_sample.hpp>
 #include <handinger/sim/detail/service.hpp>
 
 #include <boost/json/parse.hpp>
@@ -72,6 +73,32 @@ std::string make_title(std::string_view input)
 }
 
 } // namespace
+
+void service::add_structured_outputs(run_record& run, const task_record& task, const worker_record& worker,
+                                     const directives& d)
+{
+    if (d.structured) {
+        run.outputs.assign(run.texts.size(), *d.structured);
+        return;
+    }
+    if (!worker.output_schema || run.texts.empty())
+        return;
+    // The schema as the worker holds it now: an update later changes the
+    // runs that follow, not this one.
+    boost::system::error_code ec;
+    boost::json::parse_options po;
+    po.max_depth = 64;
+    const boost::json::value schema = boost::json::parse(*worker.output_schema, ec, {}, po);
+    for (int i = 0; i < run.turns(); ++i) {
+        bool fallback = false;
+        const std::uint64_t seed =
+            hash_str(task.id, opts_.seed) ^ mix64(static_cast<std::uint64_t>(run.first_seq + i));
+        run.outputs.push_back(ec ? std::string("{}") : structured_output_text(schema, seed, fallback));
+        ++counters_.structured_outputs;
+        if (ec || fallback)
+            ++counters_.structured_fallbacks;
+    }
+}
 
 void service::handle_create(const http_request& req, std::string_view key, fault_kind& fault,
                             http_response& res)
@@ -158,8 +185,9 @@ void service::handle_create(const http_request& req, std::string_view key, fault
     plan.turns = d.turns.value_or(opts_.turns_per_task);
     plan.end = d.end;
     plan.raw_status = d.raw_status;
-    const run_record& run = append_run(*task, make_run_id(ids_), std::string(f.input), plan, now, opts_.seed);
+    run_record& run = append_run(*task, make_run_id(ids_), std::string(f.input), plan, now, opts_.seed);
     worker->latest_task = task->id;
+    add_structured_outputs(run, *task, *worker, d);
 
     res.headers.emplace_back("x-sim-task-id", task->id);
     if (opts_.create == create_mode::wait) {

@@ -57,7 +57,9 @@ Prints its URL as the first line of stdout; stops on SIGINT/SIGTERM.
   --stamp-visibility        add simVisibleAtMs to each turn
   --help                    this text
 Input directives (#fail, #abort, #status:WORD, #turns:N, #pending-ms:N, #turn-ms:N,
-#fault:KIND[:N], #get-fault:KIND[:N]) are described in the header.
+#fault:KIND[:N], #get-fault:KIND[:N], #null-fields, #structured:JSON) are described in
+the header. A task on a worker with an outputSchema gets structured output generated
+from it.
 )";
 
 struct bad_args {

@@ -56,7 +56,11 @@ void write_turn(json_writer& w, const task_record& task, const turn_view& t, con
         w.key("input").str(t.index == 0 ? std::string_view(t.run->input) : std::string_view());
         w.key("outputText").str(t.text());
     }
-    w.key("structuredOutput").null();
+    // A completed turn's structured output (an errored one has none).
+    if (t.done && t.status == "completed" && static_cast<std::size_t>(t.index) < t.run->outputs.size())
+        w.key("structuredOutput").raw(t.run->outputs[static_cast<std::size_t>(t.index)]);
+    else
+        w.key("structuredOutput").null();
     w.key("credits").num(t.credits);
     w.key("durationMs").num(t.duration_ms);
     w.key("inputTokens").num(t.input_tokens);
@@ -135,7 +139,11 @@ void render_run(std::string& out, const task_record& task, const run_record& run
         w.end_object();
     }
     w.end_array();
-    w.key("structured_output").null();
+    // The run's answer: its last turn's, once it has completed.
+    if (finished && run.end == run_end::completed && !run.outputs.empty())
+        w.key("structured_output").raw(run.outputs.back());
+    else
+        w.key("structured_output").null();
     w.key("files").begin_array().end_array();
     w.key("sources").begin_array().end_array();
     w.key("messages").begin_array().end_array();

@@ -312,6 +312,8 @@ boost::json::object service::stats_locked() const
     o["workers_updated"] = counters_.workers_updated;
     o["workers_deleted"] = counters_.workers_deleted;
     o["workers"] = static_cast<std::int64_t>(workers_.size());
+    o["structured_outputs"] = counters_.structured_outputs;
+    o["structured_fallbacks"] = counters_.structured_fallbacks;
     return o;
 }
 

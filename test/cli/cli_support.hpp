@@ -473,4 +473,34 @@ struct cli_fixture {
     std::string ca_file;
 };
 
+/// Runs `handinger ARGS...` for each of `cases`: each must be refused as bad
+/// input (exit 2), with nothing on stdout and one "handinger: " line on stderr.
+inline void check_usage_errors(const cli_fixture& f, const std::vector<std::vector<std::string>>& cases)
+{
+    for (const auto& args : cases) {
+        std::string shown;
+        for (const auto& a : args)
+            shown += " '" + a + "'";
+        INFO("handinger", shown);
+        auto r = f.run(args);
+        INFO(r.dump());
+        CHECK(r.status == 2);
+        CHECK(r.out.empty());
+        CHECK(r.err_lines().size() == 1);
+        CHECK(starts_with(r.err, "handinger: "));
+    }
+}
+
+/// A call that failed (exit 1): nothing on stdout, one "handinger: " line on
+/// stderr that says `says`.
+inline void check_failed(const result& r, std::string_view says)
+{
+    INFO(r.dump());
+    CHECK(r.status == 1);
+    CHECK(r.out.empty());
+    REQUIRE(r.err_lines().size() == 1);
+    CHECK(starts_with(r.err, "handinger: "));
+    CHECK(contains(r.err, says));
+}
+
 } // namespace cli_test

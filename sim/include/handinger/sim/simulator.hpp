@@ -30,6 +30,11 @@
 //   #null-fields     the task is sent with `"title": null`, and its turns with
 //                    null `role`, `input` and `outputText` (from the POST that
 //                    carries it on), for clients' handling of unexpected nulls
+//   #structured:JSON every completed turn of this run, and the run once it has
+//                    completed, carry JSON as their structured output, whatever
+//                    the worker's schema (none included): e.g. a value that does
+//                    not match it. JSON is one word, so compact: a space inside
+//                    a string is written \u0020. Not JSON: ignored
 // KIND is one of: 429, 500, 503, reset (close before processing, no response),
 // lost (process fully, then reset without a response), stall (process, then
 // send nothing for options::stall, then close), truncate (process, send the
@@ -200,13 +205,26 @@ public:
     ///   same taskId: the mark of a blind resend), faults {kind: n}, rate_limited,
     ///   tasks (how many tasks the simulator holds), workers_created (by POST
     ///   /api/workers), workers_updated, workers_deleted, workers (how many it
-    ///   holds, deleted ones included).
+    ///   holds, deleted ones included), structured_outputs (turns' structured
+    ///   outputs generated from a schema), structured_fallbacks (of those, "{}"
+    ///   because the schema could not be met).
     ///
     /// Workers: every task runs on one. A task created without a workerId gets a
     /// new worker whose instructions are its input; a workerId the simulator has
     /// not seen is taken as a worker of the creating key (made elsewhere). A
     /// worker created without a title gets a random two-word name; with a prompt
     /// and no instructions, instructions written "from" the prompt.
+    ///
+    /// Structured output: a run posted on a worker with an outputSchema gets,
+    /// for each turn, a value generated from the schema as it is then
+    /// (detail/schema_sample.hpp: draft-07's common keywords, $ref within the
+    /// schema), fixed by options::seed, the task id and the turn's seq, and
+    /// valid against the schema. A completed turn shows it as
+    /// `structuredOutput`, the run (once completed) its last turn's as
+    /// `structured_output`; before, after an error, and without a schema,
+    /// both are null. A schema that cannot be met (unsatisfiable, a pattern
+    /// it must match, past the generator's bounds, a root that is not an
+    /// object) gives `{}` instead.
     boost::json::object stats() const;
     /// Zeroes every counter except connections_open (peak restarts from it).
     void reset_stats();

@@ -25,6 +25,9 @@ struct run_record {
     run_end end = run_end::completed;
     std::string raw_status;         ///< the final status when end == raw
     std::vector<std::string> texts; ///< each turn's full output text
+    /// Each turn's structured output (JSON text), shown once the turn has
+    /// completed; empty: null (the worker had no output schema).
+    std::vector<std::string> outputs;
 
     int turns() const { return static_cast<int>(texts.size()); }
     std::int64_t turns_start_ms() const { return start_ms + pending_ms; }

@@ -91,6 +91,7 @@ private:
         std::map<std::string, std::int64_t, std::less<>> faults;
         std::int64_t tasks_created = 0, followup_turns = 0, posts = 0, duplicate_posts = 0, rate_limited = 0;
         std::int64_t workers_created = 0, workers_updated = 0, workers_deleted = 0;
+        std::int64_t structured_outputs = 0, structured_fallbacks = 0;
     };
 
     // Where an /api request goes: a route (with the task or worker id, and
@@ -115,6 +116,11 @@ private:
     // `fault` comes in as drawn and leaves as the one to play (a #fault directive may set it).
     void handle_create(const http_request& req, std::string_view key, fault_kind& fault, http_response& res);
     void handle_retrieve(const task_record& task, bool turns_route, std::int64_t now_ms, http_response& res);
+    // Each turn's structured output of a new run: forced by #structured:, or
+    // generated from the worker's output schema (schema_sample.hpp); none
+    // without either.
+    void add_structured_outputs(run_record& run, const task_record& task, const worker_record& worker,
+                                const directives& d);
     // The worker routes (workers.cpp).
     void route_worker(const http_request& req, std::string_view key, const api_match& m, http_response& res);
     void handle_worker_create(const http_request& req, std::string_view key, http_response& res);
