@@ -20,7 +20,6 @@
 
 #include <openssl/ssl.h>
 
-#include <algorithm>
 #include <chrono>
 #include <optional>
 #include <type_traits>
@@ -124,28 +123,32 @@ asio::awaitable<void> serve(Stream stream, session_env env)
         else
             tcp.expires_never();
         parser.emplace();
-        // A form with files may be large; any other body 1 MiB at most.
-        const std::uint64_t form_limit = std::max<std::uint64_t>(opts.max_form_body, json_body_limit);
-        parser->body_limit(form_limit);
+        parser->body_limit(boost::none); // (decided from the headers, below)
         auto [rec, rn] = co_await http::async_read_header(stream, buffer, *parser, use_tuple);
-        if (rec == http::error::body_limit) {
-            // The Content-Length alone says it is too large: answer so.
-            tcp.expires_never();
+        if (rec)
+            co_return; // the client left, or idle_close: close silently
+        tcp.expires_never();
+        // A form with files may be large (options::max_form_body); any other
+        // body 1 MiB at most. No body byte is parsed yet.
+        const bool form = classify_body(sv(parser->get()[http::field::content_type])).kind == body_type::form;
+        const std::uint64_t limit = form ? opts.max_form_body : json_body_limit;
+        if (auto length = parser->content_length(); length && *length > limit) {
+            if (!form)
+                co_return; // (as Beast's limit would: close)
+            // The Content-Length alone says the form is too large: answer so,
+            // before its body (a client that sent Expect: 100-continue
+            // sends none).
             const auto& req = parser->get();
             http_request in;
             in.method = sv(req.method_string());
             in.target = sv(req.target());
-            env.svc->too_large(in, form_limit, res);
+            env.svc->too_large(in, limit, res);
             render_wire(out, res, wire_style{opts.http10, false, true});
             if (co_await write_bytes(stream, out))
                 co_await close_gracefully(stream);
             co_return;
         }
-        if (rec)
-            co_return; // the client left, or idle_close: close silently
-        tcp.expires_never();
-        if (classify_body(sv(parser->get()[http::field::content_type])).kind != body_type::form)
-            parser->body_limit(json_body_limit); // (no body byte is parsed yet)
+        parser->body_limit(limit);
         if (parser->get()[http::field::expect] == "100-continue") {
             if (!co_await write_bytes(stream, "HTTP/1.1 100 Continue\r\n\r\n"))
                 co_return;

@@ -5,20 +5,17 @@
 // refused before any request; a create with files whose answer is lost is
 // checked, not sent twice, and one refused with a 503 is resent whole.
 #include "client/support.hpp"
+#include "temp_dir.hpp"
 
 #include <handinger/client.hpp>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
-#include <filesystem>
-#include <fstream>
-
 using namespace test_support;
 using namespace std::chrono_literals;
 namespace asio = boost::asio;
 namespace hd = handinger;
-namespace fs = std::filesystem;
 using boost::system::error_code;
 
 namespace {
@@ -32,28 +29,6 @@ std::string all_bytes()
         s += static_cast<char>(i);
     return s;
 }
-
-// A private directory of files, removed at scope exit.
-struct file_dir {
-    fs::path dir;
-    file_dir()
-    {
-        std::string tmpl = (fs::temp_directory_path() / "handinger-files.XXXXXX").string();
-        REQUIRE(::mkdtemp(tmpl.data()) != nullptr);
-        dir = tmpl;
-    }
-    ~file_dir()
-    {
-        std::error_code ec;
-        fs::remove_all(dir, ec);
-    }
-    std::string write(const std::string& name, const std::string& content) const
-    {
-        const auto p = (dir / name).string();
-        std::ofstream(p, std::ios::binary) << content;
-        return p;
-    }
-};
 
 struct outcome {
     error_code ec;
@@ -123,7 +98,7 @@ TEST_CASE("files: one from memory, listed on the run and on the task's turn")
 TEST_CASE("files: several from paths, binary with every byte value and an empty one, throwing form")
 {
     sim_fixture f;
-    file_dir dir;
+    test_files::temp_dir dir;
     const std::string bin = all_bytes() + all_bytes();
     auto text = hd::attachment::from_path(dir.write("data.csv", "a,b\n1,2\n"));
     auto binary = hd::attachment::from_path(dir.write("blob.bin", bin), "", "application/x-blob");
@@ -132,8 +107,9 @@ TEST_CASE("files: several from paths, binary with every byte value and an empty 
     hd::client c(ioc, f.copts);
     hd::create_result r;
     hd::task_with_turns t;
+    auto p = params("look at these", {text, binary, empty});
     auto body = [&]() -> asio::awaitable<void> {
-        r = co_await c.async_create(params("look at these", {text, binary, empty}));
+        r = co_await c.async_create(p);
         t = co_await c.async_retrieve(r.task_id);
     };
     run(ioc, body());
@@ -161,8 +137,8 @@ TEST_CASE("files: a filename with a quote and non-ASCII arrives as it was given"
 TEST_CASE("files: a file that does not exist is refused before any request, naming it")
 {
     sim_fixture f;
-    file_dir dir;
-    const auto missing = (dir.dir / "nope.txt").string();
+    test_files::temp_dir dir;
+    const auto missing = dir.file("nope.txt");
     auto o = create_and_get(
         f, params("x", {hd::attachment::from_memory("ok", "ok"), hd::attachment::from_path(missing)}));
     CHECK(o.ec == hd::error::invalid_argument);
@@ -181,15 +157,13 @@ TEST_CASE("files: a file that does not exist is refused before any request, nami
 TEST_CASE("files: one past the size limit, or past the total, is refused before any request")
 {
     sim_fixture f;
-    file_dir dir;
-    const auto path = dir.write("big.bin", "");
-    fs::resize_file(path, hd::attachment::max_size + 1); // sparse: no disk spent
+    test_files::temp_dir dir;
+    const auto path = dir.sized("big.bin", hd::attachment::max_size + 1);
     auto o = create_and_get(f, params("x", {hd::attachment::from_path(path)}));
     CHECK(o.ec == hd::error::invalid_argument);
     CHECK(o.d.client_message == "files[0]: 26214401 bytes, more than the 26214400 a file may have");
 
-    const auto at_limit = dir.write("at.bin", "");
-    fs::resize_file(at_limit, hd::attachment::max_size);
+    const auto at_limit = dir.sized("at.bin", hd::attachment::max_size);
     auto too_much = params("x", {hd::attachment::from_path(at_limit),
                                  hd::attachment::from_memory("m", std::string(7u << 20, 'm')),
                                  hd::attachment::from_memory("one", "1")});

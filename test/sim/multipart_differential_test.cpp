@@ -171,8 +171,9 @@ TEST_CASE("multipart differential: a create's fields and files arrive in the ser
         for (auto& [name, value] : res.headers)
             if (name == "x-sim-task-id")
                 id = value;
-        svc.handle(sim::http_request{"GET", "/api/tasks/" + id, "Bearer sk-sim-test", {}, 1'700'000'100'000},
-                   res);
+        svc.handle(
+            sim::http_request{"GET", "/api/tasks/" + id, "Bearer sk-sim-test", {}, 1'700'000'100'000, {}},
+            res);
         REQUIRE(res.status == 200);
         const auto t = boost::json::parse(res.body);
         CHECK(t.at("turns").at(0).at("input").as_string() == p.input);

@@ -67,7 +67,7 @@ struct harness {
     }
     http_response& get(const std::string& target, std::int64_t now = t0 + 60'000)
     {
-        svc.handle(http_request{"GET", target, auth, {}, now}, res);
+        svc.handle(http_request{"GET", target, auth, {}, now, {}}, res);
         return res;
     }
     boost::json::value json() const { return boost::json::parse(res.body); }

@@ -2,6 +2,8 @@
 // and one past it, and load_attachments() reading files given by path
 // (refusing a missing one, a directory, one too big, too many bytes in all,
 // before reading any).
+#include "temp_dir.hpp"
+
 #include <handinger/models.hpp>
 
 #include <doctest/doctest.h>
@@ -10,12 +12,9 @@
 #include <unistd.h>
 
 #include <cstdlib>
-#include <filesystem>
-#include <fstream>
 #include <string>
 
 using namespace handinger;
-namespace fs = std::filesystem;
 
 namespace {
 
@@ -41,35 +40,6 @@ std::string type_check(std::string type)
 {
     return check({attachment::from_memory("f", "x", std::move(type))});
 }
-
-// A private directory, removed at scope exit.
-struct scratch {
-    fs::path dir;
-    scratch()
-    {
-        std::string tmpl = (fs::temp_directory_path() / "handinger-attach.XXXXXX").string();
-        REQUIRE(::mkdtemp(tmpl.data()) != nullptr);
-        dir = tmpl;
-    }
-    ~scratch()
-    {
-        std::error_code ec;
-        fs::remove_all(dir, ec);
-    }
-    std::string write(const std::string& name, const std::string& content) const
-    {
-        const auto p = (dir / name).string();
-        std::ofstream(p, std::ios::binary) << content;
-        return p;
-    }
-    // A sparse file of `size` bytes: large without costing the disk.
-    std::string sized(const std::string& name, std::uintmax_t size) const
-    {
-        const auto p = write(name, "");
-        fs::resize_file(p, size);
-        return p;
-    }
-};
 
 } // namespace
 
@@ -170,7 +140,7 @@ TEST_CASE("attachment validate: content types")
 
 TEST_CASE("load_attachments: reads each path's file and clears the path, memory files stay")
 {
-    scratch s;
+    test_files::temp_dir s;
     std::string bin;
     for (int i = 0; i < 256; ++i)
         bin += static_cast<char>(i);
@@ -189,17 +159,17 @@ TEST_CASE("load_attachments: reads each path's file and clears the path, memory 
 
 TEST_CASE("load_attachments: a missing file, a directory, a fifo: refused naming the file")
 {
-    scratch s;
+    test_files::temp_dir s;
     const auto ok = s.write("ok.txt", "fine");
-    const auto missing = (s.dir / "missing.txt").string();
+    const auto missing = s.file("missing.txt");
     auto p = with_files({attachment::from_path(ok), attachment::from_path(missing)});
     CHECK(load_attachments(p) == "files[1]: cannot read " + missing + ": No such file or directory");
     CHECK(p.files[0].content.empty()); // nothing read before every file was found
 
-    auto d = with_files({attachment::from_path(s.dir.string(), "dir")});
-    CHECK(load_attachments(d) == "files[0]: cannot read " + s.dir.string() + ": it is a directory");
+    auto d = with_files({attachment::from_path(s.path(), "dir")});
+    CHECK(load_attachments(d) == "files[0]: cannot read " + s.path() + ": it is a directory");
 
-    const auto fifo = (s.dir / "fifo").string();
+    const auto fifo = s.file("fifo");
     REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
     auto f = with_files({attachment::from_path(fifo)});
     CHECK(load_attachments(f) == "files[0]: cannot read " + fifo + ": it is not a regular file");
@@ -210,7 +180,7 @@ TEST_CASE("load_attachments: a missing file, a directory, a fifo: refused naming
 
 TEST_CASE("load_attachments: a file past its limit, or past the total, is refused before any is read")
 {
-    scratch s;
+    test_files::temp_dir s;
     const auto small = s.write("small.txt", "abc");
     const auto at_limit = s.sized("at.bin", attachment::max_size);
     const auto past = s.sized("past.bin", attachment::max_size + 1);
