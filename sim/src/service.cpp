@@ -76,6 +76,29 @@ void service::handle(const http_request& req, http_response& res)
     ++counters_.requests[static_cast<int>(r)][silent ? 0 : res.status];
 }
 
+void service::too_large(const http_request& req, std::uint64_t limit, http_response& res)
+{
+    res.clear();
+    std::lock_guard lock(mutex_);
+    error(res, 413, "payload_too_large", "body: more than " + std::to_string(limit) + " bytes");
+    const std::string_view path = req.target.substr(0, req.target.find('?'));
+    const route r =
+        path == "/api" || path.substr(0, 5) == "/api/" ? match_api(req.method, req.target).r : route::other;
+    ++counters_.requests[static_cast<int>(r)][413];
+}
+
+std::optional<std::string> service::file_content(std::string_view id_or_url) const
+{
+    const std::string_view id = id_or_url.substr(id_or_url.rfind('/') + 1);
+    std::lock_guard lock(mutex_);
+    for (const auto& [task_id, task] : tasks_)
+        for (const auto& run : task.runs)
+            for (const auto& file : run.files)
+                if (file.id == id)
+                    return file.content;
+    return std::nullopt;
+}
+
 void service::error(http_response& res, int status, std::string_view code, std::string_view message,
                     std::string_view field)
 {
@@ -314,6 +337,9 @@ boost::json::object service::stats_locked() const
     o["workers"] = static_cast<std::int64_t>(workers_.size());
     o["structured_outputs"] = counters_.structured_outputs;
     o["structured_fallbacks"] = counters_.structured_fallbacks;
+    o["multipart_creates"] = counters_.multipart_creates;
+    o["files_received"] = counters_.files_received;
+    o["file_bytes_received"] = counters_.file_bytes_received;
     return o;
 }
 

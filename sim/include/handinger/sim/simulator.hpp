@@ -56,7 +56,9 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace handinger::sim {
@@ -148,10 +150,17 @@ struct options : fault_options {
     /// Add "simVisibleAtMs" to each turn: the unix time (ms) at which the turn's
     /// current state (status and text) became visible, for latency measurements.
     bool stamp_visibility = false;
+    /// The largest multipart/form-data request body read (bytes); a request
+    /// whose Content-Length is larger is answered 413 and the connection
+    /// closed. Other bodies: 1 MiB (larger ones: the connection is closed).
+    std::uint64_t max_form_body = 40u << 20;
 };
 
 /// The simulator. Routes (JSON bodies):
-///   POST   /api/tasks                create a task, or a follow-up run when taskId exists
+///   POST   /api/tasks                create a task, or a follow-up run when taskId exists;
+///                                    JSON, or multipart/form-data with the same
+///                                    fields as text fields and files under
+///                                    `files` (see "Files" below)
 ///   GET    /api/tasks/{id}           the task (and its turns, per options::shape)
 ///   GET    /api/tasks/{id}/turns     {"taskId": id, "items": [Turn...]}
 ///   DELETE /api/tasks/{id}           {"archived": true}; 403 unless the creating key
@@ -225,7 +234,24 @@ public:
     /// both are null. A schema that cannot be met (unsatisfiable, a pattern
     /// it must match, past the generator's bounds, a root that is not an
     /// object) gives `{}` instead.
+    /// Files: a create sent as multipart/form-data (RFC 7578) keeps each
+    /// `files` part, listed as {filename (null when the part had none),
+    /// mediaType (its Content-Type, else application/octet-stream), url
+    /// (https://handinger.com/files/fil_...), size} on the run it answers
+    /// and on that run's first turn. Names and filenames are read as the
+    /// HTML standard writes them (%22, %0D, %0A decoded). The limits are the
+    /// library's (handinger::attachment): a file past max_size or all past
+    /// max_total_size 413, more than max_count files 422; a malformed body
+    /// (no boundary line, a part without a Content-Disposition of form-data
+    /// with a name, headers that do not end, no closing boundary) or a
+    /// multipart/form-data Content-Type without a boundary 400; another
+    /// multipart type 415; a text field twice, as a file, or not UTF-8 422.
+    /// Counters: multipart_creates (creates sent as forms that made a run),
+    /// files_received, file_bytes_received.
     boost::json::object stats() const;
+    /// The bytes of a file a create carried, by the url listed for it (or
+    /// its id, fil_...); nullopt when there is none.
+    std::optional<std::string> file_content(std::string_view url_or_id) const;
     /// Zeroes every counter except connections_open (peak restarts from it).
     void reset_stats();
     /// Replaces the fault knobs; affects requests that arrive afterwards.

@@ -7,6 +7,7 @@
 
 #include <handinger/sim/detail/faults.hpp>
 #include <handinger/sim/detail/lifecycle.hpp>
+#include <handinger/sim/detail/multipart.hpp>
 #include <handinger/sim/detail/render.hpp>
 #include <handinger/sim/detail/util.hpp>
 #include <handinger/sim/detail/workers.hpp>
@@ -34,7 +35,8 @@ struct http_request {
     std::string_view target;        ///< origin-form, e.g. "/api/tasks/tsk_1?x=y"
     std::string_view authorization; ///< the Authorization header's value
     std::string_view body;
-    std::int64_t now_ms = 0; ///< arrival time (unix ms)
+    std::int64_t now_ms = 0;       ///< arrival time (unix ms)
+    std::string_view content_type; ///< the Content-Type header's value ("" when none)
 };
 
 struct http_response {
@@ -73,6 +75,11 @@ public:
 
     /// Handles one request; `res` is cleared first.
     void handle(const http_request& req, http_response& res);
+    /// Answers a request whose body is past the server's limit (413,
+    /// counted under its route) without reading the body.
+    void too_large(const http_request& req, std::uint64_t limit, http_response& res);
+    /// The bytes of a stored file, by its id or its url; nullopt when none.
+    std::optional<std::string> file_content(std::string_view id_or_url) const;
 
     void set_faults(const fault_options& f);
     boost::json::object stats() const;
@@ -92,6 +99,7 @@ private:
         std::int64_t tasks_created = 0, followup_turns = 0, posts = 0, duplicate_posts = 0, rate_limited = 0;
         std::int64_t workers_created = 0, workers_updated = 0, workers_deleted = 0;
         std::int64_t structured_outputs = 0, structured_fallbacks = 0;
+        std::int64_t multipart_creates = 0, files_received = 0, file_bytes_received = 0;
     };
 
     // Where an /api request goes: a route (with the task or worker id, and
@@ -115,6 +123,10 @@ private:
                    http_response& res);
     // `fault` comes in as drawn and leaves as the one to play (a #fault directive may set it).
     void handle_create(const http_request& req, std::string_view key, fault_kind& fault, http_response& res);
+    // The files of a form's `files` parts, checked against the library's
+    // limits (413, 422 answered); false after answering.
+    bool take_files(const std::vector<const form_part*>& parts, std::vector<stored_file>& out,
+                    http_response& res);
     void handle_retrieve(const task_record& task, bool turns_route, std::int64_t now_ms, http_response& res);
     // Each turn's structured output of a new run: forced by #structured:, or
     // generated from the worker's output schema (schema_sample.hpp); none
