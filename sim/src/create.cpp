@@ -73,6 +73,29 @@ std::string make_title(std::string_view input)
 
 } // namespace
 
+task_record& service::add_task(std::string id, std::string_view key, std::string_view input, std::int64_t now)
+{
+    while (id.empty() || tasks_.count(id))
+        id = make_task_id(now, ids_);
+    task_record& task = tasks_[id];
+    task.id = std::move(id);
+    task.title = make_title(input);
+    task.creator_key = std::string(key);
+    task.created_ms = now;
+    return task;
+}
+
+run_plan service::plan_of(const directives& d) const
+{
+    run_plan plan;
+    plan.pending_ms = d.pending_ms.value_or(opts_.pending.count());
+    plan.turn_ms = d.turn_ms.value_or(opts_.turn.count());
+    plan.turns = d.turns.value_or(opts_.turns_per_task);
+    plan.end = d.end;
+    plan.raw_status = d.raw_status;
+    return plan;
+}
+
 void service::handle_create(const http_request& req, std::string_view key, fault_kind& fault,
                             http_response& res)
 {
@@ -129,19 +152,12 @@ void service::handle_create(const http_request& req, std::string_view key, fault
         if (now - task->runs.back().posted_ms < 2000)
             ++counters_.duplicate_posts;
     } else {
-        std::string id(f.task_id);
-        while (id.empty() || tasks_.count(id))
-            id = make_task_id(now, ids_);
-        task = &tasks_[id];
-        task->id = std::move(id);
-        if (!worker) { // a new worker, with the input as its instructions
+        task = &add_task(std::string(f.task_id), key, f.input, now);
+        if (!worker) { // a new worker (after the task's id), with the input as its instructions
             worker = &new_worker(key, now);
             worker->instructions = std::string(f.input);
         }
         task->worker_id = worker->id;
-        task->title = make_title(f.input);
-        task->creator_key = std::string(key);
-        task->created_ms = now;
         ++counters_.tasks_created;
     }
     ++counters_.posts;
@@ -152,13 +168,8 @@ void service::handle_create(const http_request& req, std::string_view key, fault
         task->get_fault_left = d.get_fault_count;
     }
 
-    run_plan plan;
-    plan.pending_ms = d.pending_ms.value_or(opts_.pending.count());
-    plan.turn_ms = d.turn_ms.value_or(opts_.turn.count());
-    plan.turns = d.turns.value_or(opts_.turns_per_task);
-    plan.end = d.end;
-    plan.raw_status = d.raw_status;
-    const run_record& run = append_run(*task, make_run_id(ids_), std::string(f.input), plan, now, opts_.seed);
+    const run_record& run =
+        append_run(*task, make_run_id(ids_), std::string(f.input), plan_of(d), now, opts_.seed);
     worker->latest_task = task->id;
 
     res.headers.emplace_back("x-sim-task-id", task->id);

@@ -26,10 +26,21 @@ void http_response::clear()
 std::string_view route_name(route r)
 {
     static constexpr std::array<std::string_view, static_cast<int>(route::count_)> names{
-        "POST /api/tasks",         "GET /api/tasks/{id}",      "GET /api/tasks/{id}/turns",
-        "DELETE /api/tasks/{id}",  "POST /api/workers",        "GET /api/workers/{id}",
-        "PATCH /api/workers/{id}", "DELETE /api/workers/{id}", "GET /api/workers/{id}/email",
-        "GET /_sim/stats",         "POST /_sim/reset-stats",   "other"};
+        "POST /api/tasks",
+        "GET /api/tasks/{id}",
+        "GET /api/tasks/{id}/turns",
+        "DELETE /api/tasks/{id}",
+        "POST /api/workers",
+        "GET /api/workers/{id}",
+        "PATCH /api/workers/{id}",
+        "DELETE /api/workers/{id}",
+        "GET /api/workers/{id}/email",
+        "POST /api/workers/{id}/schedules",
+        "GET /api/workers/{id}/schedules",
+        "DELETE /api/workers/{id}/schedules/{scheduleId}",
+        "GET /_sim/stats",
+        "POST /_sim/reset-stats",
+        "other"};
     return names[static_cast<int>(r)];
 }
 
@@ -69,6 +80,7 @@ void service::handle(const http_request& req, http_response& res)
 {
     res.clear();
     std::lock_guard lock(mutex_);
+    fire_due_locked(req.now_ms);
     route r = dispatch(req, res);
     // A response that never leaves is counted under status "none" (0).
     const bool silent = res.transport == fault_kind::reset || res.transport == fault_kind::lost ||
@@ -118,7 +130,7 @@ service::api_match service::match_api(std::string_view method, std::string_view 
 {
     api_match m;
     auto parsed = boost::urls::parse_origin_form(target);
-    std::array<std::string, 4> segs;
+    std::array<std::string, 5> segs;
     std::size_t n = 0;
     if (parsed) {
         for (auto seg : parsed->segments()) {
@@ -129,11 +141,11 @@ service::api_match service::match_api(std::string_view method, std::string_view 
             segs[n++] = std::move(seg);
         }
     }
-    if (!parsed || n < 2 || n > 4 || segs[0] != "api" || (n >= 3 && segs[2].empty()))
+    if (!parsed || n < 2 || n > 5 || segs[0] != "api" || (n >= 3 && segs[2].empty()))
         return m; // no route
     if (segs[1] == "workers")
         return match_workers(*parsed, segs, n, method);
-    if (segs[1] != "tasks" || (n == 4 && segs[3] != "turns"))
+    if (segs[1] != "tasks" || n == 5 || (n == 4 && segs[3] != "turns"))
         return m; // no route
     if (n == 2) {
         if (method == "POST")
@@ -312,6 +324,10 @@ boost::json::object service::stats_locked() const
     o["workers_updated"] = counters_.workers_updated;
     o["workers_deleted"] = counters_.workers_deleted;
     o["workers"] = static_cast<std::int64_t>(workers_.size());
+    o["schedules_created"] = counters_.schedules_created;
+    o["schedules_cancelled"] = counters_.schedules_cancelled;
+    o["schedule_runs"] = counters_.schedule_runs;
+    o["schedules"] = static_cast<std::int64_t>(schedules_.size());
     return o;
 }
 
