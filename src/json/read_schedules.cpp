@@ -99,6 +99,9 @@ bool read_value(const json::value& v, worker_schedule& out, const json_path& at,
     if (!r.ok())
         return false;
     read_when(*o, type, r, &p, false, out.when);
+    // Each schedule of a list keeps its object too (a top-level one has it
+    // replaced by the document itself, without a copy).
+    out.raw = *o;
     return r.ok();
 }
 

@@ -253,6 +253,7 @@ TEST_CASE("schedules json: the list and the cancel answers")
     REQUIRE(l.schedules.size() == 2);
     CHECK(l.schedules[0].id == "sch_1");
     CHECK(std::holds_alternative<schedule_unknown>(l.schedules[1].when));
+    CHECK(l.schedules[1].raw.at("type") == "other"); // each keeps its object
     CHECK(l.worker_id == "wrk_1");
     CHECK(parse_json<schedule_list>(to_json_string(l)) == l);
     schedule_list bad;
