@@ -109,14 +109,12 @@ void service::handle_create(const http_request& req, std::string_view key, fault
         return;
     }
 
-    boost::system::error_code ec;
-    boost::json::value body = boost::json::parse(req.body, ec);
-    if (ec)
-        return error(res, 400, "bad_request", "body: invalid JSON");
-    if (!body.is_object())
-        return error(res, 400, "bad_request", "body: must be a JSON object");
+    boost::json::value body;
+    const boost::json::object* o = body_object(req, body, res);
+    if (!o)
+        return; // (400 answered)
     create_fields f;
-    if (auto problem = validate(body.get_object(), f))
+    if (auto problem = validate(*o, f))
         return error(res, 422, "validation_error", problem->message, problem->field);
 
     const directives d = parse_directives(f.input);

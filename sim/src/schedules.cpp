@@ -187,14 +187,12 @@ void service::route_schedule(const http_request& req, std::string_view key, cons
 void service::handle_schedule_create(const http_request& req, std::string_view key, worker_record& w,
                                      http_response& res)
 {
-    boost::system::error_code ec;
-    boost::json::value body = boost::json::parse(req.body, ec);
-    if (ec)
-        return error(res, 400, "bad_request", "body: invalid JSON");
-    if (!body.is_object())
-        return error(res, 400, "bad_request", "body: must be a JSON object");
+    boost::json::value body;
+    const boost::json::object* o = body_object(req, body, res);
+    if (!o)
+        return; // (400 answered)
     schedule_fields f;
-    if (auto p = read_schedule_fields(body.get_object(), f))
+    if (auto p = read_schedule_fields(*o, f))
         return error(res, 422, "validation_error", p->message, p->field);
 
     schedule_record s;

@@ -4,6 +4,7 @@
 
 #include "util/text.hpp" // the library's own (src/util)
 
+#include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 #include <boost/url/parse.hpp>
@@ -94,6 +95,20 @@ void service::error(http_response& res, int status, std::string_view code, std::
     res.status = status;
     res.body.clear();
     render_error(res.body, code, message, field);
+}
+
+const boost::json::object* service::body_object(const http_request& req, boost::json::value& body,
+                                                http_response& res)
+{
+    boost::system::error_code ec;
+    body = boost::json::parse(req.body, ec);
+    if (ec) {
+        error(res, 400, "bad_request", "body: invalid JSON");
+        return nullptr;
+    }
+    if (!body.is_object())
+        error(res, 400, "bad_request", "body: must be a JSON object");
+    return body.if_object();
 }
 
 route service::dispatch(const http_request& req, http_response& res)

@@ -179,14 +179,12 @@ void service::route_worker(const http_request& req, std::string_view key, const 
 
 void service::handle_worker_create(const http_request& req, std::string_view key, http_response& res)
 {
-    boost::system::error_code ec;
-    boost::json::value body = boost::json::parse(req.body, ec);
-    if (ec)
-        return error(res, 400, "bad_request", "body: invalid JSON");
-    if (!body.is_object())
-        return error(res, 400, "bad_request", "body: must be a JSON object");
+    boost::json::value body;
+    const boost::json::object* o = body_object(req, body, res);
+    if (!o)
+        return; // (400 answered)
     worker_fields f;
-    if (auto problem = read_worker_fields(body.get_object(), false, f))
+    if (auto problem = read_worker_fields(*o, false, f))
         return error(res, 422, "validation_error", problem->message, problem->field);
 
     worker_record& w = new_worker(key, req.now_ms);
@@ -208,14 +206,12 @@ void service::handle_worker_create(const http_request& req, std::string_view key
 
 void service::handle_worker_update(const http_request& req, worker_record& w, http_response& res)
 {
-    boost::system::error_code ec;
-    boost::json::value body = boost::json::parse(req.body, ec);
-    if (ec)
-        return error(res, 400, "bad_request", "body: invalid JSON");
-    if (!body.is_object())
-        return error(res, 400, "bad_request", "body: must be a JSON object");
+    boost::json::value body;
+    const boost::json::object* o = body_object(req, body, res);
+    if (!o)
+        return; // (400 answered)
     worker_fields f;
-    if (auto problem = read_worker_fields(body.get_object(), true, f))
+    if (auto problem = read_worker_fields(*o, true, f))
         return error(res, 422, "validation_error", problem->message, problem->field);
     if (f.instructions)
         w.instructions = std::string(*f.instructions);

@@ -401,26 +401,14 @@ TEST_CASE("schedules: fire_due says when the next run is due")
 TEST_CASE("schedules: unknown paths are 404, wrong methods 405 with allow")
 {
     sched_harness h;
-    struct row {
-        const char* method;
-        const char* target;
-        int status;
-        const char* allow;
-    };
-    const row rows[] = {
+    h.check_routes({
         {"PUT", "/api/workers/wrk_1/schedules", 405, "GET, POST"},
         {"GET", "/api/workers/wrk_1/schedules/sch_1", 405, "DELETE"},
         {"DELETE", "/api/workers/wrk_1/schedules/", 404, ""},
         {"DELETE", "/api/workers/wrk_1/schedules/sch_1/x", 404, ""},
         {"GET", "/api/workers/wrk_1/email/x", 404, ""},
         {"GET", "/api/tasks/tsk_1/turns/x", 404, ""},
-    };
-    for (const auto& r : rows) {
-        INFO(r.method << " " << r.target);
-        h.call(r.method, r.target);
-        CHECK(h.res.status == r.status);
-        CHECK(h.header("allow") == r.allow);
-    }
+    });
     h.call("GET", "/api/workers/wrk_1/schedules", {}, "Bearer wrong");
     CHECK(h.res.status == 401);
     CHECK(h.stat({"requests", "GET /api/workers/{id}/schedules", "401"}) == 1);

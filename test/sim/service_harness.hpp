@@ -73,6 +73,23 @@ struct harness {
     {
         return sim_test::stat_of(svc.stats(), path);
     }
+
+    // A request with the status and `allow` header it must get.
+    struct route_row {
+        const char* method;
+        const char* target;
+        int status;
+        const char* allow;
+    };
+    void check_routes(std::initializer_list<route_row> rows)
+    {
+        for (const auto& r : rows) {
+            INFO(r.method << " " << r.target);
+            call(r.method, r.target);
+            CHECK(res.status == r.status);
+            CHECK(header("allow") == r.allow);
+        }
+    }
 };
 
 inline std::string chars(std::size_t n, std::string_view ch = "a")

@@ -184,6 +184,10 @@ private:
     void note_fault(fault_kind kind);
     void error(http_response& res, int status, std::string_view code, std::string_view message,
                std::string_view field = {});
+    // The request's body parsed into `body`, when it is a JSON object; else
+    // null, after answering 400.
+    const boost::json::object* body_object(const http_request& req, boost::json::value& body,
+                                           http_response& res);
     task_record* find_task(std::string_view id);
     boost::json::object stats_locked() const;
     void reset_locked();
