@@ -1,8 +1,10 @@
 // handinger: the command-line tool of handinger-cpp (`handinger --help`).
-// Arguments are parsed with CLI11; the commands live in tasks.cpp and
-// batch.cpp, the simulator's own command line in the simulator library.
+// Arguments are parsed with CLI11; the commands live in tasks.cpp, batch.cpp
+// and schedules.cpp, the simulator's own command line in the simulator
+// library.
 #include "commands.hpp"
 #include "output.hpp"
+#include "schedules.hpp"
 
 #include <handinger/sim/program.hpp>
 
@@ -163,6 +165,8 @@ int main(int argc, char** argv)
     batch->add_flag("--wait", ba.wait, "Also wait for each task's end; results then carry the final task");
     add_deadline(batch, ba.deadline_s);
 
+    schedule_commands schedules(app);
+
     std::vector<std::string> sim_args;
     auto* sim =
         app.add_subcommand("sim", "Run the bundled simulator in the foreground (handinger sim --help)");
@@ -194,6 +198,8 @@ int main(int argc, char** argv)
     if (create->count("--worker-id"))
         ca.params.worker_id = worker_id;
 
+    if (schedules.given())
+        return schedules.run(g);
     if (*create)
         return run_create(g, ca);
     if (*get)
