@@ -1,9 +1,10 @@
 // handinger: the command-line tool of handinger-cpp (`handinger --help`).
 // Arguments are parsed with CLI11; the commands live in tasks.cpp,
-// batch.cpp and workers.cpp, the simulator's own command line in the
-// simulator library.
+// batch.cpp, workers.cpp and schedules.cpp, the simulator's own command line
+// in the simulator library.
 #include "commands.hpp"
 #include "output.hpp"
+#include "schedules.hpp"
 #include "workers.hpp"
 
 #include <handinger/sim/program.hpp>
@@ -174,6 +175,7 @@ int main(int argc, char** argv)
     add_deadline(batch, ba.deadline_s);
 
     workers_command workers(app);
+    schedule_commands schedules(app);
 
     std::vector<std::string> sim_args;
     auto* sim =
@@ -210,6 +212,8 @@ int main(int argc, char** argv)
 
     if (auto rc = workers.run(g))
         return *rc;
+    if (schedules.given())
+        return schedules.run(g);
     if (*create)
         return run_create(g, ca);
     if (*get)

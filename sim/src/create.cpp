@@ -133,6 +133,29 @@ void service::add_structured_outputs(run_record& run, const task_record& task, c
     }
 }
 
+task_record& service::add_task(std::string id, std::string_view key, std::string_view input, std::int64_t now)
+{
+    while (id.empty() || tasks_.count(id))
+        id = make_task_id(now, ids_);
+    task_record& task = tasks_[id];
+    task.id = std::move(id);
+    task.title = make_title(input);
+    task.creator_key = std::string(key);
+    task.created_ms = now;
+    return task;
+}
+
+run_plan service::plan_of(const directives& d) const
+{
+    run_plan plan;
+    plan.pending_ms = d.pending_ms.value_or(opts_.pending.count());
+    plan.turn_ms = d.turn_ms.value_or(opts_.turn.count());
+    plan.turns = d.turns.value_or(opts_.turns_per_task);
+    plan.end = d.end;
+    plan.raw_status = d.raw_status;
+    return plan;
+}
+
 void service::handle_create(const http_request& req, std::string_view key, fault_kind& fault,
                             http_response& res)
 {
@@ -150,6 +173,7 @@ void service::handle_create(const http_request& req, std::string_view key, fault
     boost::json::value body;
     std::vector<form_part> form;
     std::vector<const form_part*> file_parts;
+    const boost::json::object* o = nullptr;
     const body_type type = classify_body(req.content_type);
     if (type.kind == body_type::unsupported)
         return error(res, 415, "unsupported_media_type", type.problem);
@@ -160,16 +184,12 @@ void service::handle_create(const http_request& req, std::string_view key, fault
             return error(res, e->status, e->status == 413 ? "payload_too_large" : "bad_request", e->message);
         if (auto problem = read_form(form, body.emplace_object(), file_parts))
             return error(res, 422, "validation_error", problem->message, problem->field);
-    } else {
-        boost::system::error_code ec;
-        body = boost::json::parse(req.body, ec);
-        if (ec)
-            return error(res, 400, "bad_request", "body: invalid JSON");
-        if (!body.is_object())
-            return error(res, 400, "bad_request", "body: must be a JSON object");
+        o = &body.get_object();
+    } else if (o = body_object(req, body, res); !o) {
+        return; // (400 answered)
     }
     create_fields f;
-    if (auto problem = validate(body.get_object(), f))
+    if (auto problem = validate(*o, f))
         return error(res, 422, "validation_error", problem->message, problem->field);
     std::vector<stored_file> files;
     if (!take_files(file_parts, files, res))
@@ -208,19 +228,12 @@ void service::handle_create(const http_request& req, std::string_view key, fault
         if (now - task->runs.back().posted_ms < 2000)
             ++counters_.duplicate_posts;
     } else {
-        std::string id(f.task_id);
-        while (id.empty() || tasks_.count(id))
-            id = make_task_id(now, ids_);
-        task = &tasks_[id];
-        task->id = std::move(id);
-        if (!worker) { // a new worker, with the input as its instructions
+        task = &add_task(std::string(f.task_id), key, f.input, now);
+        if (!worker) { // a new worker (after the task's id), with the input as its instructions
             worker = &new_worker(key, now);
             worker->instructions = std::string(f.input);
         }
         task->worker_id = worker->id;
-        task->title = make_title(f.input);
-        task->creator_key = std::string(key);
-        task->created_ms = now;
         ++counters_.tasks_created;
     }
     ++counters_.posts;
@@ -237,13 +250,7 @@ void service::handle_create(const http_request& req, std::string_view key, fault
         task->get_fault_left = d.get_fault_count;
     }
 
-    run_plan plan;
-    plan.pending_ms = d.pending_ms.value_or(opts_.pending.count());
-    plan.turn_ms = d.turn_ms.value_or(opts_.turn.count());
-    plan.turns = d.turns.value_or(opts_.turns_per_task);
-    plan.end = d.end;
-    plan.raw_status = d.raw_status;
-    run_record& run = append_run(*task, make_run_id(ids_), std::string(f.input), plan, now, opts_.seed);
+    run_record& run = append_run(*task, make_run_id(ids_), std::string(f.input), plan_of(d), now, opts_.seed);
     for (auto& file : files)
         file.id = "fil_" + make_run_id(ids_).substr(4);
     run.files = std::move(files);

@@ -55,6 +55,7 @@ Prints its URL as the first line of stdout; stops on SIGINT/SIGTERM.
   --chunked                 chunked response bodies
   --http10                  answer as HTTP/1.0
   --stamp-visibility        add simVisibleAtMs to each turn
+  --schedule-second-ms N    how long one second of a schedule's delay or interval lasts (default 1000)
   --help                    this text
 Input directives (#fail, #abort, #status:WORD, #turns:N, #pending-ms:N, #turn-ms:N,
 #fault:KIND[:N], #get-fault:KIND[:N], #null-fields, #structured:JSON) are described in
@@ -154,6 +155,8 @@ options parse_args(int argc, char** argv, bool& help)
          [&](auto& v) { o.rate_limit_rps = static_cast<int>(to_int("--rate-limit", v, 0, 10'000'000)); }},
         {"--stall-ms", [&](auto& v) { o.stall = ms(to_int("--stall-ms", v, 0, 3'600'000)); }},
         {"--idle-close-ms", [&](auto& v) { o.idle_close = ms(to_int("--idle-close-ms", v, 0, 3'600'000)); }},
+        {"--schedule-second-ms",
+         [&](auto& v) { o.schedule_second = ms(to_int("--schedule-second-ms", v, 1, 3'600'000)); }},
     };
     const std::map<std::string, std::function<void()>, std::less<>> switches{
         {"--plain-http", [&] { o.plain_http = true; }},

@@ -50,7 +50,7 @@ void write_task(json_writer& w, const task_record& task, const task_view& v, con
     w.key("durationMs").num(v.duration_ms);
     w.key("turnCount").num(v.turn_count);
     w.end_object();
-    w.key("triggeredBy").str("api");
+    w.key("triggeredBy").str(task.triggered_by);
     w.key("url").str_concat({ctx.dashboard, "/tasks/", task.id}); // no temporary URL string
     w.key("workerId").str(task.worker_id);
     w.end_object();

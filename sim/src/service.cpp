@@ -4,6 +4,7 @@
 
 #include "util/text.hpp" // the library's own (src/util)
 
+#include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 #include <boost/url/parse.hpp>
@@ -26,10 +27,21 @@ void http_response::clear()
 std::string_view route_name(route r)
 {
     static constexpr std::array<std::string_view, static_cast<int>(route::count_)> names{
-        "POST /api/tasks",         "GET /api/tasks/{id}",      "GET /api/tasks/{id}/turns",
-        "DELETE /api/tasks/{id}",  "POST /api/workers",        "GET /api/workers/{id}",
-        "PATCH /api/workers/{id}", "DELETE /api/workers/{id}", "GET /api/workers/{id}/email",
-        "GET /_sim/stats",         "POST /_sim/reset-stats",   "other"};
+        "POST /api/tasks",
+        "GET /api/tasks/{id}",
+        "GET /api/tasks/{id}/turns",
+        "DELETE /api/tasks/{id}",
+        "POST /api/workers",
+        "GET /api/workers/{id}",
+        "PATCH /api/workers/{id}",
+        "DELETE /api/workers/{id}",
+        "GET /api/workers/{id}/email",
+        "POST /api/workers/{id}/schedules",
+        "GET /api/workers/{id}/schedules",
+        "DELETE /api/workers/{id}/schedules/{scheduleId}",
+        "GET /_sim/stats",
+        "POST /_sim/reset-stats",
+        "other"};
     return names[static_cast<int>(r)];
 }
 
@@ -69,6 +81,7 @@ void service::handle(const http_request& req, http_response& res)
 {
     res.clear();
     std::lock_guard lock(mutex_);
+    fire_due_locked(req.now_ms);
     route r = dispatch(req, res);
     // A response that never leaves is counted under status "none" (0).
     const bool silent = res.transport == fault_kind::reset || res.transport == fault_kind::lost ||
@@ -107,6 +120,20 @@ void service::error(http_response& res, int status, std::string_view code, std::
     render_error(res.body, code, message, field);
 }
 
+const boost::json::object* service::body_object(const http_request& req, boost::json::value& body,
+                                                http_response& res)
+{
+    boost::system::error_code ec;
+    body = boost::json::parse(req.body, ec);
+    if (ec) {
+        error(res, 400, "bad_request", "body: invalid JSON");
+        return nullptr;
+    }
+    if (!body.is_object())
+        error(res, 400, "bad_request", "body: must be a JSON object");
+    return body.if_object();
+}
+
 route service::dispatch(const http_request& req, http_response& res)
 {
     std::string_view path = req.target.substr(0, req.target.find('?'));
@@ -141,7 +168,7 @@ service::api_match service::match_api(std::string_view method, std::string_view 
 {
     api_match m;
     auto parsed = boost::urls::parse_origin_form(target);
-    std::array<std::string, 4> segs;
+    std::array<std::string, 5> segs;
     std::size_t n = 0;
     if (parsed) {
         for (auto seg : parsed->segments()) {
@@ -152,11 +179,11 @@ service::api_match service::match_api(std::string_view method, std::string_view 
             segs[n++] = std::move(seg);
         }
     }
-    if (!parsed || n < 2 || n > 4 || segs[0] != "api" || (n >= 3 && segs[2].empty()))
+    if (!parsed || n < 2 || n > 5 || segs[0] != "api" || (n >= 3 && segs[2].empty()))
         return m; // no route
     if (segs[1] == "workers")
         return match_workers(*parsed, segs, n, method);
-    if (segs[1] != "tasks" || (n == 4 && segs[3] != "turns"))
+    if (segs[1] != "tasks" || n == 5 || (n == 4 && segs[3] != "turns"))
         return m; // no route
     if (n == 2) {
         if (method == "POST")
@@ -340,6 +367,10 @@ boost::json::object service::stats_locked() const
     o["multipart_creates"] = counters_.multipart_creates;
     o["files_received"] = counters_.files_received;
     o["file_bytes_received"] = counters_.file_bytes_received;
+    o["schedules_created"] = counters_.schedules_created;
+    o["schedules_cancelled"] = counters_.schedules_cancelled;
+    o["schedule_runs"] = counters_.schedule_runs;
+    o["schedules"] = static_cast<std::int64_t>(schedules_.size());
     return o;
 }
 

@@ -9,9 +9,9 @@
 // and text through Boost's serializer; the one text written without a value
 // (the create body, on every request) goes through json_writer, whose output
 // is the serializer's byte for byte (json/text.hpp).
-#include "json/reader.hpp"
 #include "json/text.hpp"
 #include "json/write.hpp"
+#include "json/write_support.hpp"
 
 #include <handinger/json.hpp>
 
@@ -20,111 +20,9 @@
 #include <boost/json/value_from.hpp>
 
 namespace handinger {
-namespace {
 
 namespace json = boost::json;
-
-json::object& make_object(json::value& jv, std::size_t n)
-{
-    json::object& o = jv.emplace_object();
-    o.reserve(n);
-    return o;
-}
-
-template <class E>
-json::string_view wire(const open_enum<E>& e) noexcept
-{
-    auto s = e.str();
-    return {s.data(), s.size()};
-}
-
-// A nullable field: its value, or null.
-template <class T>
-void put_nullable(json::object& o, json::string_view key, const std::optional<T>& v)
-{
-    if (v)
-        o.emplace(key, json::value_from(*v, o.storage()));
-    else
-        o.emplace(key, nullptr);
-}
-
-template <class T>
-void put_array(json::object& o, json::string_view key, const std::vector<T>& xs)
-{
-    json::array a(o.storage());
-    a.reserve(xs.size());
-    for (const auto& x : xs)
-        a.emplace_back(json::value_from(x, o.storage()));
-    o.emplace(key, std::move(a));
-}
-
-template <class T>
-void put_value(json::object& o, json::string_view key, const T& v)
-{
-    o.emplace(key, json::value_from(v, o.storage()));
-}
-
-template <class T>
-void put_value(json::object& o, json::string_view key, const std::optional<T>& v)
-{
-    put_nullable(o, key, v);
-}
-
-template <class T>
-void put_value(json::object& o, json::string_view key, const std::vector<T>& v)
-{
-    put_array(o, key, v);
-}
-
-template <class E>
-void put_value(json::object& o, json::string_view key, const open_enum<E>& v)
-{
-    o.emplace(key, wire(v));
-}
-
-void put_value(json::object& o, json::string_view key, const json::value& v)
-{
-    o.emplace(key, json::value(v, o.storage()));
-}
-
-void put_value(json::object& o, json::string_view key, const json::object& v)
-{
-    o.emplace(key, json::value(v, o.storage()));
-}
-
-void put_value(json::object& o, json::string_view key, const json::array& v)
-{
-    o.emplace(key, json::value(v, o.storage()));
-}
-
-/// Writes one field of a model: its value, or, while it holds the unset value
-/// it was read as, what arrived (null, or nothing for absent).
-template <class Model, class T>
-void put(json::object& o, const Model& m, typename Model::field f, const T& v)
-{
-    const json::string_view key = Model::field_names[static_cast<std::size_t>(f)];
-    const field_state st = m.presence[f];
-    if (st != field_state::value && detail::is_unset(v)) {
-        if (st == field_state::null)
-            o.emplace(key, nullptr);
-        return;
-    }
-    put_value(o, key, v);
-}
-
-/// The same for an optional key (`size?`, `durationMs?`): left out while
-/// empty, unless it arrived as null.
-template <class Model, class T>
-void put_optional_key(json::object& o, const Model& m, typename Model::field f, const std::optional<T>& v)
-{
-    const json::string_view key = Model::field_names[static_cast<std::size_t>(f)];
-    if (v)
-        o.emplace(key, json::value_from(*v, o.storage()));
-    else if (m.presence.is_null(f))
-        o.emplace(key, nullptr);
-}
-
-} // namespace
+using namespace detail;
 
 void tag_invoke(json::value_from_tag, json::value& jv, const create_task_params& v)
 {
@@ -281,16 +179,6 @@ void tag_invoke(json::value_from_tag, json::value& jv, const delete_worker_respo
 void tag_invoke(json::value_from_tag, json::value& jv, const worker_email& v)
 {
     make_object(jv, 1).emplace("email", v.email);
-}
-
-template <class T>
-std::string to_json_string(const T& v)
-{
-    // The value only lives until it is serialised: a monotonic arena (first
-    // block on the stack) avoids one heap allocation per node.
-    unsigned char buf[4096];
-    json::monotonic_resource arena(buf, sizeof buf);
-    return json::serialize(json::value_from(v, &arena));
 }
 
 template std::string to_json_string(const create_task_params&);

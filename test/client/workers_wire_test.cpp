@@ -1,7 +1,7 @@
 // The Workers operations on the wire, against a canned server: the request
 // lines and bodies as sent, and which failures are retried (a PATCH is;
 // a create that may have arrived is not).
-#include "client/support.hpp"
+#include "client/wire_support.hpp"
 
 #include <handinger/client.hpp>
 
@@ -17,32 +17,6 @@ namespace {
 
 constexpr auto tup = asio::as_tuple(asio::use_awaitable);
 constexpr std::string_view worker_json = R"({"id":"wrk_1","title":"t","visibility":"public"})";
-
-hd::client_options options_for(const canned_server& s)
-{
-    hd::client_options o;
-    o.base_url = s.url() + "/base";
-    o.api_key = "sk-wire";
-    o.timeout = 5s;
-    return o;
-}
-
-canned_server::response status(int code, std::string reason)
-{
-    canned_server::response r;
-    r.status = code;
-    r.reason = std::move(reason);
-    r.body = R"({"error":"x","message":"try later"})";
-    r.headers = {"retry-after-ms: 5"};
-    return r;
-}
-
-// The request line of request `i`.
-std::string request_line(const canned_server& s, std::size_t i)
-{
-    auto reqs = s.requests();
-    return i < reqs.size() ? reqs[i].substr(0, reqs[i].find("\r\n")) : std::string();
-}
 
 } // namespace
 

@@ -2,7 +2,7 @@
 // a worker's schema makes each completed turn's structuredOutput and the
 // run's structured_output, fixed by the seed and the task; the schema as
 // it is when the run is posted; #structured: forcing a value; the counters.
-#include "worker_harness.hpp"
+#include "service_harness.hpp"
 
 #include <handinger/sim/detail/directives.hpp>
 #include <handinger/sim/detail/schema_sample.hpp>
@@ -11,7 +11,7 @@
 
 #include <set>
 
-using namespace sim_test::workers;
+using namespace sim_harness;
 namespace json = boost::json;
 
 namespace {

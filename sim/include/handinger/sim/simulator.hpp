@@ -154,6 +154,13 @@ struct options : fault_options {
     /// whose Content-Length is larger is answered 413 and the connection
     /// closed. Other bodies: 1 MiB (larger ones: the connection is closed).
     std::uint64_t max_form_body = 40u << 20;
+
+    /// How long one second of a schedule lasts: a schedule's delayInSeconds
+    /// and intervalSeconds count these, so that tests need not wait real
+    /// seconds ({1ms}: a 60-second delay runs 60 ms after its create). Its
+    /// nextRunAt shows the time so scaled. A `scheduled` date and a cron
+    /// expression are wall-clock times, never scaled. Must be positive.
+    std::chrono::milliseconds schedule_second{1000};
 };
 
 /// The simulator. Routes (JSON bodies):
@@ -166,13 +173,26 @@ struct options : fault_options {
 ///   DELETE /api/tasks/{id}           {"archived": true}; 403 unless the creating key
 ///   POST   /api/workers              create a worker (422 past a limit of API.md)
 ///   GET    /api/workers/{id}         the run of the worker's latest task, or of
-///                                    ?taskId=; 404 when it has none
+///                                    ?taskId=; 404 when it has none (the task's id
+///                                    in the header x-sim-task-id, as a create's)
 ///   PATCH  /api/workers/{id}         change the fields sent (outputSchema null
 ///                                    clears it); 403 unless the creating key
 ///   DELETE /api/workers/{id}         {"deleted": true}, soft: every worker route
 ///                                    then answers 404 (tasks stay, none start)
 ///   GET    /api/workers/{id}/email   {"email": "<id>@workers.sim.invalid"}; 403
 ///                                    unless the creating key
+///   POST   /api/workers/{id}/schedules  make a schedule (422 past a limit of
+///                                    API.md, naming the field: "when.cron", ...)
+///   GET    /api/workers/{id}/schedules  {"schedules": [...], "workerId": id}: the
+///                                    worker's schedules still to run, every key's,
+///                                    in the order they were made
+///   DELETE /api/workers/{id}/schedules/{scheduleId}  {"cancelled": true}; 403
+///                                    unless the key that made the schedule, 404
+///                                    when it is not the worker's (or has gone)
+///                                    The three answer 404 for a worker the
+///                                    simulator has not made, or deleted (a task's
+///                                    create adopts an unknown worker id, these do
+///                                    not), and 403 for another key's private worker.
 ///   GET    /_sim/stats               counters (no auth); see stats()
 ///   POST   /_sim/reset-stats         zeroes the counters (no auth)
 class simulator {
@@ -216,7 +236,12 @@ public:
     ///   /api/workers), workers_updated, workers_deleted, workers (how many it
     ///   holds, deleted ones included), structured_outputs (turns' structured
     ///   outputs generated from a schema), structured_fallbacks (of those, "{}"
-    ///   because the schema could not be met).
+    ///   because the schema could not be met),
+    ///   ("POST /api/workers/{id}/schedules", "GET /api/workers/{id}/schedules",
+    ///   "DELETE /api/workers/{id}/schedules/{scheduleId}" in requests too),
+    ///   schedules_created, schedules_cancelled, schedule_runs (tasks started by
+    ///   schedules; not in tasks_created, which counts POST /api/tasks),
+    ///   schedules (how many are still to run).
     ///
     /// Workers: every task runs on one. A task created without a workerId gets a
     /// new worker whose instructions are its input; a workerId the simulator has
@@ -248,6 +273,19 @@ public:
     /// multipart type 415; a text field twice, as a file, or not UTF-8 422.
     /// Counters: multipart_creates (creates sent as forms that made a run),
     /// files_received, file_bytes_received.
+    /// Schedules run their input as a task of the worker (`triggeredBy:
+    /// "schedule"`, the key that made the schedule its creator, the input's
+    /// directives applied): a scheduled one once at its date (at once when the
+    /// date has passed), a delayed one once after its delay, an interval one
+    /// every interval from its create, a cron one at each time its expression
+    /// matches (UTC; the next computed from the last). A one-shot schedule that
+    /// has run leaves the list (its cancel is then 404); so does every schedule
+    /// of a deleted worker. A run is made at its due time: by the simulator's
+    /// timer, or by the first request that comes after it (GET /_sim/stats
+    /// included; stats() is not a request and shows what the timer has done),
+    /// so a task's times are its due time's either way. One schedule late by
+    /// many runs makes up to 100 of them at once and skips the rest. stop()
+    /// stops the timer with the rest.
     boost::json::object stats() const;
     /// The bytes of a file a create carried, by the url listed for it (or
     /// its id, fil_...); nullopt when there is none.

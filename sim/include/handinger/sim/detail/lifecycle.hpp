@@ -57,7 +57,8 @@ struct task_record {
     std::vector<run_record> runs;
     fault_kind get_fault = fault_kind::none; ///< from #get-fault
     int get_fault_left = 0;
-    bool null_fields = false; ///< from #null-fields: display fields sent as null
+    bool null_fields = false;              ///< from #null-fields: display fields sent as null
+    std::string_view triggered_by = "api"; ///< "schedule" for a schedule's run (a literal)
 
     /// The seq the next appended run starts with.
     int next_seq() const;

@@ -1,5 +1,6 @@
-// Shared by the simulator's worker tests: the service without sockets,
-// called as two keys of one organization at chosen instants.
+// Shared by the simulator's route tests (workers_test.cpp,
+// schedules_test.cpp): the service driven without sockets at chosen
+// instants, with two keys.
 #pragma once
 
 #include "sim_test_util.hpp"
@@ -11,7 +12,7 @@
 #include <string>
 #include <string_view>
 
-namespace sim_test::workers {
+namespace sim_harness {
 
 using namespace handinger::sim;
 using namespace handinger::sim::detail;
@@ -72,6 +73,23 @@ struct harness {
     {
         return sim_test::stat_of(svc.stats(), path);
     }
+
+    // A request with the status and `allow` header it must get.
+    struct route_row {
+        const char* method;
+        const char* target;
+        int status;
+        const char* allow;
+    };
+    void check_routes(std::initializer_list<route_row> rows)
+    {
+        for (const auto& r : rows) {
+            INFO(r.method << " " << r.target);
+            call(r.method, r.target);
+            CHECK(res.status == r.status);
+            CHECK(header("allow") == r.allow);
+        }
+    }
 };
 
 inline std::string chars(std::size_t n, std::string_view ch = "a")
@@ -82,4 +100,4 @@ inline std::string chars(std::size_t n, std::string_view ch = "a")
     return s;
 }
 
-} // namespace sim_test::workers
+} // namespace sim_harness
