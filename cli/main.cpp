@@ -1,8 +1,11 @@
 // handinger: the command-line tool of handinger-cpp (`handinger --help`).
-// Arguments are parsed with CLI11; the commands live in tasks.cpp and
-// batch.cpp, the simulator's own command line in the simulator library.
+// Arguments are parsed with CLI11; the commands live in tasks.cpp,
+// batch.cpp, workers.cpp, schedules.cpp and webhooks.cpp, the simulator's
+// own command line in the simulator library.
 #include "commands.hpp"
 #include "output.hpp"
+#include "schedules.hpp"
+#include "workers.hpp"
 
 #include <handinger/sim/program.hpp>
 
@@ -28,7 +31,8 @@ localhost) only; anything else needs --allow-insecure-http, since the key
 would cross the network in clear text.
 
 Exit status: 0 success (a watched task completed); 1 a call failed, or a batch
-input failed; 2 bad input (unknown flag, missing value, malformed JSON line);
+input failed; 2 bad input (unknown flag, missing value, malformed JSON line, a
+--file that cannot be read or is past a limit);
 3 the task ended with status error; 4 aborted (or a status unknown to this
 tool); 5 the watch deadline or stall timeout expired; 130 interrupted.)";
 
@@ -119,6 +123,13 @@ int main(int argc, char** argv)
     create->add_option("--budget", budget, "low, standard (the service's default), high or unlimited")
         ->check(CLI::IsMember({"low", "standard", "high", "unlimited"}).description(""))
         ->type_name("BUDGET");
+    std::vector<std::string> files;
+    create
+        ->add_option("--file", files,
+                     "Attach the file at PATH (repeat for more; sent as multipart/form-data, at most 100 "
+                     "files, 25 MiB each, 32 MiB in all)")
+        ->type_name("PATH")
+        ->allow_extra_args(false);
     auto* wait_flag = create->add_flag("--wait", ca.wait, "Wait for the task's end and print it");
     create->add_flag("--watch", ca.watch, "Print each turn as it appears, until the task's end")
         ->excludes(wait_flag);
@@ -163,6 +174,8 @@ int main(int argc, char** argv)
     batch->add_flag("--wait", ba.wait, "Also wait for each task's end; results then carry the final task");
     add_deadline(batch, ba.deadline_s);
 
+    workers_command workers(app);
+    schedule_commands schedules(app);
     webhooks_args wha;
     auto* webhooks = add_webhooks_command(app, wha);
 
@@ -196,7 +209,13 @@ int main(int argc, char** argv)
         ca.params.task_id = task_id;
     if (create->count("--worker-id"))
         ca.params.worker_id = worker_id;
+    for (auto& path : files)
+        ca.params.files.push_back(handinger::attachment::from_path(std::move(path)));
 
+    if (auto rc = workers.run(g))
+        return *rc;
+    if (schedules.given())
+        return schedules.run(g);
     if (*create)
         return run_create(g, ca);
     if (*get)

@@ -240,9 +240,16 @@ asio::awaitable<int> follow(task_watcher& w, event_printer* print, output_format
 
 } // namespace
 
-int run_create(const global_args& g, const create_args& a)
+int run_create(const global_args& g, const create_args& args)
 {
-    if (auto bad = validate(a.params); !bad.empty()) {
+    if (auto bad = validate(args.params); !bad.empty()) {
+        print_error("invalid task: " + bad);
+        return exit_usage;
+    }
+    // The --file files are read now: one missing is bad input, found
+    // before connecting.
+    create_args a = args;
+    if (auto bad = load_attachments(a.params); !bad.empty()) {
         print_error("invalid task: " + bad);
         return exit_usage;
     }

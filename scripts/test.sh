@@ -45,7 +45,9 @@ if [ $tsan -eq 1 ]; then
 elif [ $sanitize -eq 1 ]; then
   scripts/deps.sh --sanitize
   dir=build-sanitize
-  cfg=(-DCMAKE_CXX_COMPILER=clang++ -DHANDINGER_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug)
+  # No benchmarks here: no test runs them, and the g++ build compiles them.
+  cfg=(-DCMAKE_CXX_COMPILER=clang++ -DHANDINGER_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
+       -DHANDINGER_BUILD_BENCH=OFF)
   export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
   export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 else

@@ -1,5 +1,7 @@
 #include <handinger/models.hpp>
 
+#include "attachment.hpp"
+
 #include "util/utf8.hpp"
 
 namespace handinger {
@@ -23,7 +25,7 @@ std::string validate(const create_task_params& p)
         return "taskId: must be at least 1 character";
     if (p.worker_id && p.worker_id->empty())
         return "workerId: must be at least 1 character";
-    return {};
+    return detail::validate_files(p.files);
 }
 
 } // namespace handinger

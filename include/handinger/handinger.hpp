@@ -14,6 +14,7 @@
 #include <handinger/nullable_update.hpp>   // nullable_update
 #include <handinger/open_enum.hpp>         // open_enum
 #include <handinger/options.hpp>           // client_options, request_options, tls_options
+#include <handinger/schedule_models.hpp>   // worker_schedule, create_schedule_params, schedule_when, ...
 #include <handinger/schedules.hpp>         // schedules (client::schedules())
 #include <handinger/structured_output.hpp> // read_structured (run_result/turn::structured_output_as)
 #include <handinger/task_id.hpp>           // make_task_id

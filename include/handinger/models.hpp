@@ -22,6 +22,7 @@
 #include <boost/json/value.hpp>
 
 #include <array>
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -71,21 +72,50 @@ constexpr bool is_terminal(const open_enum<task_status>& s) noexcept
 }
 
 /// A file sent with a create (API.md "Tasks: what newer versions add"): a
-/// create with files is sent as multipart/form-data, each file under the
-/// form field `files`.
+/// create with files is sent as multipart/form-data, each file a part of the
+/// form field `files`, the other fields as text fields.
 ///
-/// (Scaffold: being written; see issue 13, item 6.)
+/// Make one with from_memory() or from_path(). A path is read when the create
+/// starts (or by load_attachments()), so a missing or unreadable file, or one
+/// past a limit, fails the create with error::invalid_argument before any
+/// request is sent; what was read is sent again byte for byte when the create
+/// is retried.
+///
+/// The filename goes out as UTF-8, as RFC 7578 (4.2) asks (no `filename*`);
+/// a double quote is written `%22`, as the HTML standard's form encoding
+/// does and as the service's parser decodes it. A filename may therefore not
+/// hold CR, LF or other control characters, nor the texts `%22`, `%0D` or
+/// `%0A` (a receiver would decode them): validate() refuses them.
+///
+/// The service documents no limits; this library sets them below (the
+/// bundled simulator enforces the same).
 struct attachment {
-    std::string filename;            ///< the name the service sees
-    std::string content_type;        ///< empty: application/octet-stream
+    static constexpr std::size_t max_size = 25u << 20;       ///< bytes of one file (25 MiB)
+    static constexpr std::size_t max_total_size = 32u << 20; ///< bytes of all the files of a create (32 MiB)
+    static constexpr std::size_t max_count = 100;            ///< files in one create
+    static constexpr std::size_t max_filename_size = 255;    ///< bytes of a filename (UTF-8)
+    static constexpr std::size_t max_content_type_size = 255;
+
+    std::string filename;            ///< the name the service sees; at least 1 byte
+    std::string content_type;        ///< a media type ("text/csv"); empty: application/octet-stream
     std::string content;             ///< the bytes, when from memory
     std::optional<std::string> path; ///< when set, the bytes are read from this file instead
+
+    /// A file from memory. An empty `content_type` is guessed from the
+    /// filename's extension (a few common types), else left empty.
+    static attachment from_memory(std::string filename, std::string content, std::string content_type = {});
+    /// A file read from `path` when the create starts. An empty `filename`
+    /// is the path's last component; an empty `content_type` is guessed as
+    /// from_memory() does. Does no I/O.
+    static attachment from_path(std::string path, std::string filename = {}, std::string content_type = {});
 
     friend bool operator==(const attachment&, const attachment&) = default;
 };
 
 /// The body of `POST /api/tasks` (API.md "CreateTask"). Absent optionals are
-/// left out of the JSON.
+/// left out of the JSON. With files, the same fields go as form fields of a
+/// multipart/form-data body (the JSON conversions of <handinger/json.hpp>
+/// leave `files` out).
 struct create_task_params {
     std::string input;                            ///< required, at least 1 character
     std::optional<open_enum<task_budget>> budget; ///< server default: standard
@@ -97,10 +127,25 @@ struct create_task_params {
 };
 
 /// Checks p against the API's rules before any I/O: input, task_id and
-/// worker_id at least 1 character, budget one of the four known values.
+/// worker_id at least 1 character, budget one of the four known values;
+/// files: at most attachment::max_count, each filename 1..max_filename_size
+/// bytes of UTF-8 without control characters nor `%22`/`%0D`/`%0A`, each
+/// content_type printable ASCII type/subtype of at most
+/// max_content_type_size, and the files in memory within max_size each and
+/// max_total_size in all (a path's file is measured when it is read).
 /// Returns an empty string when valid, else "field: problem" for the first
-/// problem found (e.g. "input: must be at least 1 character").
+/// problem found (e.g. "input: must be at least 1 character",
+/// "files[2].filename: must not contain CR or LF").
 std::string validate(const create_task_params& p);
+
+/// Reads the file of every attachment given by path into its `content` and
+/// clears its `path`, after checking the sizes (each file's and all of them
+/// together) from the file system first, so that a file past a limit is not
+/// read. A create does this itself when it starts; call it to read the files
+/// earlier (a command line tool that reports a missing file before
+/// connecting). Returns "" or the first problem, naming the file
+/// ("files[1]: cannot read notes.txt: No such file or directory").
+std::string load_attachments(create_task_params& p);
 
 /// `Task.totals`: aggregate credit spend, elapsed wall-clock, turn count.
 struct task_totals {

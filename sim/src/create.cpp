@@ -1,7 +1,13 @@
-// POST /api/tasks: validation exactly as API.md's CreateTask, directive
+// POST /api/tasks: validation exactly as API.md's CreateTask, as JSON or as
+// a multipart/form-data form with files (multipart.cpp reads it), directive
 // faults, the rate limit, new tasks and follow-up runs, each linked to its
 // worker (workers.cpp).
+#include <handinger/sim/detail/schema_sample.hpp>
 #include <handinger/sim/detail/service.hpp>
+
+#include <handinger/models.hpp> // attachment's limits, the simulator's too
+
+#include "util/utf8.hpp" // the library's own (src/util)
 
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
@@ -59,6 +65,34 @@ std::optional<field_problem> validate(const boost::json::object& o, create_field
     return std::nullopt;
 }
 
+// The text fields of a form as the JSON object they stand for (so that one
+// validation serves both), and its `files` parts. Unknown fields are
+// ignored, as unknown keys of a JSON body are.
+std::optional<field_problem> read_form(const std::vector<form_part>& form, boost::json::object& fields,
+                                       std::vector<const form_part*>& files)
+{
+    for (const auto& part : form) {
+        if (part.name == "files") {
+            files.push_back(&part);
+            continue;
+        }
+        std::string_view name;
+        for (std::string_view known : {"input", "budget", "taskId", "workerId"})
+            if (part.name == known)
+                name = known;
+        if (name.empty())
+            continue;
+        if (part.filename)
+            return field_problem{name, std::string(name) + ": must be a text field, not a file"};
+        if (fields.contains(name))
+            return field_problem{name, std::string(name) + ": given more than once"};
+        if (!handinger::detail::valid_utf8(part.content))
+            return field_problem{name, std::string(name) + ": must be valid UTF-8"};
+        fields[name] = part.content;
+    }
+    return std::nullopt;
+}
+
 // The first 60 characters of the input, not cutting a UTF-8 sequence.
 std::string make_title(std::string_view input)
 {
@@ -73,6 +107,55 @@ std::string make_title(std::string_view input)
 
 } // namespace
 
+void service::add_structured_outputs(run_record& run, const task_record& task, const worker_record& worker,
+                                     const directives& d)
+{
+    if (d.structured) {
+        run.outputs.assign(run.texts.size(), *d.structured);
+        return;
+    }
+    if (!worker.output_schema || run.texts.empty())
+        return;
+    // The schema as the worker holds it now: an update later changes the
+    // runs that follow, not this one.
+    boost::system::error_code ec;
+    boost::json::parse_options po;
+    po.max_depth = 64;
+    const boost::json::value schema = boost::json::parse(*worker.output_schema, ec, {}, po);
+    for (int i = 0; i < run.turns(); ++i) {
+        bool fallback = false;
+        const std::uint64_t seed =
+            hash_str(task.id, opts_.seed) ^ mix64(static_cast<std::uint64_t>(run.first_seq + i));
+        run.outputs.push_back(ec ? std::string("{}") : structured_output_text(schema, seed, fallback));
+        ++counters_.structured_outputs;
+        if (ec || fallback)
+            ++counters_.structured_fallbacks;
+    }
+}
+
+task_record& service::add_task(std::string id, std::string_view key, std::string_view input, std::int64_t now)
+{
+    while (id.empty() || tasks_.count(id))
+        id = make_task_id(now, ids_);
+    task_record& task = tasks_[id];
+    task.id = std::move(id);
+    task.title = make_title(input);
+    task.creator_key = std::string(key);
+    task.created_ms = now;
+    return task;
+}
+
+run_plan service::plan_of(const directives& d) const
+{
+    run_plan plan;
+    plan.pending_ms = d.pending_ms.value_or(opts_.pending.count());
+    plan.turn_ms = d.turn_ms.value_or(opts_.turn.count());
+    plan.turns = d.turns.value_or(opts_.turns_per_task);
+    plan.end = d.end;
+    plan.raw_status = d.raw_status;
+    return plan;
+}
+
 void service::handle_create(const http_request& req, std::string_view key, fault_kind& fault,
                             http_response& res)
 {
@@ -86,12 +169,31 @@ void service::handle_create(const http_request& req, std::string_view key, fault
         return;
     }
 
+    // The fields, as views into `body` (or, for a form, into the request).
     boost::json::value body;
-    if (!read_object_body(req, body, res))
+    std::vector<form_part> form;
+    std::vector<const form_part*> file_parts;
+    const boost::json::object* o = nullptr;
+    const body_type type = classify_body(req.content_type);
+    if (type.kind == body_type::unsupported)
+        return error(res, 415, "unsupported_media_type", type.problem);
+    if (type.kind == body_type::bad)
+        return error(res, 400, "bad_request", type.problem);
+    if (type.kind == body_type::form) {
+        if (auto e = parse_form(req.body, type.boundary, form))
+            return error(res, e->status, e->status == 413 ? "payload_too_large" : "bad_request", e->message);
+        if (auto problem = read_form(form, body.emplace_object(), file_parts))
+            return error(res, 422, "validation_error", problem->message, problem->field);
+        o = &body.get_object();
+    } else if (o = body_object(req, body, res); !o) {
         return; // (400 answered)
+    }
     create_fields f;
-    if (auto problem = validate(body.get_object(), f))
+    if (auto problem = validate(*o, f))
         return error(res, 422, "validation_error", problem->message, problem->field);
+    std::vector<stored_file> files;
+    if (!take_files(file_parts, files, res))
+        return;
 
     const directives d = parse_directives(f.input);
     if (d.post_fault != fault_kind::none) {
@@ -126,22 +228,21 @@ void service::handle_create(const http_request& req, std::string_view key, fault
         if (now - task->runs.back().posted_ms < 2000)
             ++counters_.duplicate_posts;
     } else {
-        std::string id(f.task_id);
-        while (id.empty() || tasks_.count(id))
-            id = make_task_id(now, ids_);
-        task = &tasks_[id];
-        task->id = std::move(id);
-        if (!worker) { // a new worker, with the input as its instructions
+        task = &add_task(std::string(f.task_id), key, f.input, now);
+        if (!worker) { // a new worker (after the task's id), with the input as its instructions
             worker = &new_worker(key, now);
             worker->instructions = std::string(f.input);
         }
         task->worker_id = worker->id;
-        task->title = make_title(f.input);
-        task->creator_key = std::string(key);
-        task->created_ms = now;
         ++counters_.tasks_created;
     }
     ++counters_.posts;
+    if (type.kind == body_type::form) {
+        ++counters_.multipart_creates;
+        counters_.files_received += static_cast<std::int64_t>(files.size());
+        for (const auto& file : files)
+            counters_.file_bytes_received += static_cast<std::int64_t>(file.content.size());
+    }
     if (d.null_fields)
         task->null_fields = true;
     if (d.get_fault != fault_kind::none) {
@@ -149,15 +250,13 @@ void service::handle_create(const http_request& req, std::string_view key, fault
         task->get_fault_left = d.get_fault_count;
     }
 
-    run_plan plan;
-    plan.pending_ms = d.pending_ms.value_or(opts_.pending.count());
-    plan.turn_ms = d.turn_ms.value_or(opts_.turn.count());
-    plan.turns = d.turns.value_or(opts_.turns_per_task);
-    plan.end = d.end;
-    plan.raw_status = d.raw_status;
-    const run_record& run = append_run(*task, make_run_id(ids_), std::string(f.input), plan, now, opts_.seed);
+    run_record& run = append_run(*task, make_run_id(ids_), std::string(f.input), plan_of(d), now, opts_.seed);
+    for (auto& file : files)
+        file.id = "fil_" + make_run_id(ids_).substr(4);
+    run.files = std::move(files);
     worker->latest_task = task->id;
     watch_finish(*task);
+    add_structured_outputs(run, *task, *worker, d);
 
     res.headers.emplace_back("x-sim-task-id", task->id);
     if (opts_.create == create_mode::wait) {
@@ -168,6 +267,50 @@ void service::handle_create(const http_request& req, std::string_view key, fault
     } else {
         render_run(res.body, *task, run, now, opts_.text_steps, ctx_);
     }
+}
+
+bool service::take_files(const std::vector<const form_part*>& parts, std::vector<stored_file>& out,
+                         http_response& res)
+{
+    using handinger::attachment;
+    if (parts.size() > attachment::max_count) {
+        error(res, 422, "validation_error",
+              "files: at most " + std::to_string(attachment::max_count) + " files (got " +
+                  std::to_string(parts.size()) + ")",
+              "files");
+        return false;
+    }
+    std::size_t total = 0;
+    for (std::size_t i = 0; i < parts.size(); ++i) {
+        const form_part& p = *parts[i];
+        const std::string at = "files[" + std::to_string(i) + "]";
+        if (p.filename && !handinger::detail::valid_utf8(*p.filename)) {
+            error(res, 422, "validation_error", at + ".filename: must be valid UTF-8", "files");
+            return false;
+        }
+        if (p.content.size() > attachment::max_size) {
+            error(res, 413, "payload_too_large",
+                  at + ": " + std::to_string(p.content.size()) + " bytes, more than the " +
+                      std::to_string(attachment::max_size) + " a file may have",
+                  "files");
+            return false;
+        }
+        total += p.content.size();
+    }
+    if (total > attachment::max_total_size) {
+        error(res, 413, "payload_too_large",
+              "files: " + std::to_string(total) + " bytes in all, more than the " +
+                  std::to_string(attachment::max_total_size) + " a create may carry",
+              "files");
+        return false;
+    }
+    out.reserve(parts.size());
+    for (const form_part* p : parts)
+        out.push_back(stored_file{{},
+                                  p->filename,
+                                  p->content_type.empty() ? "application/octet-stream" : p->content_type,
+                                  std::string(p->content)});
+    return true;
 }
 
 } // namespace handinger::sim::detail

@@ -1,5 +1,8 @@
 #include <handinger/sim/detail/directives.hpp>
 
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+
 #include <algorithm>
 #include <array>
 #include <charconv>
@@ -87,6 +90,13 @@ void apply_word(std::string_view w, directives& d)
         parse_fault_spec(rest, d.get_fault, d.get_fault_count);
     } else if (w == "#null-fields") {
         d.null_fields = true;
+    } else if (starts_with(w, "#structured:", rest)) {
+        boost::system::error_code ec;
+        boost::json::parse_options po;
+        po.max_depth = 64;
+        auto v = boost::json::parse(rest, ec, {}, po);
+        if (!ec)
+            d.structured = boost::json::serialize(v);
     }
 }
 

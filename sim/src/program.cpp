@@ -57,9 +57,12 @@ Prints its URL as the first line of stdout; stops on SIGINT/SIGTERM.
   --stamp-visibility        add simVisibleAtMs to each turn
   --webhook-delay-ms N      POST a webhook delivery N ms after its task finishes (default 0)
   --webhook-timeout-ms N    bound on one delivery attempt (default 5000)
+  --schedule-second-ms N    how long one second of a schedule's delay or interval lasts (default 1000)
   --help                    this text
 Input directives (#fail, #abort, #status:WORD, #turns:N, #pending-ms:N, #turn-ms:N,
-#fault:KIND[:N], #get-fault:KIND[:N]) are described in the header.
+#fault:KIND[:N], #get-fault:KIND[:N], #null-fields, #structured:JSON) are described in
+the header. A task on a worker with an outputSchema gets structured output generated
+from it.
 )";
 
 struct bad_args {
@@ -158,6 +161,8 @@ options parse_args(int argc, char** argv, bool& help)
          [&](auto& v) { o.webhook_delay = ms(to_int("--webhook-delay-ms", v, 0, 3'600'000)); }},
         {"--webhook-timeout-ms",
          [&](auto& v) { o.webhook_timeout = ms(to_int("--webhook-timeout-ms", v, 1, 3'600'000)); }},
+        {"--schedule-second-ms",
+         [&](auto& v) { o.schedule_second = ms(to_int("--schedule-second-ms", v, 1, 3'600'000)); }},
     };
     const std::map<std::string, std::function<void()>, std::less<>> switches{
         {"--plain-http", [&] { o.plain_http = true; }},

@@ -13,6 +13,25 @@ json_writer& iso_or_null(json_writer& w, bool present, std::int64_t unix_ms)
     return present ? w.str(iso8601_ms(unix_ms)) : w.null();
 }
 
+// API.md's file items: {filename (nullable), mediaType, url, size}.
+void write_files(json_writer& w, const std::vector<stored_file>& files, const render_context& ctx)
+{
+    w.begin_array();
+    for (const auto& f : files) {
+        w.begin_object();
+        w.key("filename");
+        if (f.filename)
+            w.str(*f.filename);
+        else
+            w.null();
+        w.key("mediaType").str(f.media_type);
+        w.key("url").str_concat({ctx.dashboard, "/files/", f.id});
+        w.key("size").num(static_cast<std::int64_t>(f.content.size()));
+        w.end_object();
+    }
+    w.end_array();
+}
+
 void write_task(json_writer& w, const task_record& task, const task_view& v, const render_context& ctx)
 {
     w.begin_object();
@@ -31,7 +50,7 @@ void write_task(json_writer& w, const task_record& task, const task_view& v, con
     w.key("durationMs").num(v.duration_ms);
     w.key("turnCount").num(v.turn_count);
     w.end_object();
-    w.key("triggeredBy").str("api");
+    w.key("triggeredBy").str(task.triggered_by);
     w.key("url").str_concat({ctx.dashboard, "/tasks/", task.id}); // no temporary URL string
     w.key("workerId").str(task.worker_id);
     w.end_object();
@@ -56,14 +75,20 @@ void write_turn(json_writer& w, const task_record& task, const turn_view& t, con
         w.key("input").str(t.index == 0 ? std::string_view(t.run->input) : std::string_view());
         w.key("outputText").str(t.text());
     }
-    w.key("structuredOutput").null();
+    // A completed turn's structured output (an errored one has none).
+    if (t.done && t.status == "completed" && static_cast<std::size_t>(t.index) < t.run->outputs.size())
+        w.key("structuredOutput").raw(t.run->outputs[static_cast<std::size_t>(t.index)]);
+    else
+        w.key("structuredOutput").null();
     w.key("credits").num(t.credits);
     w.key("durationMs").num(t.duration_ms);
     w.key("inputTokens").num(t.input_tokens);
     w.key("outputTokens").num(t.output_tokens);
     w.key("startedAt").str(iso8601_ms(t.started_ms));
     iso_or_null(w.key("completedAt"), t.done, t.completed_ms);
-    w.key("files").begin_array().end_array();
+    // The files of a POST belong to its run's first turn, as its input does.
+    static const std::vector<stored_file> none;
+    write_files(w.key("files"), t.index == 0 ? t.run->files : none, ctx);
     if (ctx.stamp_visibility)
         w.key("simVisibleAtMs").num(t.visible_since_ms);
     w.end_object();
@@ -135,8 +160,12 @@ void render_run(std::string& out, const task_record& task, const run_record& run
         w.end_object();
     }
     w.end_array();
-    w.key("structured_output").null();
-    w.key("files").begin_array().end_array();
+    // The run's answer: its last turn's, once it has completed.
+    if (finished && run.end == run_end::completed && !run.outputs.empty())
+        w.key("structured_output").raw(run.outputs.back());
+    else
+        w.key("structured_output").null();
+    write_files(w.key("files"), run.files, ctx);
     w.key("sources").begin_array().end_array();
     w.key("messages").begin_array().end_array();
     w.key("metadata").begin_object().end_object();

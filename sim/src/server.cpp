@@ -8,6 +8,7 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
@@ -72,6 +73,24 @@ struct server::impl {
     std::optional<tcp::acceptor> acceptor;
     std::vector<std::thread> threads;
     unsigned short port = 0;
+    // Wakes when the next schedule is due (on a strand of its own). Reset in
+    // stop() after the threads have joined, before the io_context goes.
+    std::optional<asio::steady_timer> schedule_timer;
+
+    // Starts the schedules' runs on time: sleeps until the next is due, or
+    // until a new schedule (the service's listener cancels the wait).
+    asio::awaitable<void> schedule_loop()
+    {
+        for (;;) {
+            const auto next = svc.fire_due(unix_now_ms());
+            // (A day at most: the wait is recomputed anyway on each new schedule.)
+            std::int64_t wait_ms = 86'400'000;
+            if (next)
+                wait_ms = std::clamp<std::int64_t>(*next - unix_now_ms(), 0, wait_ms);
+            schedule_timer->expires_after(std::chrono::milliseconds(wait_ms));
+            co_await schedule_timer->async_wait(asio::as_tuple(asio::use_awaitable));
+        }
+    }
 
     asio::awaitable<void> accept_loop()
     {
@@ -96,7 +115,7 @@ struct server::impl {
 };
 
 server::server(const options& opts, service& svc, const tls_material* tls)
-    : impl_(new impl{opts, svc, make_tls_context(opts, tls), delivery_engine(svc, opts), {}, {}, {}, 0})
+    : impl_(new impl{opts, svc, make_tls_context(opts, tls), delivery_engine(svc, opts), {}, {}, {}, 0, {}})
 {}
 
 server::~server()
@@ -118,6 +137,10 @@ void server::start()
     s.port = s.acceptor->local_endpoint().port();
     asio::co_spawn(*s.ioc, s.accept_loop(), asio::detached);
     s.deliveries.start(*s.ioc);
+    s.schedule_timer.emplace(asio::make_strand(*s.ioc));
+    asio::co_spawn(s.schedule_timer->get_executor(), s.schedule_loop(), asio::detached);
+    s.svc.set_schedule_listener(
+        [&s] { asio::post(s.schedule_timer->get_executor(), [&s] { s.schedule_timer->cancel(); }); });
     for (int i = 0; i < threads; ++i)
         s.threads.emplace_back([&s] { s.ioc->run(); });
 }
@@ -128,11 +151,13 @@ void server::stop()
     if (!s.ioc)
         return;
     s.deliveries.stop(); // before the io_context goes: nothing posts to it any more
+    s.svc.set_schedule_listener({});
     s.ioc->stop();
     for (auto& t : s.threads)
         t.join();
     s.threads.clear();
     s.acceptor.reset();
+    s.schedule_timer.reset();
     // Destroys every pending handler, hence every connection coroutine and
     // its socket: stalled and held responses included.
     s.ioc.reset();

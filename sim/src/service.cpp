@@ -36,6 +36,9 @@ std::string_view route_name(route r)
         "PATCH /api/workers/{id}",
         "DELETE /api/workers/{id}",
         "GET /api/workers/{id}/email",
+        "POST /api/workers/{id}/schedules",
+        "GET /api/workers/{id}/schedules",
+        "DELETE /api/workers/{id}/schedules/{scheduleId}",
         "GET /api/workers/{id}/webhook",
         "PUT /api/workers/{id}/webhook",
         "DELETE /api/workers/{id}/webhook",
@@ -83,11 +86,35 @@ void service::handle(const http_request& req, http_response& res)
 {
     res.clear();
     std::lock_guard lock(mutex_);
+    fire_due_locked(req.now_ms);
     route r = dispatch(req, res);
     // A response that never leaves is counted under status "none" (0).
     const bool silent = res.transport == fault_kind::reset || res.transport == fault_kind::lost ||
                         res.transport == fault_kind::stall;
     ++counters_.requests[static_cast<int>(r)][silent ? 0 : res.status];
+}
+
+void service::too_large(const http_request& req, std::uint64_t limit, http_response& res)
+{
+    res.clear();
+    std::lock_guard lock(mutex_);
+    error(res, 413, "payload_too_large", "body: more than " + std::to_string(limit) + " bytes");
+    const std::string_view path = req.target.substr(0, req.target.find('?'));
+    const route r =
+        path == "/api" || path.substr(0, 5) == "/api/" ? match_api(req.method, req.target).r : route::other;
+    ++counters_.requests[static_cast<int>(r)][413];
+}
+
+std::optional<std::string> service::file_content(std::string_view id_or_url) const
+{
+    const std::string_view id = id_or_url.substr(id_or_url.rfind('/') + 1);
+    std::lock_guard lock(mutex_);
+    for (const auto& [task_id, task] : tasks_)
+        for (const auto& run : task.runs)
+            for (const auto& file : run.files)
+                if (file.id == id)
+                    return file.content;
+    return std::nullopt;
 }
 
 void service::error(http_response& res, int status, std::string_view code, std::string_view message,
@@ -98,15 +125,18 @@ void service::error(http_response& res, int status, std::string_view code, std::
     render_error(res.body, code, message, field);
 }
 
-bool service::read_object_body(const http_request& req, boost::json::value& body, http_response& res)
+const boost::json::object* service::body_object(const http_request& req, boost::json::value& body,
+                                                http_response& res)
 {
     boost::system::error_code ec;
     body = boost::json::parse(req.body, ec);
-    if (ec)
+    if (ec) {
         error(res, 400, "bad_request", "body: invalid JSON");
-    else if (!body.is_object())
+        return nullptr;
+    }
+    if (!body.is_object())
         error(res, 400, "bad_request", "body: must be a JSON object");
-    return !ec && body.is_object();
+    return body.if_object();
 }
 
 route service::dispatch(const http_request& req, http_response& res)
@@ -342,6 +372,15 @@ boost::json::object service::stats_locked() const
     o["workers_updated"] = counters_.workers_updated;
     o["workers_deleted"] = counters_.workers_deleted;
     o["workers"] = static_cast<std::int64_t>(workers_.size());
+    o["structured_outputs"] = counters_.structured_outputs;
+    o["structured_fallbacks"] = counters_.structured_fallbacks;
+    o["multipart_creates"] = counters_.multipart_creates;
+    o["files_received"] = counters_.files_received;
+    o["file_bytes_received"] = counters_.file_bytes_received;
+    o["schedules_created"] = counters_.schedules_created;
+    o["schedules_cancelled"] = counters_.schedules_cancelled;
+    o["schedule_runs"] = counters_.schedule_runs;
+    o["schedules"] = static_cast<std::int64_t>(schedules_.size());
     o["webhook_deliveries"] = counters_.webhook_deliveries;
     o["webhook_delivery_failures"] = counters_.webhook_delivery_failures;
     return o;

@@ -37,6 +37,7 @@ constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 constexpr auto handshake_timeout = 10s;
 constexpr auto write_timeout = 10s;
 constexpr auto shutdown_timeout = 1s;
+constexpr std::uint64_t json_body_limit = 1 << 20;
 
 using tls_stream = beast::ssl_stream<beast::tcp_stream>;
 
@@ -122,11 +123,32 @@ asio::awaitable<void> serve(Stream stream, session_env env)
         else
             tcp.expires_never();
         parser.emplace();
-        parser->body_limit(1 << 20);
+        parser->body_limit(boost::none); // (decided from the headers, below)
         auto [rec, rn] = co_await http::async_read_header(stream, buffer, *parser, use_tuple);
         if (rec)
             co_return; // the client left, or idle_close: close silently
         tcp.expires_never();
+        // A form with files may be large (options::max_form_body); any other
+        // body 1 MiB at most. No body byte is parsed yet.
+        const bool form = classify_body(sv(parser->get()[http::field::content_type])).kind == body_type::form;
+        const std::uint64_t limit = form ? opts.max_form_body : json_body_limit;
+        if (auto length = parser->content_length(); length && *length > limit) {
+            if (!form)
+                co_return; // (as Beast's limit would: close)
+            // The Content-Length alone says the form is too large: answer so,
+            // before its body (a client that sent Expect: 100-continue
+            // sends none).
+            const auto& req = parser->get();
+            http_request in;
+            in.method = sv(req.method_string());
+            in.target = sv(req.target());
+            env.svc->too_large(in, limit, res);
+            render_wire(out, res, wire_style{opts.http10, false, true});
+            if (co_await write_bytes(stream, out))
+                co_await close_gracefully(stream);
+            co_return;
+        }
+        parser->body_limit(limit);
         if (parser->get()[http::field::expect] == "100-continue") {
             if (!co_await write_bytes(stream, "HTTP/1.1 100 Continue\r\n\r\n"))
                 co_return;
@@ -146,6 +168,7 @@ asio::awaitable<void> serve(Stream stream, session_env env)
         in.authorization = sv(req[http::field::authorization]);
         in.body = req.body();
         in.now_ms = unix_now_ms();
+        in.content_type = sv(req[http::field::content_type]);
         env.svc->handle(in, res);
 
         const wire_style style{opts.http10, opts.chunked, opts.close_each || !req.keep_alive()};

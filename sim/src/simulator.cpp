@@ -82,6 +82,11 @@ boost::json::object simulator::stats() const
     return impl_->svc.stats();
 }
 
+std::optional<std::string> simulator::file_content(std::string_view url_or_id) const
+{
+    return impl_->svc.file_content(url_or_id);
+}
+
 void simulator::reset_stats()
 {
     impl_->svc.reset_stats();

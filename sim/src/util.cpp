@@ -104,6 +104,18 @@ std::string make_worker_id(prng& rng)
     return id;
 }
 
+std::string make_schedule_id(prng& rng)
+{
+    std::string id = "sch_";
+    std::uint64_t bits = rng.next();
+    for (int i = 0; i < 16; ++i, bits >>= 5) {
+        if (i == 12)
+            bits = rng.next();
+        id += crockford[bits & 31];
+    }
+    return id;
+}
+
 std::string make_run_id(prng& rng)
 {
     static constexpr std::string_view lower = "0123456789abcdefghjkmnpqrstvwxyz";

@@ -144,9 +144,10 @@ void service::route_webhook(const http_request& req, std::string_view key, const
 void service::handle_webhook_update(const http_request& req, worker_record& w, http_response& res)
 {
     boost::json::value body;
-    if (!read_object_body(req, body, res))
+    const boost::json::object* o = body_object(req, body, res);
+    if (!o)
         return; // (400 answered)
-    const auto* v = body.get_object().if_contains("url");
+    const auto* v = o->if_contains("url");
     if (!v)
         return error(res, 422, "validation_error", "url: required", "url");
     if (!v->is_string() && !v->is_null())

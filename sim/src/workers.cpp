@@ -105,6 +105,23 @@ service::api_match service::match_workers(const boost::urls::url_view& target,
         match_webhook(target, segs, n, method, m);
         return m;
     }
+    if (n >= 4 && segs[3] == "schedules") {
+        if (n == 5 && segs[4].empty())
+            return m; // no route
+        m.id = std::move(segs[2]);
+        if (n == 5) {
+            m.schedule_id = std::move(segs[4]);
+            if (method == "DELETE")
+                m.r = route::schedule_cancel;
+            else
+                m.allow = "DELETE";
+        } else if (method == "POST" || method == "GET") {
+            m.r = method == "POST" ? route::schedule_create : route::schedule_list;
+        } else {
+            m.allow = "GET, POST";
+        }
+        return m;
+    }
     if (n == 5 || (n == 4 && segs[3] != "email"))
         return m; // no route
     m.id = std::move(segs[2]);
@@ -138,6 +155,8 @@ void service::route_worker(const http_request& req, std::string_view key, const 
     worker_record* w = find_worker(m.id);
     if (!w || w->deleted)
         return error(res, 404, "not_found", "worker " + m.id + " not found");
+    if (is_schedule_route(m.r))
+        return route_schedule(req, key, m, *w, res);
     if (m.r == route::worker_retrieve) {
         if (w->visibility == "private" && key != w->owner_key)
             return error(res, 403, "permission_denied", "no access to worker " + w->id);
@@ -166,10 +185,11 @@ void service::route_worker(const http_request& req, std::string_view key, const 
 void service::handle_worker_create(const http_request& req, std::string_view key, http_response& res)
 {
     boost::json::value body;
-    if (!read_object_body(req, body, res))
+    const boost::json::object* o = body_object(req, body, res);
+    if (!o)
         return; // (400 answered)
     worker_fields f;
-    if (auto problem = read_worker_fields(body.get_object(), false, f))
+    if (auto problem = read_worker_fields(*o, false, f))
         return error(res, 422, "validation_error", problem->message, problem->field);
 
     worker_record& w = new_worker(key, req.now_ms);
@@ -192,10 +212,11 @@ void service::handle_worker_create(const http_request& req, std::string_view key
 void service::handle_worker_update(const http_request& req, worker_record& w, http_response& res)
 {
     boost::json::value body;
-    if (!read_object_body(req, body, res))
+    const boost::json::object* o = body_object(req, body, res);
+    if (!o)
         return; // (400 answered)
     worker_fields f;
-    if (auto problem = read_worker_fields(body.get_object(), true, f))
+    if (auto problem = read_worker_fields(*o, true, f))
         return error(res, 422, "validation_error", problem->message, problem->field);
     if (f.instructions)
         w.instructions = std::string(*f.instructions);
@@ -229,6 +250,7 @@ void service::handle_worker_retrieve(const http_request& req, const worker_recor
             return error(res, 404, "not_found", "worker " + w.id + " has run no task yet");
         task = find_task(w.latest_task);
     }
+    res.headers.emplace_back("x-sim-task-id", task->id); // (the run does not say; tests ask)
     render_run(res.body, *task, task->runs.back(), req.now_ms, opts_.text_steps, ctx_);
 }
 

@@ -180,10 +180,14 @@ void fail_with(call_outcome& out, const http::exchange_result& ex, call_step ste
     out.diag.attempts = attempts;
     if (!ex.ec)
         out.diag.set_response(ex.res.status, ex.res.body);
-    if (step.replace_message || !ex.ec)
+    if (step.replace_message)
         out.diag.client_message = std::move(step.message);
+    else if (ex.ec)
+        out.diag.client_message = ex.detail + step.message; // the message goes on from the transport's
+    else if (std::string_view(step.message).starts_with("; "))
+        out.diag.client_message = step.message.substr(2); // nothing before it to go on from
     else
-        out.diag.client_message = ex.detail + step.message;
+        out.diag.client_message = std::move(step.message);
 }
 
 } // namespace
@@ -237,7 +241,8 @@ attempt_report client_impl::after_attempt(std::string_view method, std::string_v
 }
 
 asio::awaitable<call_outcome> client_impl::call(std::string_view method, std::string target, std::string body,
-                                                const request_options& ro, effect_check* check)
+                                                const request_options& ro, effect_check* check,
+                                                std::string content_type)
 {
     auto self = shared_from_this();
     auto cs = co_await asio::this_coro::cancellation_state;
@@ -253,7 +258,8 @@ asio::awaitable<call_outcome> client_impl::call(std::string_view method, std::st
     }
     const header_list merged =
         ro.headers.empty() ? header_list{} : merge_headers(opts_.opts.headers, ro.headers);
-    http::request req{method, target, body, ro.headers.empty() ? &opts_.opts.headers : &merged, 0};
+    http::request req{method, target,      body, ro.headers.empty() ? &opts_.opts.headers : &merged,
+                      0,      content_type};
     http::exchange_result ex;
     const auto start = clock::now();
     retry_driver d(std::move(limits), start);

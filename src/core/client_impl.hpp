@@ -94,10 +94,12 @@ public:
 
     /// Performs method+target with retries (policy/retry_driver.hpp). With
     /// `check`, a POST whose answer was lost is looked for before any
-    /// resend. Must run on a strand, or on an executor that runs handlers
-    /// one at a time (op_executor()).
+    /// resend; every attempt sends the same `body`, of `content_type` (empty:
+    /// application/json). Must run on a strand, or on an executor that runs
+    /// handlers one at a time (op_executor()).
     boost::asio::awaitable<call_outcome> call(std::string_view method, std::string target, std::string body,
-                                              const request_options& ro, effect_check* check = nullptr);
+                                              const request_options& ro, effect_check* check = nullptr,
+                                              std::string content_type = {});
 
     /// The base URL's path ("" or "/prefix", no trailing slash).
     const std::string& path_prefix() const { return opts_.ep.path_prefix; }

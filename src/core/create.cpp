@@ -1,9 +1,9 @@
 // Creates and follow-ups (POST /api/tasks), and the check that keeps one
 // whose answer was lost from being resent when it took effect.
 #include "core/client_impl.hpp"
+#include "core/create_body.hpp"
 #include "core/op_support.hpp"
 #include "core/watch_hub.hpp"
-#include "json/write.hpp"
 
 #include <handinger/json.hpp>
 #include <handinger/task_id.hpp>
@@ -121,6 +121,12 @@ asio::awaitable<op_result<create_result>> create_fresh_op(impl_ptr impl, create_
         invalid_argument(impl, r, "POST", path, what);
         co_return r;
     }
+    // Files given by path are read now, before any request: one missing
+    // or too big fails the create here, and a resend sends what was read.
+    if (auto what = load_attachments(p); !what.empty()) {
+        invalid_argument(impl, r, "POST", path, what);
+        co_return r;
+    }
     bool existed_before = false;
     std::size_t matching_before = 0;
     bool generated = false; // an id made here: nobody else can know it yet
@@ -148,13 +154,20 @@ asio::awaitable<op_result<create_result>> create_fresh_op(impl_ptr impl, create_
         }
     }
 
-    auto body = create_request_body(p);
+    auto body = make_create_body(p);
+    if (!body) { // (random boundaries: not expected)
+        invalid_argument(impl, r, "POST", path,
+                         "files: no multipart boundary found that the files do not hold");
+        co_return r;
+    }
+    std::vector<attachment>().swap(p.files); // the body holds the bytes now
     r.value.task_id = std::move(*p.task_id); // the body has it; p is not read again
     const std::string& id = r.value.task_id;
     create_check check(impl, id, p.input, existed_before, matching_before);
     if (!generated) // a result of this task seen before the POST is out of date
         impl->hub().forget(id);
-    auto c = co_await impl->call("POST", path, std::move(body), ro, &check);
+    auto c =
+        co_await impl->call("POST", path, std::move(body->bytes), ro, &check, std::move(body->content_type));
     if (!generated) // nor a result fetched while the POST was under way
         impl->hub().forget(id);
     if (c.ec) {

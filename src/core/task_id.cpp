@@ -1,8 +1,11 @@
 #include <handinger/task_id.hpp>
 
+#include "util/random.hpp"
+
 #include <pthread.h>
 #include <sys/random.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -54,7 +57,19 @@ struct random_block {
     }
 };
 
+thread_local random_block block;
+
 } // namespace
+
+void detail::random_bytes(unsigned char* out, std::size_t n)
+{
+    while (n > 0) { // (a block serves at most its size at once)
+        const std::size_t k = std::min(n, sizeof block.bytes);
+        block.take(out, k);
+        out += k;
+        n -= k;
+    }
+}
 
 std::string make_task_id()
 {
@@ -62,7 +77,6 @@ std::string make_task_id()
     auto ms = static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
                                              std::chrono::system_clock::now().time_since_epoch())
                                              .count());
-    thread_local random_block block;
     unsigned char rnd[10];
     block.take(rnd, sizeof rnd);
     // 128 bits: 48-bit time then 80 random bits, as 26 base32 digits, the

@@ -2,7 +2,7 @@
 // webhook (retrieve, update, delete, regenerate its token), a page of its
 // executions, and the pager that walks them all (its decisions in
 // policy/page_walk.hpp).
-#include "core/worker_call.hpp"
+#include "core/resource_call.hpp"
 #include "policy/page_walk.hpp"
 #include "json/text.hpp"
 
@@ -13,6 +13,8 @@
 
 namespace handinger {
 namespace detail {
+
+namespace asio = boost::asio;
 
 /// A pager's walk, shared by the pager and a call in progress.
 struct execution_pager_state {
@@ -53,10 +55,10 @@ std::string update_body(const std::optional<std::string>& url)
 asio::awaitable<op_result<webhook>> webhook_call(impl_ptr impl, const char* method, std::string worker_id,
                                                  std::string_view suffix, request_options ro)
 {
-    auto what = check_id(worker_id);
+    auto what = check_id("worker_id", worker_id);
     auto path = webhook_path(*impl, worker_id, suffix);
-    co_return co_await worker_call<webhook>(std::move(impl), method, std::move(path), std::move(what), {},
-                                            std::move(ro));
+    co_return co_await resource_call<webhook>(std::move(impl), method, std::move(path), std::move(what), {},
+                                              std::move(ro));
 }
 
 // Clears a pager's busy flag when its call ends, however it ends.
@@ -76,12 +78,12 @@ asio::awaitable<op_result<webhook>> retrieve_webhook_op(impl_ptr impl, std::stri
 asio::awaitable<op_result<webhook>> update_webhook_op(impl_ptr impl, std::string worker_id,
                                                       std::optional<std::string> url, request_options ro)
 {
-    auto what = check_id(worker_id);
+    auto what = check_id("worker_id", worker_id);
     if (what.empty() && url)
         what = validate_webhook_url(*url);
     auto body = what.empty() ? update_body(url) : std::string();
-    return worker_call<webhook>(impl, "PUT", webhook_path(*impl, worker_id), std::move(what), std::move(body),
-                                std::move(ro));
+    return resource_call<webhook>(impl, "PUT", webhook_path(*impl, worker_id), std::move(what),
+                                  std::move(body), std::move(ro));
 }
 
 asio::awaitable<op_result<webhook>> delete_webhook_op(impl_ptr impl, std::string worker_id,
@@ -103,11 +105,11 @@ list_webhook_executions_op(impl_ptr impl, std::string worker_id, std::int64_t pa
 {
     auto path = webhook_path(*impl, worker_id, "/executions?page=");
     path += std::to_string(page);
-    auto what = check_id(worker_id);
+    auto what = check_id("worker_id", worker_id);
     if (what.empty() && page < 1)
         what = "page: must be at least 1 (got " + std::to_string(page) + ")";
-    return worker_call<webhook_execution_page>(impl, "GET", std::move(path), std::move(what), {},
-                                               std::move(ro));
+    return resource_call<webhook_execution_page>(impl, "GET", std::move(path), std::move(what), {},
+                                                 std::move(ro));
 }
 
 asio::awaitable<op_result<std::optional<std::vector<webhook_execution>>>>

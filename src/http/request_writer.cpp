@@ -42,14 +42,16 @@ void write_request(const request& req, std::string_view fixed_headers, std::stri
     out += "\r\n";
     if (req.headers)
         for (const auto& [name, value] : *req.headers)
-            if (!reserved_header(name)) {
+            if (!reserved_header(name) && (req.content_type.empty() || !iequals(name, "content-type"))) {
                 out += name;
                 out += ": ";
                 out += value;
                 out += "\r\n";
             }
     if (!req.body.empty() || req.method == "POST" || req.method == "PUT" || req.method == "PATCH") {
-        out += "Content-Type: application/json\r\nContent-Length: ";
+        out += "Content-Type: ";
+        out += req.content_type.empty() ? std::string_view("application/json") : req.content_type;
+        out += "\r\nContent-Length: ";
         out += std::to_string(req.body.size());
         out += "\r\n";
     }

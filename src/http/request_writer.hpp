@@ -17,8 +17,10 @@ std::string fixed_request_headers(std::string_view host_header, std::string_view
 /// Writes `req` into `out` (cleared first; its capacity is reused): the
 /// request line, `fixed_headers`, x-stainless-retry-count, the caller's
 /// headers but those the transport owns (Host, Authorization,
-/// Content-Length, Transfer-Encoding, Connection), and for a body or a
-/// POST/PUT/PATCH, Content-Type and Content-Length; then the body. The whole
+/// Content-Length, Transfer-Encoding, Connection, and Content-Type when
+/// the request sets its own), and for a body or a POST/PUT/PATCH,
+/// Content-Type (req.content_type, else application/json) and
+/// Content-Length; then the body. The whole
 /// request in one buffer: one TLS record and one send. Header names and
 /// values were checked for CR/LF when the options were resolved; the target
 /// is built percent-encoded.

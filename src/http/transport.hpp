@@ -39,6 +39,7 @@ struct request {
     std::string_view body;
     const header_list* headers = nullptr; ///< extra headers (may be null)
     int retry_count = 0;                  ///< sent as x-stainless-retry-count
+    std::string_view content_type;        ///< of the body; empty: application/json
 };
 
 struct response {

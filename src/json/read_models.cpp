@@ -1,9 +1,6 @@
 // Reading the models (the contract is in models.hpp), and the public
 // read_json / parse_json entry points.
 #include "json/read_top.hpp"
-#include "json/reader.hpp"
-
-#include <handinger/json.hpp>
 
 namespace handinger {
 namespace detail {

@@ -1,6 +1,7 @@
-// Internal: the public read_json / parse_json entry points as templates,
-// for the files that instantiate them for their models (read_models.cpp,
-// read_webhooks.cpp). Each model T needs a
+// Internal: the public read_json / parse_json templates (<handinger/json.hpp>)
+// defined once, for the files that instantiate them for their models
+// (read_models.cpp, read_schedules.cpp, read_webhooks.cpp), with
+// HANDINGER_INSTANTIATE_READ. Each model T needs a
 // `bool detail::read_value(const json::value&, T&, const json_path&, std::string&)`
 // declared before HANDINGER_INSTANTIATE_READ(T).
 #pragma once
@@ -83,10 +84,9 @@ T parse_json(std::string_view text)
     return out;
 }
 
-} // namespace handinger
-
-/// Instantiates read_json and both parse_json for model T (in namespace handinger).
 #define HANDINGER_INSTANTIATE_READ(T)                                                                        \
     template void read_json<T>(const boost::json::value&, T&, boost::system::error_code&, std::string&);     \
     template void parse_json<T>(std::string_view, T&, boost::system::error_code&, std::string&);             \
     template T parse_json<T>(std::string_view);
+
+} // namespace handinger

@@ -59,4 +59,6 @@ HANDINGER_INSTANTIATE_READ(webhook)
 HANDINGER_INSTANTIATE_READ(webhook_execution)
 HANDINGER_INSTANTIATE_READ(webhook_execution_page)
 
+#undef HANDINGER_INSTANTIATE_READ
+
 } // namespace handinger

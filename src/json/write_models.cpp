@@ -9,25 +9,20 @@
 // and text through Boost's serializer; the one text written without a value
 // (the create body, on every request) goes through json_writer, whose output
 // is the serializer's byte for byte (json/text.hpp).
-#include "json/reader.hpp"
 #include "json/text.hpp"
 #include "json/write.hpp"
-#include "json/write_fields.hpp"
+#include "json/write_support.hpp"
 
 #include <handinger/json.hpp>
-#include <handinger/webhook_models.hpp>
 
 #include <boost/json/monotonic_resource.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value_from.hpp>
 
 namespace handinger {
-namespace {
 
 namespace json = boost::json;
-using namespace detail::json_put;
-
-} // namespace
+using namespace detail;
 
 void tag_invoke(json::value_from_tag, json::value& jv, const create_task_params& v)
 {
@@ -186,16 +181,6 @@ void tag_invoke(json::value_from_tag, json::value& jv, const worker_email& v)
     make_object(jv, 1).emplace("email", v.email);
 }
 
-template <class T>
-std::string to_json_string(const T& v)
-{
-    // The value only lives until it is serialised: a monotonic arena (first
-    // block on the stack) avoids one heap allocation per node.
-    unsigned char buf[4096];
-    json::monotonic_resource arena(buf, sizeof buf);
-    return json::serialize(json::value_from(v, &arena));
-}
-
 template std::string to_json_string(const create_task_params&);
 template std::string to_json_string(const task_totals&);
 template std::string to_json_string(const task&);
@@ -213,9 +198,6 @@ template std::string to_json_string(const update_worker_params&);
 template std::string to_json_string(const worker_template&);
 template std::string to_json_string(const delete_worker_response&);
 template std::string to_json_string(const worker_email&);
-template std::string to_json_string(const webhook&);
-template std::string to_json_string(const webhook_execution&);
-template std::string to_json_string(const webhook_execution_page&);
 
 } // namespace handinger
 

@@ -1,17 +1,14 @@
 // Writing the Webhooks resource's models (webhook_models.hpp) with their
 // wire names, as write_models.cpp writes the others.
-#include "json/write_fields.hpp"
+#include "json/write_support.hpp"
 
 #include <handinger/json.hpp>
 #include <handinger/webhook_models.hpp>
 
 namespace handinger {
-namespace {
 
 namespace json = boost::json;
-using namespace detail::json_put;
-
-} // namespace
+using namespace detail;
 
 void tag_invoke(json::value_from_tag, json::value& jv, const webhook& v)
 {
@@ -45,5 +42,9 @@ void tag_invoke(json::value_from_tag, json::value& jv, const webhook_execution_p
     put(o, v, F::page_count, v.page_count);
     put(o, v, F::total_count, v.total_count);
 }
+
+template std::string to_json_string(const webhook&);
+template std::string to_json_string(const webhook_execution&);
+template std::string to_json_string(const webhook_execution_page&);
 
 } // namespace handinger

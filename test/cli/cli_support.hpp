@@ -6,6 +6,7 @@
 #pragma once
 
 #include "client/support.hpp"
+#include "temp_dir.hpp"
 
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
@@ -51,43 +52,7 @@ inline std::string cli_exe()
     return HANDINGER_CLI_EXE;
 }
 
-/// A private temporary directory, removed with everything in it at scope exit.
-class temp_dir {
-public:
-    temp_dir()
-    {
-        const char* base = std::getenv("TMPDIR");
-        std::string tmpl = std::string(base && *base ? base : "/tmp") + "/handinger-cli-test.XXXXXX";
-        REQUIRE(::mkdtemp(tmpl.data()) != nullptr);
-        path_ = tmpl;
-    }
-    ~temp_dir()
-    {
-        std::error_code ec;
-        // A test may have made something unreadable; make it removable again.
-        for (auto it = std::filesystem::recursive_directory_iterator(path_, ec);
-             !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec))
-            ::chmod(it->path().c_str(), 0700);
-        std::filesystem::remove_all(path_, ec);
-    }
-    temp_dir(const temp_dir&) = delete;
-    temp_dir& operator=(const temp_dir&) = delete;
-
-    const std::string& path() const { return path_; }
-    std::string file(std::string_view name) const { return path_ + "/" + std::string(name); }
-    /// Writes `content` to a file in the directory and returns its path.
-    std::string write(std::string_view name, std::string_view content) const
-    {
-        auto p = file(name);
-        std::ofstream f(p, std::ios::binary | std::ios::trunc);
-        f.write(content.data(), static_cast<std::streamsize>(content.size()));
-        REQUIRE(f.good());
-        return p;
-    }
-
-private:
-    std::string path_;
-};
+using test_files::temp_dir;
 
 inline std::string read_file(const std::string& path)
 {
@@ -472,5 +437,35 @@ struct cli_fixture {
     temp_dir dir;
     std::string ca_file;
 };
+
+/// Runs `handinger ARGS...` for each of `cases`: each must be refused as bad
+/// input (exit 2), with nothing on stdout and one "handinger: " line on stderr.
+inline void check_usage_errors(const cli_fixture& f, const std::vector<std::vector<std::string>>& cases)
+{
+    for (const auto& args : cases) {
+        std::string shown;
+        for (const auto& a : args)
+            shown += " '" + a + "'";
+        INFO("handinger", shown);
+        auto r = f.run(args);
+        INFO(r.dump());
+        CHECK(r.status == 2);
+        CHECK(r.out.empty());
+        CHECK(r.err_lines().size() == 1);
+        CHECK(starts_with(r.err, "handinger: "));
+    }
+}
+
+/// A call that failed (exit 1): nothing on stdout, one "handinger: " line on
+/// stderr that says `says`.
+inline void check_failed(const result& r, std::string_view says)
+{
+    INFO(r.dump());
+    CHECK(r.status == 1);
+    CHECK(r.out.empty());
+    REQUIRE(r.err_lines().size() == 1);
+    CHECK(starts_with(r.err, "handinger: "));
+    CHECK(contains(r.err, says));
+}
 
 } // namespace cli_test

@@ -70,18 +70,7 @@ TEST_CASE("exit 2 for bad arguments: one line on stderr, nothing on stdout, no r
         {"tasks", "batch", "-", "--concurrency", "0"},               // concurrency out of range
         {"tasks", "batch", "/nonexistent/handinger-cli-test.jsonl"}, // unreadable batch file
     };
-    for (const auto& args : cases) {
-        std::string shown;
-        for (const auto& a : args)
-            shown += " '" + a + "'";
-        INFO("handinger", shown);
-        auto r = f.run(args);
-        INFO(r.dump());
-        CHECK(r.status == 2);
-        CHECK(r.out.empty());
-        CHECK(r.err_lines().size() == 1);
-        CHECK(starts_with(r.err, "handinger: "));
-    }
+    check_usage_errors(f, cases);
     CHECK(f.fx.api_requests() == 0);
 
     // The message names what was wrong.

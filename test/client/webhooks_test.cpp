@@ -5,7 +5,7 @@
 // refused, one for a task nobody waits for, one answered 500 recorded as an
 // error; and the pager walking 120+ executions while more arrive.
 #include "client/hook_receiver.hpp"
-#include "client/resource_support.hpp"
+#include "client/wire_support.hpp"
 
 #include <handinger/client.hpp>
 #include <handinger/task_id.hpp>

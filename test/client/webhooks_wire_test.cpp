@@ -3,7 +3,7 @@
 // pages the simulator would not serve (a repeated id, no counts, a failed
 // page), overlapping calls refused, and the retry stance (a
 // regenerate-token POST is resent like any call).
-#include "client/resource_support.hpp"
+#include "client/wire_support.hpp"
 
 #include <handinger/client.hpp>
 #include <handinger/webhooks.hpp>
@@ -171,7 +171,7 @@ TEST_CASE("webhooks wire: overlapping pager calls, the second is refused")
 TEST_CASE("webhooks wire: a regenerate-token POST refused with 503 is resent, its answer the token in force")
 {
     canned_server s;
-    s.push(status_response(503, "Service Unavailable"));
+    s.push(status(503, "Service Unavailable"));
     s.fallback.body = R"({"token":"whk_2","url":"https://example.com/h"})";
     test_io ioc;
     hd::client c(ioc, options_for(s));

@@ -1,7 +1,7 @@
 // The Workers resource (c.workers()) against the simulator over verified
 // TLS: every operation in both forms, the creator-only rules, deletion,
 // arguments refused before any I/O, and a create whose answer was lost.
-#include "client/resource_support.hpp"
+#include "client/wire_support.hpp"
 
 #include <handinger/client.hpp>
 

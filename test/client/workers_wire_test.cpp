@@ -1,7 +1,7 @@
 // The Workers operations on the wire, against a canned server: the request
 // lines and bodies as sent, and which failures are retried (a PATCH is;
 // a create that may have arrived is not).
-#include "client/resource_support.hpp"
+#include "client/wire_support.hpp"
 
 #include <handinger/client.hpp>
 
@@ -68,7 +68,7 @@ TEST_CASE("workers wire: each operation's method, path and body")
 TEST_CASE("workers wire: a PATCH is retried after a 503, with the same body")
 {
     canned_server s;
-    s.push(status_response(503, "Service Unavailable"));
+    s.push(status(503, "Service Unavailable"));
     s.fallback.body = std::string(worker_json);
     test_io ioc;
     hd::client c(ioc, options_for(s));
@@ -90,7 +90,7 @@ TEST_CASE("workers wire: a PATCH is retried after a 503, with the same body")
 TEST_CASE("workers wire: a create refused with 429 is resent, one answered 500 is not")
 {
     canned_server s;
-    s.push(status_response(429, "Too Many Requests"));
+    s.push(status(429, "Too Many Requests"));
     s.fallback.body = std::string(worker_json);
     test_io ioc;
     hd::client c(ioc, options_for(s));
@@ -101,12 +101,13 @@ TEST_CASE("workers wire: a create refused with 429 is resent, one answered 500 i
         CHECK(d.attempts == 2);
         CHECK(w.id == "wrk_1");
 
-        s.push(status_response(500, "Internal Server Error"));
+        s.push(status(500, "Internal Server Error"));
         auto [ec2, w2] = co_await c.workers().async_create(hd::create_worker_params{}, d, tup);
         CHECK(ec2 == hd::error::server_error); // it may have made a worker: not resent
         CHECK(d.attempts == 1);
         CHECK(d.status == 500);
         CHECK(d.client_message.find("not resent") != std::string::npos);
+        CHECK(d.client_message.rfind("not resent", 0) == 0); // no "; " left from a missing transport message
     };
     run(ioc, body());
     CHECK(s.requests().size() == 3);

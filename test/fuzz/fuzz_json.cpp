@@ -1,4 +1,5 @@
-// libFuzzer target: every model reader (json/read_models.cpp, json/read_webhooks.cpp).
+// libFuzzer target: every model reader (json/read_models.cpp,
+// json/read_schedules.cpp, json/read_webhooks.cpp).
 //
 // For each model: parse the input; a failure must come with a message. When
 // it parses, what this library writes must read back as the same model,
@@ -12,6 +13,7 @@
 
 #include <handinger/error.hpp>
 #include <handinger/json.hpp>
+#include <handinger/schedule_models.hpp>
 #include <handinger/webhook_models.hpp>
 
 #include <cstddef>
@@ -92,6 +94,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     check<handinger::worker_template>("worker_template", text);
     check<handinger::delete_worker_response>("delete_worker_response", text);
     check<handinger::worker_email>("worker_email", text);
+    check<handinger::worker_schedule>("worker_schedule", text);
+    check<handinger::schedule_list>("schedule_list", text);
+    check<handinger::cancel_schedule_response>("cancel_schedule_response", text);
     check<handinger::webhook>("webhook", text);
     check<handinger::webhook_execution_page>("webhook_execution_page", text);
 
@@ -107,6 +112,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     check_value<handinger::run_message>("run_message", v);
     check_value<handinger::run_usage>("run_usage", v);
     check_value<handinger::create_task_params>("create_task_params", v);
+    check_value<handinger::create_schedule_params>("create_schedule_params", v);
     check_value<handinger::webhook_execution>("webhook_execution", v);
     return 0;
 }

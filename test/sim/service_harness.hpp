@@ -1,6 +1,7 @@
-// The simulator's service driven without sockets, for the tests of its
-// routes: requests in, exact statuses, bodies and counters out, at a time
-// the test chooses.
+// Shared by the simulator's route tests (workers_test.cpp,
+// schedules_test.cpp, webhooks_test.cpp, ...): the service driven without
+// sockets at chosen instants, with two keys; exact statuses, bodies and
+// counters out.
 #pragma once
 
 #include "sim_test_util.hpp"
@@ -9,20 +10,22 @@
 
 #include <boost/json/parse.hpp>
 
-namespace sim_test::service_routes {
+#include <string>
+#include <string_view>
 
-using handinger::sim::detail::http_request;
-using handinger::sim::detail::http_response;
-using handinger::sim::detail::service;
+namespace sim_harness {
+
+using namespace handinger::sim;
+using namespace handinger::sim::detail;
 
 /// A time (unix ms) the tests start at: 2023-11-14T22:13:20Z.
-inline constexpr std::int64_t t0 = 1'700'000'000'000;
-inline constexpr std::string_view owner = "Bearer sk-sim-test";
-inline constexpr std::string_view other = "Bearer sk-sim-other";
+constexpr std::int64_t t0 = 1'700'000'000'000;
+constexpr std::string_view owner = "Bearer sk-sim-test";
+constexpr std::string_view other = "Bearer sk-sim-other";
 
-inline handinger::sim::options two_keys()
+inline options two_keys()
 {
-    handinger::sim::options o;
+    options o;
     o.other_keys = {"sk-sim-other"};
     return o;
 }
@@ -31,7 +34,7 @@ inline handinger::sim::options two_keys()
 struct harness {
     service svc;
     http_response res;
-    explicit harness(handinger::sim::options o = two_keys()) : svc(o) {}
+    explicit harness(options o = two_keys()) : svc(o) {}
 
     http_response& call(std::string_view method, std::string_view target, std::string_view body = {},
                         std::string_view auth = owner, std::int64_t now = t0)
@@ -84,6 +87,31 @@ struct harness {
     {
         return sim_test::stat_of(svc.stats(), path);
     }
+
+    // A request with the status and `allow` header it must get.
+    struct route_row {
+        const char* method;
+        const char* target;
+        int status;
+        const char* allow;
+    };
+    void check_routes(std::initializer_list<route_row> rows)
+    {
+        for (const auto& r : rows) {
+            INFO(r.method << " " << r.target);
+            call(r.method, r.target);
+            CHECK(res.status == r.status);
+            CHECK(header("allow") == r.allow);
+        }
+    }
 };
 
-} // namespace sim_test::service_routes
+inline std::string chars(std::size_t n, std::string_view ch = "a")
+{
+    std::string s;
+    for (std::size_t i = 0; i < n; ++i)
+        s += ch;
+    return s;
+}
+
+} // namespace sim_harness

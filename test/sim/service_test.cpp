@@ -23,7 +23,7 @@ struct harness {
     http_response& call(std::string_view method, std::string_view target, std::string_view body = {},
                         std::int64_t now = t0, std::string_view auth = "Bearer sk-sim-test")
     {
-        svc.handle(http_request{method, target, auth, body, now}, res);
+        svc.handle(http_request{method, target, auth, body, now, {}}, res);
         return res;
     }
     boost::json::value json() const { return boost::json::parse(res.body); }

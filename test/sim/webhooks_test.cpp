@@ -12,13 +12,13 @@ using namespace handinger::sim::detail;
 
 namespace {
 
-using namespace sim_test::service_routes;
+using namespace sim_harness;
 
 // A run with the default timings: pending 300 ms, then 3 turns of 400 ms.
 constexpr std::int64_t run_ms = 300 + 3 * 400;
 
-struct webhook_harness : sim_test::service_routes::harness {
-    using sim_test::service_routes::harness::harness;
+struct webhook_harness : sim_harness::harness {
+    using sim_harness::harness::harness;
 
     // Sets worker `id`'s webhook URL; returns the answer's token.
     std::string set_url(const std::string& id, std::string_view url, std::int64_t now = t0)

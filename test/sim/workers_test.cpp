@@ -1,24 +1,14 @@
 // The simulator's Workers routes: without sockets (exact statuses, bodies
 // and counters), then once over TLS with curl.
 #include "service_harness.hpp"
+
+#include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
 using namespace handinger::sim;
 using namespace handinger::sim::detail;
 
-namespace {
-
-using namespace sim_test::service_routes;
-
-std::string chars(std::size_t n, std::string_view ch = "a")
-{
-    std::string s;
-    for (std::size_t i = 0; i < n; ++i)
-        s += ch;
-    return s;
-}
-
-} // namespace
+using namespace sim_harness;
 
 TEST_CASE("workers: create answers the worker with every field")
 {
@@ -272,25 +262,13 @@ TEST_CASE("workers: a task without a worker gets one, made from its input")
 TEST_CASE("workers: unknown paths are 404, wrong methods 405 with allow")
 {
     harness h;
-    struct row {
-        const char* method;
-        const char* target;
-        int status;
-        const char* allow;
-    };
-    const row rows[] = {
+    h.check_routes({
         {"GET", "/api/workers", 405, "POST"},
         {"PUT", "/api/workers/wrk_1", 405, "GET, PATCH, DELETE"},
         {"POST", "/api/workers/wrk_1/email", 405, "GET"},
         {"GET", "/api/workers/wrk_1/webhooks", 404, ""},
         {"GET", "/api/workers/", 404, ""},
-    };
-    for (const auto& r : rows) {
-        INFO(r.method << " " << r.target);
-        h.call(r.method, r.target);
-        CHECK(h.res.status == r.status);
-        CHECK(h.header("allow") == r.allow);
-    }
+    });
     h.call("GET", "/api/workers/wrk_1", {}, "Bearer wrong");
     CHECK(h.res.status == 401);
     CHECK(h.stat({"requests", "GET /api/workers/{id}", "401"}) == 1);

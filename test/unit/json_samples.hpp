@@ -116,7 +116,7 @@ inline create_task_params make_params(std::string input, std::optional<open_enum
                                       std::optional<std::string> task_id = {},
                                       std::optional<std::string> worker_id = {})
 {
-    return {std::move(input), std::move(budget), std::move(task_id), std::move(worker_id)};
+    return {std::move(input), std::move(budget), std::move(task_id), std::move(worker_id), {}};
 }
 
 inline delete_task_response make_delete(bool archived)

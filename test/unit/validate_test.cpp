@@ -11,7 +11,7 @@ create_task_params make_params(std::string input, std::optional<open_enum<task_b
                                std::optional<std::string> task_id = {},
                                std::optional<std::string> worker_id = {})
 {
-    return {std::move(input), std::move(budget), std::move(task_id), std::move(worker_id)};
+    return {std::move(input), std::move(budget), std::move(task_id), std::move(worker_id), {}};
 }
 
 } // namespace

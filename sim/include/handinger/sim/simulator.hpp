@@ -30,6 +30,11 @@
 //   #null-fields     the task is sent with `"title": null`, and its turns with
 //                    null `role`, `input` and `outputText` (from the POST that
 //                    carries it on), for clients' handling of unexpected nulls
+//   #structured:JSON every completed turn of this run, and the run once it has
+//                    completed, carry JSON as their structured output, whatever
+//                    the worker's schema (none included): e.g. a value that does
+//                    not match it. JSON is one word, so compact: a space inside
+//                    a string is written \u0020. Not JSON: ignored
 // KIND is one of: 429, 500, 503, reset (close before processing, no response),
 // lost (process fully, then reset without a response), stall (process, then
 // send nothing for options::stall, then close), truncate (process, send the
@@ -51,7 +56,9 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace handinger::sim {
@@ -143,6 +150,17 @@ struct options : fault_options {
     /// Add "simVisibleAtMs" to each turn: the unix time (ms) at which the turn's
     /// current state (status and text) became visible, for latency measurements.
     bool stamp_visibility = false;
+    /// The largest multipart/form-data request body read (bytes); a request
+    /// whose Content-Length is larger is answered 413 and the connection
+    /// closed. Other bodies: 1 MiB (larger ones: the connection is closed).
+    std::uint64_t max_form_body = 40u << 20;
+
+    /// How long one second of a schedule lasts: a schedule's delayInSeconds
+    /// and intervalSeconds count these, so that tests need not wait real
+    /// seconds ({1ms}: a 60-second delay runs 60 ms after its create). Its
+    /// nextRunAt shows the time so scaled. A `scheduled` date and a cron
+    /// expression are wall-clock times, never scaled. Must be positive.
+    std::chrono::milliseconds schedule_second{1000};
 
     /// How long after a task finishes its webhook delivery is POSTed.
     std::chrono::milliseconds webhook_delay{0};
@@ -152,19 +170,35 @@ struct options : fault_options {
 };
 
 /// The simulator. Routes (JSON bodies):
-///   POST   /api/tasks                create a task, or a follow-up run when taskId exists
+///   POST   /api/tasks                create a task, or a follow-up run when taskId exists;
+///                                    JSON, or multipart/form-data with the same
+///                                    fields as text fields and files under
+///                                    `files` (see "Files" below)
 ///   GET    /api/tasks/{id}           the task (and its turns, per options::shape)
 ///   GET    /api/tasks/{id}/turns     {"taskId": id, "items": [Turn...]}
 ///   DELETE /api/tasks/{id}           {"archived": true}; 403 unless the creating key
 ///   POST   /api/workers              create a worker (422 past a limit of API.md)
 ///   GET    /api/workers/{id}         the run of the worker's latest task, or of
-///                                    ?taskId=; 404 when it has none
+///                                    ?taskId=; 404 when it has none (the task's id
+///                                    in the header x-sim-task-id, as a create's)
 ///   PATCH  /api/workers/{id}         change the fields sent (outputSchema null
 ///                                    clears it); 403 unless the creating key
 ///   DELETE /api/workers/{id}         {"deleted": true}, soft: every worker route
 ///                                    then answers 404 (tasks stay, none start)
 ///   GET    /api/workers/{id}/email   {"email": "<id>@workers.sim.invalid"}; 403
 ///                                    unless the creating key
+///   POST   /api/workers/{id}/schedules  make a schedule (422 past a limit of
+///                                    API.md, naming the field: "when.cron", ...)
+///   GET    /api/workers/{id}/schedules  {"schedules": [...], "workerId": id}: the
+///                                    worker's schedules still to run, every key's,
+///                                    in the order they were made
+///   DELETE /api/workers/{id}/schedules/{scheduleId}  {"cancelled": true}; 403
+///                                    unless the key that made the schedule, 404
+///                                    when it is not the worker's (or has gone)
+///                                    The three answer 404 for a worker the
+///                                    simulator has not made, or deleted (a task's
+///                                    create adopts an unknown worker id, these do
+///                                    not), and 403 for another key's private worker.
 ///   GET    /api/workers/{id}/webhook {"token", "url"}, both null when none is set
 ///   PUT    /api/workers/{id}/webhook body {"url": string or null}: a string of at
 ///                                    most 2,048 characters that parses as a URI
@@ -225,8 +259,15 @@ public:
     ///   same taskId: the mark of a blind resend), faults {kind: n}, rate_limited,
     ///   tasks (how many tasks the simulator holds), workers_created (by POST
     ///   /api/workers), workers_updated, workers_deleted, workers (how many it
-    ///   holds, deleted ones included), webhook_deliveries (attempts made),
-    ///   webhook_delivery_failures (those not answered 2xx).
+    ///   holds, deleted ones included), structured_outputs (turns' structured
+    ///   outputs generated from a schema), structured_fallbacks (of those, "{}"
+    ///   because the schema could not be met),
+    ///   ("POST /api/workers/{id}/schedules", "GET /api/workers/{id}/schedules",
+    ///   "DELETE /api/workers/{id}/schedules/{scheduleId}" in requests too),
+    ///   schedules_created, schedules_cancelled, schedule_runs (tasks started by
+    ///   schedules; not in tasks_created, which counts POST /api/tasks),
+    ///   schedules (how many are still to run), webhook_deliveries (attempts
+    ///   made), webhook_delivery_failures (those not answered 2xx).
     ///
     /// Workers: every task runs on one. A task created without a workerId gets a
     /// new worker whose instructions are its input; a workerId the simulator has
@@ -234,9 +275,47 @@ public:
     /// worker created without a title gets a random two-word name; with a prompt
     /// and no instructions, instructions written "from" the prompt.
     ///
+    /// Structured output: a run posted on a worker with an outputSchema gets,
+    /// for each turn, a value generated from the schema as it is then
+    /// (detail/schema_sample.hpp: draft-07's common keywords, $ref within the
+    /// schema), fixed by options::seed, the task id and the turn's seq, and
+    /// valid against the schema. A completed turn shows it as
+    /// `structuredOutput`, the run (once completed) its last turn's as
+    /// `structured_output`; before, after an error, and without a schema,
+    /// both are null. A schema that cannot be met (unsatisfiable, a pattern
+    /// it must match, past the generator's bounds, a root that is not an
+    /// object) gives `{}` instead.
+    /// Files: a create sent as multipart/form-data (RFC 7578) keeps each
+    /// `files` part, listed as {filename (null when the part had none),
+    /// mediaType (its Content-Type, else application/octet-stream), url
+    /// (https://handinger.com/files/fil_...), size} on the run it answers
+    /// and on that run's first turn. Names and filenames are read as the
+    /// HTML standard writes them (%22, %0D, %0A decoded). The limits are the
+    /// library's (handinger::attachment): a file past max_size or all past
+    /// max_total_size 413, more than max_count files 422; a malformed body
+    /// (no boundary line, a part without a Content-Disposition of form-data
+    /// with a name, headers that do not end, no closing boundary) or a
+    /// multipart/form-data Content-Type without a boundary 400; another
+    /// multipart type 415; a text field twice, as a file, or not UTF-8 422.
+    /// Counters: multipart_creates (creates sent as forms that made a run),
+    /// files_received, file_bytes_received.
+    /// Schedules run their input as a task of the worker (`triggeredBy:
+    /// "schedule"`, the key that made the schedule its creator, the input's
+    /// directives applied): a scheduled one once at its date (at once when the
+    /// date has passed), a delayed one once after its delay, an interval one
+    /// every interval from its create, a cron one at each time its expression
+    /// matches (UTC; the next computed from the last). A one-shot schedule that
+    /// has run leaves the list (its cancel is then 404); so does every schedule
+    /// of a deleted worker. A run is made at its due time: by the simulator's
+    /// timer, or by the first request that comes after it (GET /_sim/stats
+    /// included; stats() is not a request and shows what the timer has done),
+    /// so a task's times are its due time's either way. One schedule late by
+    /// many runs makes up to 100 of them at once and skips the rest. stop()
+    /// stops the timer with the rest.
     /// Webhook deliveries (the simulator's own choices where API.md says
-    /// nothing): when a task of a worker with a webhook URL finishes, whatever
-    /// its final status (completed, error, aborted, a #status:WORD), it POSTs
+    /// nothing): when a task of a worker with a webhook URL finishes (one a
+    /// schedule started included), whatever its final status (completed,
+    /// error, aborted, a #status:WORD), it POSTs
     /// `{"event":"task.finished","taskId","workerId","status"}` (JSON, header
     /// X-Handinger-Token: the token) to the URL, options::webhook_delay after
     /// the end, within options::webhook_timeout, with the URL and token in
@@ -255,6 +334,9 @@ public:
     /// They run on the server's threads without blocking them; stop() drops
     /// those in flight. Flags: --webhook-delay-ms, --webhook-timeout-ms.
     boost::json::object stats() const;
+    /// The bytes of a file a create carried, by the url listed for it (or
+    /// its id, fil_...); nullopt when there is none.
+    std::optional<std::string> file_content(std::string_view url_or_id) const;
     /// Zeroes every counter except connections_open (peak restarts from it).
     void reset_stats();
     /// Replaces the fault knobs; affects requests that arrive afterwards.

@@ -48,12 +48,16 @@ struct directives {
     fault_kind get_fault = fault_kind::none;
     int get_fault_count = 0;
     bool null_fields = false; ///< #null-fields
+    /// #structured:JSON, the JSON text (compact) every completed turn's
+    /// structured output is to be, whatever the worker's schema.
+    std::optional<std::string> structured;
 };
 
 /// Reads every whitespace-separated word that starts with '#'. Unknown words
 /// and malformed values are ignored (they are just text); when a directive
 /// repeats, the last one wins. Numbers are clamped to sane ranges (turns 0..100,
-/// times 0..3,600,000 ms, counts 1..1,000,000).
+/// times 0..3,600,000 ms, counts 1..1,000,000); #structured: with a value
+/// that is not JSON is ignored too.
 directives parse_directives(std::string_view input);
 
 } // namespace handinger::sim::detail

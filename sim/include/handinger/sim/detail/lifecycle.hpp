@@ -7,11 +7,20 @@
 #include <handinger/sim/detail/directives.hpp>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 namespace handinger::sim::detail {
+
+/// A file that came with a POST (multipart/form-data, field `files`).
+struct stored_file {
+    std::string id;                      ///< "fil_..."; its url ends with it
+    std::optional<std::string> filename; ///< absent when the part had none
+    std::string media_type;              ///< the part's Content-Type, else application/octet-stream
+    std::string content;
+};
 
 /// One POST's worth of work appended to a task.
 struct run_record {
@@ -25,6 +34,10 @@ struct run_record {
     run_end end = run_end::completed;
     std::string raw_status;         ///< the final status when end == raw
     std::vector<std::string> texts; ///< each turn's full output text
+    /// Each turn's structured output (JSON text), shown once the turn has
+    /// completed; empty: null (the worker had no output schema).
+    std::vector<std::string> outputs;
+    std::vector<stored_file> files; ///< listed on the run and on its first turn
 
     int turns() const { return static_cast<int>(texts.size()); }
     std::int64_t turns_start_ms() const { return start_ms + pending_ms; }
@@ -44,7 +57,8 @@ struct task_record {
     std::vector<run_record> runs;
     fault_kind get_fault = fault_kind::none; ///< from #get-fault
     int get_fault_left = 0;
-    bool null_fields = false; ///< from #null-fields: display fields sent as null
+    bool null_fields = false;              ///< from #null-fields: display fields sent as null
+    std::string_view triggered_by = "api"; ///< "schedule" for a schedule's run (a literal)
 
     /// The seq the next appended run starts with.
     int next_seq() const;

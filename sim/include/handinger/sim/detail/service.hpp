@@ -7,7 +7,9 @@
 
 #include <handinger/sim/detail/faults.hpp>
 #include <handinger/sim/detail/lifecycle.hpp>
+#include <handinger/sim/detail/multipart.hpp>
 #include <handinger/sim/detail/render.hpp>
+#include <handinger/sim/detail/schedules.hpp>
 #include <handinger/sim/detail/util.hpp>
 #include <handinger/sim/detail/webhooks.hpp>
 #include <handinger/sim/detail/workers.hpp>
@@ -37,7 +39,8 @@ struct http_request {
     std::string_view target;        ///< origin-form, e.g. "/api/tasks/tsk_1?x=y"
     std::string_view authorization; ///< the Authorization header's value
     std::string_view body;
-    std::int64_t now_ms = 0; ///< arrival time (unix ms)
+    std::int64_t now_ms = 0;       ///< arrival time (unix ms)
+    std::string_view content_type; ///< the Content-Type header's value ("" when none)
 };
 
 struct http_response {
@@ -63,6 +66,9 @@ enum class route : std::uint8_t {
     worker_update,
     worker_delete,
     worker_email,
+    schedule_create,
+    schedule_list,
+    schedule_cancel,
     webhook_retrieve,
     webhook_update,
     webhook_delete,
@@ -79,8 +85,25 @@ class service {
 public:
     explicit service(const options& opts);
 
-    /// Handles one request; `res` is cleared first.
+    /// Handles one request; `res` is cleared first. Schedules due by the
+    /// request's time run first (fire_due).
     void handle(const http_request& req, http_response& res);
+    /// Answers a request whose body is past the server's limit (413,
+    /// counted under its route) without reading the body.
+    void too_large(const http_request& req, std::uint64_t limit, http_response& res);
+    /// The bytes of a stored file, by its id or its url; nullopt when none.
+    std::optional<std::string> file_content(std::string_view id_or_url) const;
+
+    /// Starts the run of every schedule due at `now` (unix ms), each at its
+    /// due time (a task created then), and returns when the next one is due
+    /// (nothing when no schedule is left). A schedule found due several times
+    /// over runs at each of its due times, up to 100 at once; further missed
+    /// ones are skipped.
+    std::optional<std::int64_t> fire_due(std::int64_t now);
+    /// `f` is called when a schedule is made (under the service's lock: it
+    /// must only post), so that whoever calls fire_due on time learns of an
+    /// earlier due time; empty: nobody. The server sets it while it runs.
+    void set_schedule_listener(std::function<void()> f);
 
     void set_faults(const fault_options& f);
     boost::json::object stats() const;
@@ -108,16 +131,20 @@ private:
         std::map<std::string, std::int64_t, std::less<>> faults;
         std::int64_t tasks_created = 0, followup_turns = 0, posts = 0, duplicate_posts = 0, rate_limited = 0;
         std::int64_t workers_created = 0, workers_updated = 0, workers_deleted = 0;
+        std::int64_t structured_outputs = 0, structured_fallbacks = 0;
+        std::int64_t multipart_creates = 0, files_received = 0, file_bytes_received = 0;
+        std::int64_t schedules_created = 0, schedules_cancelled = 0, schedule_runs = 0;
         std::int64_t webhook_deliveries = 0, webhook_delivery_failures = 0;
     };
 
-    // Where an /api request goes: a route (with the task or worker id, and
-    // the taskId query of a worker's retrieve, the page query of a
-    // webhook's executions), a known path with the wrong method (allow says
-    // which), or nowhere (route::other).
+    // Where an /api request goes: a route (with the task or worker id, the
+    // schedule id of a cancel, the taskId query of a worker's retrieve, the
+    // page query of a webhook's executions), a known path with the wrong
+    // method (allow says which), or nowhere (route::other).
     struct api_match {
         route r = route::other;
         std::string id;
+        std::string schedule_id;
         std::string_view allow;
         std::optional<std::string> task_id;
         std::optional<std::string> page;
@@ -129,7 +156,12 @@ private:
     // The /api/workers/{id}/webhook paths (webhooks.cpp): `m` has the id.
     static void match_webhook(const boost::urls::url_view& target, const std::array<std::string, 5>& segs,
                               std::size_t n, std::string_view method, api_match& m);
-    static bool is_worker_route(route r) { return r >= route::worker_create && r <= route::worker_email; }
+    // The worker routes, its schedules' included.
+    static bool is_worker_route(route r) { return r >= route::worker_create && r <= route::schedule_cancel; }
+    static bool is_schedule_route(route r)
+    {
+        return r >= route::schedule_create && r <= route::schedule_cancel;
+    }
     static bool is_webhook_route(route r)
     {
         return r >= route::webhook_retrieve && r <= route::webhook_executions;
@@ -141,7 +173,16 @@ private:
                    http_response& res);
     // `fault` comes in as drawn and leaves as the one to play (a #fault directive may set it).
     void handle_create(const http_request& req, std::string_view key, fault_kind& fault, http_response& res);
+    // The files of a form's `files` parts, checked against the library's
+    // limits (413, 422 answered); false after answering.
+    bool take_files(const std::vector<const form_part*>& parts, std::vector<stored_file>& out,
+                    http_response& res);
     void handle_retrieve(const task_record& task, bool turns_route, std::int64_t now_ms, http_response& res);
+    // Each turn's structured output of a new run: forced by #structured:, or
+    // generated from the worker's output schema (schema_sample.hpp); none
+    // without either.
+    void add_structured_outputs(run_record& run, const task_record& task, const worker_record& worker,
+                                const directives& d);
     // The worker routes (workers.cpp).
     void route_worker(const http_request& req, std::string_view key, const api_match& m, http_response& res);
     void handle_worker_create(const http_request& req, std::string_view key, http_response& res);
@@ -166,6 +207,30 @@ private:
     void watch_finish(const task_record& task);
     // Schedules the end of run `run` of `task`.
     void schedule_finish(const task_record& task, std::size_t run);
+    // A new task of `key` (its id generated when `id` is empty), made at
+    // `now` from `input`; no worker nor run yet.
+    task_record& add_task(std::string id, std::string_view key, std::string_view input, std::int64_t now);
+    // A run's plan: the options, as the input's directives change them.
+    run_plan plan_of(const directives& d) const;
+    // The schedule routes of worker `w` (schedules.cpp); `w` exists and is
+    // not deleted.
+    void route_schedule(const http_request& req, std::string_view key, const api_match& m, worker_record& w,
+                        http_response& res);
+    void handle_schedule_create(const http_request& req, std::string_view key, worker_record& w,
+                                http_response& res);
+    // One run of `s`, due at `due`: a task on its worker. False (nothing
+    // started) when the worker is gone: the schedule is then dropped.
+    bool run_schedule(const schedule_record& s, std::int64_t due);
+    // The run after the one due at `due` (`now` being when the simulator
+    // looks); nothing for a one-shot schedule.
+    std::optional<std::int64_t> next_run(const schedule_record& s, std::int64_t due) const;
+    void fire_due_locked(std::int64_t now);
+    // How long one schedule second lasts (options::schedule_second), in ms;
+    // at least 1, so that an interval always moves on.
+    std::int64_t schedule_second_ms() const
+    {
+        return opts_.schedule_second.count() > 0 ? opts_.schedule_second.count() : 1;
+    }
     worker_record* find_worker(std::string_view id);
     // The user behind an API key: "usr_sim" for options::api_key,
     // "usr_sim_N" for the Nth of other_keys.
@@ -176,9 +241,10 @@ private:
     void note_fault(fault_kind kind);
     void error(http_response& res, int status, std::string_view code, std::string_view message,
                std::string_view field = {});
-    // Parses the request's body into `body`; false after answering 400 when
-    // it is not JSON or not an object.
-    bool read_object_body(const http_request& req, boost::json::value& body, http_response& res);
+    // The request's body parsed into `body`, when it is a JSON object; else
+    // null, after answering 400.
+    const boost::json::object* body_object(const http_request& req, boost::json::value& body,
+                                           http_response& res);
     task_record* find_task(std::string_view id);
     boost::json::object stats_locked() const;
     void reset_locked();
@@ -191,6 +257,9 @@ private:
     fault_options faults_;
     std::unordered_map<std::string, task_record> tasks_;
     std::unordered_map<std::string, worker_record> workers_;
+    std::vector<schedule_record> schedules_;    // in creation order
+    std::int64_t next_schedule_ms_ = INT64_MAX; // the earliest next_ms of schedules_
+    std::function<void()> schedule_listener_;
     std::unordered_map<std::string, webhook_state> webhooks_;    // by worker id
     std::priority_queue<finish_event> finishes_;                 // earliest first
     std::unordered_map<std::string, std::size_t> finished_runs_; // task id -> runs whose end was handled

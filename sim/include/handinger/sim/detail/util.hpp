@@ -37,6 +37,8 @@ std::int64_t unix_now_ms();
 std::string make_task_id(std::int64_t unix_ms, prng& rng);
 /// "wrk_" + 14 URL-safe characters, like the service's worker ids.
 std::string make_worker_id(prng& rng);
+/// "sch_" + 16 Crockford base32 characters.
+std::string make_schedule_id(prng& rng);
 /// "run_" + 24 lower-case base32 characters.
 std::string make_run_id(prng& rng);
 /// "trn_" + 20 characters derived from the task id and seq (stable across GETs).

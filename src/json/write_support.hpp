@@ -1,23 +1,23 @@
-// Internal: how the response models are written as boost::json values
-// (write_models.cpp, write_webhooks.cpp): a tolerant field that still holds
-// the unset value it was read as is written as it arrived (null, or left
-// out when it was absent), a nullable one as its value or null.
+// Internal: the pieces every model writer uses (write_models.cpp,
+// write_schedules.cpp, write_webhooks.cpp): fields put into a boost::json::object by their wire
+// names, a tolerant field written as it arrived (see write_models.cpp), and
+// the definition of to_json_string, which each writer's file instantiates
+// for its models.
 #pragma once
 
 #include "json/reader.hpp"
 
-#include <handinger/field_presence.hpp>
-#include <handinger/open_enum.hpp>
+#include <handinger/json.hpp>
 
-#include <boost/json/value.hpp>
+#include <boost/json/monotonic_resource.hpp>
+#include <boost/json/serialize.hpp>
 #include <boost/json/value_from.hpp>
 
 #include <optional>
+#include <string>
 #include <vector>
 
-namespace handinger::detail::json_put {
-
-namespace json = boost::json;
+namespace handinger::detail {
 
 inline json::object& make_object(json::value& jv, std::size_t n)
 {
@@ -99,7 +99,7 @@ void put(json::object& o, const Model& m, typename Model::field f, const T& v)
 {
     const json::string_view key = Model::field_names[static_cast<std::size_t>(f)];
     const field_state st = m.presence[f];
-    if (st != field_state::value && detail::is_unset(v)) {
+    if (st != field_state::value && is_unset(v)) {
         if (st == field_state::null)
             o.emplace(key, nullptr);
         return;
@@ -119,4 +119,18 @@ void put_optional_key(json::object& o, const Model& m, typename Model::field f, 
         o.emplace(key, nullptr);
 }
 
-} // namespace handinger::detail::json_put
+} // namespace handinger::detail
+
+namespace handinger {
+
+template <class T>
+std::string to_json_string(const T& v)
+{
+    // The value only lives until it is serialised: a monotonic arena (first
+    // block on the stack) avoids one heap allocation per node.
+    unsigned char buf[4096];
+    boost::json::monotonic_resource arena(buf, sizeof buf);
+    return boost::json::serialize(boost::json::value_from(v, &arena));
+}
+
+} // namespace handinger

@@ -1,6 +1,8 @@
-// Shared by the tests of the client's resources (workers, webhooks): a
-// client aimed at a canned server, a request's first line, and the check of
-// an argument refused before any I/O.
+// Shared by the tests of the client's resources (workers, schedules,
+// webhooks, on the wire and against the simulator): a client aimed at a
+// canned server under a base path, canned error answers, the request lines
+// as sent, the simulator with a second key, and the check of an argument
+// refused before any I/O.
 #pragma once
 
 #include "client/support.hpp"
@@ -30,16 +32,9 @@ inline handinger::client_options options_for(const canned_server& s)
     return o;
 }
 
-/// The request line of request `i` of `s`.
-inline std::string request_line(const canned_server& s, std::size_t i)
-{
-    auto reqs = s.requests();
-    return i < reqs.size() ? reqs[i].substr(0, reqs[i].find("\r\n")) : std::string();
-}
-
-/// A canned failure of status `code` whose body says "try later" and asks
-/// for a retry after 5 ms.
-inline canned_server::response status_response(int code, std::string reason)
+/// An error answer of status `code` with a JSON body ("try later") and a
+/// short retry-after-ms (5 ms).
+inline canned_server::response status(int code, std::string reason)
 {
     canned_server::response r;
     r.status = code;
@@ -47,6 +42,13 @@ inline canned_server::response status_response(int code, std::string reason)
     r.body = R"({"error":"x","message":"try later"})";
     r.headers = {"retry-after-ms: 5"};
     return r;
+}
+
+/// The request line of request `i` ("" when there is none).
+inline std::string request_line(const canned_server& s, std::size_t i)
+{
+    auto reqs = s.requests();
+    return i < reqs.size() ? reqs[i].substr(0, reqs[i].find("\r\n")) : std::string();
 }
 
 /// An operation was refused before any I/O: error::invalid_argument, with
