@@ -204,6 +204,31 @@ TEST_CASE("webhooks: a delivery is due when the task finishes, plus the delay, w
     CHECK(h.due(t0 + 100'000).empty()); // once
 }
 
+TEST_CASE("webhooks: a task a schedule starts is delivered when it finishes, as a created one is")
+{
+    webhook_harness h;
+    const std::string id = h.worker();
+    const std::string token = h.set_url(id, "http://127.0.0.1:9/hook");
+    h.call("POST", "/api/workers/" + id + "/schedules",
+           R"({"input":"look again","when":{"type":"delayed","delayInSeconds":5}})");
+    REQUIRE(h.res.status == 200);
+    CHECK(h.due(t0 + 100'000).empty()); // nothing has run yet
+
+    const std::int64_t due = t0 + 5'000;                 // (one schedule second: 1000 ms)
+    h.call("GET", "/api/workers/" + id, {}, owner, due); // the request runs what is due first
+    REQUIRE(h.res.status == 200);
+    CHECK(h.stat({"schedule_runs"}) == 1);
+    std::optional<std::int64_t> next;
+    CHECK(h.due(due + run_ms - 1, &next).empty());
+    CHECK(next == due + run_ms);
+    auto jobs = h.due(due + run_ms);
+    REQUIRE(jobs.size() == 1);
+    CHECK(jobs[0].token == token);
+    CHECK(jobs[0].worker_id == id);
+    CHECK(jobs[0].body == R"({"event":"task.finished","taskId":")" + jobs[0].task_id + R"(","workerId":")" +
+                              id + R"(","status":"completed"})");
+}
+
 TEST_CASE("webhooks: which task ends call for a delivery")
 {
     webhook_harness h;
