@@ -4,6 +4,7 @@
 // everything its operations take and return.
 #pragma once
 
+#include <handinger/attachment.hpp>        // attachment (create_task_params::files)
 #include <handinger/batch.hpp>             // batch_options, batch_item_result, batch_stream
 #include <handinger/client.hpp>            // client, client_stats
 #include <handinger/create_result.hpp>     // create_result

@@ -184,10 +184,9 @@ void fail_with(call_outcome& out, const http::exchange_result& ex, call_step ste
         out.diag.client_message = std::move(step.message);
     else if (ex.ec)
         out.diag.client_message = ex.detail + step.message; // the message goes on from the transport's
-    else if (std::string_view(step.message).starts_with("; "))
-        out.diag.client_message = step.message.substr(2); // nothing before it to go on from
-    else
-        out.diag.client_message = std::move(step.message);
+    else // nothing before the note to go on from: without its separator ("; ", " (")
+        out.diag.client_message =
+            step.message.substr(std::min(step.message.find_first_not_of("; "), step.message.size()));
 }
 
 } // namespace

@@ -168,8 +168,10 @@ TEST_CASE("multipart: parts with their names, filenames, types and bytes, preamb
     std::string bytes;
     for (int i = 0; i < 256; ++i)
         bytes += static_cast<char>(i);
-    auto bin =
-        parsed("--b\r\nContent-Disposition: form-data; name=files; filename=x\r\n\r\n" + bytes + "\r\n--b--");
+    // (The parts are views into the body: it must outlive them.)
+    const std::string bin_body =
+        "--b\r\nContent-Disposition: form-data; name=files; filename=x\r\n\r\n" + bytes + "\r\n--b--";
+    auto bin = parsed(bin_body);
     REQUIRE(bin.size() == 1);
     CHECK(bin[0].content == bytes);
     CHECK(parsed("--b--").empty()); // a form without parts

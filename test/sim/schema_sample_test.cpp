@@ -400,5 +400,6 @@ TEST_CASE("schema sample: a number JSON cannot carry is never generated")
         CHECK(v.at("c") == 3);
     }
     CHECK_FALSE(schema_accepts(j("{}"), j("11e308")));
-    CHECK_FALSE(sample_schema(j(R"({"type":"object","required":["a"],"properties":{"a":{"const":11e308}}})"), 1));
+    CHECK_FALSE(
+        sample_schema(j(R"({"type":"object","required":["a"],"properties":{"a":{"const":11e308}}})"), 1));
 }
