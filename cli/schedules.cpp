@@ -42,7 +42,7 @@ std::string describe(const worker_schedule& s)
 
 void add_worker_option(CLI::App* cmd, std::string& worker_id)
 {
-    cmd->add_option("--worker-id", worker_id, "The worker (wrk_...)")->required()->type_name("ID");
+    cmd->add_option("--worker,--worker-id", worker_id, "The worker (wrk_...)")->required()->type_name("ID");
 }
 
 } // namespace

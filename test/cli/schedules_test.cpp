@@ -45,7 +45,7 @@ TEST_CASE("schedules create: each when flag, in the human form and as JSON")
 {
     cli_fixture f;
     const std::string w = make_worker(f);
-    auto d = f.run({"schedules", "create", "--worker-id", w, "--input", "later", "--delay", "3600"});
+    auto d = f.run({"schedules", "create", "--worker", w, "--input", "later", "--delay", "3600"});
     INFO(d.dump());
     CHECK(d.status == 0);
     CHECK(d.err.empty());
@@ -78,7 +78,7 @@ TEST_CASE("schedules create: each when flag, in the human form and as JSON")
     CHECK(str_at(parse_doc(a.out), "nextRunAt") == "2099-01-01T00:00:00.000Z");
 
     // The list: one line each, in the order made; as JSON, the service's object.
-    auto l = f.run({"schedules", "list", "--worker-id", w});
+    auto l = f.run({"schedules", "list", "--worker", w});
     INFO(l.dump());
     CHECK(l.status == 0);
     auto lines = l.out_lines();

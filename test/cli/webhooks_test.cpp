@@ -71,7 +71,7 @@ TEST_CASE("webhooks cli: get, set, rotate and delete, pretty and JSON")
     CHECK(starts_with(lines[1], "token: whk_"));
     const std::string token = lines[1].substr(7);
 
-    r = f.run({"webhooks", "get", "--worker", id, "--format", "jsonl"});
+    r = f.run({"webhooks", "get", "--worker-id", id, "--format", "jsonl"});
     CHECK(r.status == 0);
     CHECK(r.out == R"({"token":")" + token + R"(","url":"https://example.com/hook"})" + "\n");
 
