@@ -104,6 +104,12 @@ void delivery_engine::stop()
     idle_.clear(); // (while their io_context still lives)
 }
 
+void delivery_engine::release()
+{
+    strand_ = {};
+    ioc_ = nullptr;
+}
+
 asio::awaitable<void> delivery_engine::loop()
 {
     asio::steady_timer timer(strand_);

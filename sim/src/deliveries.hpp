@@ -32,6 +32,10 @@ public:
     /// connections. Call before the io_context stops; the loop and the
     /// deliveries in flight end with the io_context (unrecorded).
     void stop();
+    /// Lets go of the engine's strand. Call after the io_context's threads
+    /// have joined and before it is destroyed: a strand that outlives its
+    /// io_context touches the destroyed strand service when it goes.
+    void release();
 
 private:
     boost::asio::awaitable<void> loop();

@@ -158,6 +158,7 @@ void server::stop()
     s.threads.clear();
     s.acceptor.reset();
     s.schedule_timer.reset();
+    s.deliveries.release();
     // Destroys every pending handler, hence every connection coroutine and
     // its socket: stalled and held responses included.
     s.ioc.reset();

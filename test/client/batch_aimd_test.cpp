@@ -318,11 +318,15 @@ TEST_CASE("batch aimd: creates answered at once under a rate limit: pacing keeps
     MESSAGE("paced adaptive batch: " << a.rate_limited << " 429s in " << a.ms
                                      << " ms; fixed 8: " << f8.rate_limited << " 429s in " << f8.ms << " ms");
     CHECK(a.rate_limited > 0);
-    // One wave: at most what was in flight when it met the limit. The limit
-    // starts at 4 and may have grown before the first 429 (more on a slow
-    // machine, where the growth steps come before the bucket is empty).
+    // One wave, usually: at most what was in flight when it met the limit
+    // (the limit starts at 4 and may grow before the first 429). The exact
+    // single-wave claim is the rate pacer's unit test, on a simulated clock;
+    // here, on a real clock, a loaded machine (a sanitizer build beside other
+    // builds drew 10 with a limit of 6, once in six runs) can stretch the
+    // first wave's timing enough for a second, smaller one. Two waves at
+    // most, then, and still far fewer than the control.
     CAPTURE(max_limit(a));
-    CHECK(a.rate_limited <= std::max<std::size_t>(8, max_limit(a)));
+    CHECK(a.rate_limited <= 2 * std::max<std::size_t>(8, max_limit(a)));
     // The control: fixed 8 meets the limit again after each 1 s pause (the
     // bucket refills 40, eight in flight drain it in far less than a second),
     // about five waves of up to eight 429s each. Without the pacer the
