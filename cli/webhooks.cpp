@@ -103,7 +103,9 @@ CLI::App* add_webhooks_command(CLI::App& app, webhooks_args& a)
     auto add = [&](const char* name, const char* what) {
         auto* sub = cmd->add_subcommand(name, what);
         sub->fallthrough();
-        sub->add_option("--worker,--worker-id", a.worker_id, "Worker id (wrk_...)")->required()->type_name("ID");
+        sub->add_option("--worker,--worker-id", a.worker_id, "Worker id (wrk_...)")
+            ->required()
+            ->type_name("ID");
         sub->callback([&a, name] { a.action = name; });
         return sub;
     };
