@@ -213,8 +213,8 @@ attempt_report client_impl::after_attempt(std::string_view method, std::string_v
                                           diagnostics& diag) const
 {
     if (ex.ec == error::timeout)
-        ex.detail += d.timeout_note(ex.failed_at == http::stage::connect || ex.failed_at == http::stage::proxy ||
-                                    ex.failed_at == http::stage::tls);
+        ex.detail += d.timeout_note(ex.failed_at == http::stage::connect ||
+                                    ex.failed_at == http::stage::proxy || ex.failed_at == http::stage::tls);
     diag.retry_after.reset();
     if (!ex.ec && (!ex.res.retry_after.empty() || !ex.res.retry_after_ms.empty()))
         diag.retry_after =

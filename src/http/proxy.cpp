@@ -145,8 +145,8 @@ std::string base64(std::string_view bytes)
     out.reserve((bytes.size() + 2) / 3 * 4);
     std::size_t i = 0;
     for (; i + 3 <= bytes.size(); i += 3) {
-        unsigned v = static_cast<unsigned char>(bytes[i]) << 16 | static_cast<unsigned char>(bytes[i + 1]) << 8 |
-                     static_cast<unsigned char>(bytes[i + 2]);
+        unsigned v = static_cast<unsigned char>(bytes[i]) << 16 |
+                     static_cast<unsigned char>(bytes[i + 1]) << 8 | static_cast<unsigned char>(bytes[i + 2]);
         for (int shift : {18, 12, 6, 0})
             out.push_back(table[(v >> shift) & 63]);
     }
@@ -254,7 +254,8 @@ std::string connect_authority(std::string_view host, std::string_view port)
     return a.append(":").append(port);
 }
 
-std::string connect_request(std::string_view authority, const proxy_endpoint& proxy, std::string_view user_agent)
+std::string connect_request(std::string_view authority, const proxy_endpoint& proxy,
+                            std::string_view user_agent)
 {
     std::string r;
     r.append("CONNECT ").append(authority).append(" HTTP/1.1\r\n");

@@ -75,8 +75,8 @@ asio::awaitable<transport_impl::opened> transport_impl::tunnel(connection& c)
         // Nothing may come before the service's answer to the ClientHello,
         // which is not sent yet: such bytes would be taken for TLS records.
         out.ec = error::invalid_response;
-        out.refusal = "proxy " + proxy.shown + " sent " + std::to_string(r.extra) +
-                      " bytes behind its " + std::to_string(r.status) + " answer to CONNECT to " + tunnel_to_ +
+        out.refusal = "proxy " + proxy.shown + " sent " + std::to_string(r.extra) + " bytes behind its " +
+                      std::to_string(r.status) + " answer to CONNECT to " + tunnel_to_ +
                       ", before any byte of the service";
     }
     co_return out;

@@ -19,7 +19,7 @@ std::string secret()
 
 } // namespace
 
-TEST_CASE("proxy: HTTPS_PROXY carries the program's calls through the proxy; NO_PROXY bypasses it")
+TEST_CASE("proxy: HTTPS_PROXY carries the program's calls through the proxy, NO_PROXY bypasses it")
 {
     cli_fixture f;
     test_support::tinyproxy p({{port_of(f.fx.sim.url())}, {}, {}});
@@ -47,10 +47,11 @@ TEST_CASE("proxy: a proxy that refuses the credentials ends the program with its
     INFO(r.dump());
     CHECK(r.status == 1);
     CHECK(contains(r.err + r.out, "proxy " + p.address() + " refused CONNECT to 127.0.0.1:" +
-                              std::to_string(port_of(f.fx.sim.url())) + ": 407"));
+                                      std::to_string(port_of(f.fx.sim.url())) + ": 407"));
     CHECK_FALSE(contains(r.err + r.out, secret()));
 
-    auto ok = f.run({"tasks", "get", "tsk_none"}, std::nullopt, {{"https_proxy", p.url("cliuser:" + secret())}});
+    auto ok =
+        f.run({"tasks", "get", "tsk_none"}, std::nullopt, {{"https_proxy", p.url("cliuser:" + secret())}});
     INFO(ok.dump());
     CHECK(ok.status == 1);
     CHECK(contains(ok.err, "not found")); // the service's answer, through the proxy

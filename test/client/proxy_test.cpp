@@ -78,6 +78,14 @@ tinyproxy open_proxy(const sim_fixture& f)
     return tinyproxy({{sim_port(f)}, {}, {}});
 }
 
+// The fixture's options with `proxy`.
+hd::client_options via(const sim_fixture& f, std::string proxy)
+{
+    auto o = f.copts;
+    o.proxy = std::move(proxy);
+    return o;
+}
+
 } // namespace
 
 TEST_CASE("proxy: HTTPS_PROXY from the environment carries the calls through a CONNECT tunnel")
@@ -117,8 +125,8 @@ TEST_CASE("proxy: NO_PROXY sends matching hosts directly (exact host, suffix, *,
     sim_fixture f; // its host is 127.0.0.1
     auto p = open_proxy(f);
     env_guard set("HTTPS_PROXY", p.url());
-    for (std::string list : {"127.0.0.1", "example.com,127.0.0.1", "*", "127.0.0.0/8", " 10.0.0.0/8 , 127.0.0.1/32",
-                             "127.0.0.1:" + std::to_string(sim_port(f))}) {
+    for (std::string list : {"127.0.0.1", "example.com,127.0.0.1", "*", "127.0.0.0/8",
+                             " 10.0.0.0/8 , 127.0.0.1/32", "127.0.0.1:" + std::to_string(sim_port(f))}) {
         CAPTURE(list);
         env_guard np("NO_PROXY", list);
         auto r = probe(f.copts);
@@ -149,7 +157,7 @@ TEST_CASE("proxy: NO_PROXY sends matching hosts directly (exact host, suffix, *,
     CHECK(p.connects() == through);
 }
 
-TEST_CASE("proxy: client_options::proxy and no_proxy win over the environment; \"\" turns the proxy off")
+TEST_CASE("proxy: client_options::proxy and no_proxy win over the environment, and \"\" turns the proxy off")
 {
     clean_proxy_env env;
     sim_fixture f;
@@ -159,8 +167,7 @@ TEST_CASE("proxy: client_options::proxy and no_proxy win over the environment; \
     env_guard set("HTTPS_PROXY", dead_url);
     env_guard np("NO_PROXY", std::string("*"));
 
-    auto o = f.copts;
-    o.proxy = p.url();
+    auto o = via(f, p.url());
     o.no_proxy = ""; // the environment's "*" does not apply
     auto r = probe(o);
     CHECK(r.ec == hd::error::not_found);
@@ -168,16 +175,14 @@ TEST_CASE("proxy: client_options::proxy and no_proxy win over the environment; \
 
     // No proxy at all, whatever the environment says.
     env_guard np_off("NO_PROXY", std::nullopt);
-    auto off = f.copts;
-    off.proxy = "";
+    auto off = via(f, "");
     auto r2 = probe(off);
     CHECK(r2.ec == hd::error::not_found);
     CHECK(r2.proxy_in_effect.empty());
     CHECK(p.connects() == 1);
 
     // The option's no_proxy bypasses the option's proxy.
-    auto by = f.copts;
-    by.proxy = dead_url;
+    auto by = via(f, dead_url);
     by.no_proxy = "127.0.0.1";
     CHECK(probe(by).ec == hd::error::not_found);
 
@@ -194,7 +199,7 @@ TEST_CASE("proxy: client_options::proxy and no_proxy win over the environment; \
     CHECK(pp.connects(1) == 1);
 }
 
-TEST_CASE("proxy: Basic auth from the URL's user info; a wrong password is a 407 naming the proxy, not retried")
+TEST_CASE("proxy: Basic auth from the URL's user info, a wrong password is a 407 naming the proxy")
 {
     clean_proxy_env env;
     sim_fixture f;
@@ -213,8 +218,9 @@ TEST_CASE("proxy: Basic auth from the URL's user info; a wrong password is a 407
     CHECK(bad.ec == hd::error::proxy);
     CHECK(bad.d.attempts == 1);
     CHECK(bad.d.status == 0); // the service never answered
-    CHECK(contains(bad.d.client_message, "proxy " + p.address() + " refused CONNECT to 127.0.0.1:" +
-                                             std::to_string(sim_port(f)) + ": 407 Proxy Authentication Required"));
+    CHECK(contains(bad.d.client_message, "proxy " + p.address() +
+                                             " refused CONNECT to 127.0.0.1:" + std::to_string(sim_port(f)) +
+                                             ": 407 Proxy Authentication Required"));
     const auto text = bad.d.to_string(bad.ec);
     CHECK_FALSE(contains(text, proxy_password()));
     CHECK_FALSE(contains(text, "proxyuser"));
@@ -227,13 +233,12 @@ TEST_CASE("proxy: Basic auth from the URL's user info; a wrong password is a 407
     CHECK(f.api_requests() == 3);
 }
 
-TEST_CASE("proxy: a refusing proxy (403) fails at once; one that cannot reach the service (5xx) is retried")
+TEST_CASE("proxy: a refusing proxy (403) fails at once, one that cannot reach the service (5xx) is retried")
 {
     clean_proxy_env env;
     sim_fixture f;
     auto p = tinyproxy({{1}, {}, {}}); // CONNECT only to port 1
-    auto o = f.copts;
-    o.proxy = p.url();
+    auto o = via(f, p.url());
     o.max_retries = 2;
     auto r = probe(o);
     CHECK(r.ec == hd::error::proxy);
@@ -274,13 +279,41 @@ TEST_CASE("proxy: a proxy that is not listening is a connection error naming the
     CHECK(f.api_requests() == 0);
 }
 
+TEST_CASE("proxy: connect_timeout covers the CONNECT: a proxy that never answers times out, naming it")
+{
+    clean_proxy_env env;
+    sim_fixture f;
+    // A listener that never accepts nor answers: the kernel completes the
+    // TCP connect and takes the CONNECT request, and nothing comes back. (A
+    // fake: tinyproxy always answers.)
+    int lst = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(::bind(lst, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+    REQUIRE(::listen(lst, 8) == 0);
+    socklen_t len = sizeof a;
+    ::getsockname(lst, reinterpret_cast<sockaddr*>(&a), &len);
+    const auto silent = "127.0.0.1:" + std::to_string(ntohs(a.sin_port));
+    auto o = f.copts;
+    o.proxy = "http://" + silent;
+    o.connect_timeout = 300ms;
+    o.max_retries = 0;
+    auto r = probe(o);
+    ::close(lst);
+    CHECK(r.ec == hd::error::timeout);
+    CHECK(contains(r.d.client_message, "CONNECT through proxy " + silent +
+                                           " to 127.0.0.1:" + std::to_string(sim_port(f)) +
+                                           ": timed out (connect_timeout 300 ms)"));
+    CHECK(f.api_requests() == 0);
+}
+
 TEST_CASE("proxy: the service's certificate is still verified inside the tunnel")
 {
     clean_proxy_env env;
     sim_fixture f;
     auto p = open_proxy(f);
-    auto o = f.copts;
-    o.proxy = p.url();
+    auto o = via(f, p.url());
     o.tls.ca_pem.clear(); // the simulator's CA is not trusted now
     auto r = probe(o);
     CHECK(r.ec == hd::error::tls_verification);
@@ -294,8 +327,7 @@ TEST_CASE("proxy: the tunnel is kept alive and reused like a direct connection")
     clean_proxy_env env;
     sim_fixture f;
     auto p = open_proxy(f);
-    auto o = f.copts;
-    o.proxy = p.url();
+    auto o = via(f, p.url());
     auto r = probe(o, 6);
     CHECK(r.ec == hd::error::not_found);
     CHECK(r.stats.connections_created == 1);
@@ -310,10 +342,16 @@ TEST_CASE("proxy: a proxy URL of bad syntax, or not http://, fails construction 
     hd::client_options o;
     o.api_key = "sk-x";
     o.base_url = "https://h.example";
-    for (std::string bad : {"https://127.0.0.1:8888", "socks5://127.0.0.1:1080", "http://127.0.0.1:0",
-                            "http://127.0.0.1:8888/path", "http://", "not a url",
-                            "https://user:" + proxy_password() + "@p.example"}) {
-        CAPTURE(bad);
+    // (PW stands for the password: the canary in the canary run, where
+    // CAPTURE's text is printed with every passing assertion.)
+    for (std::string shape : {"https://127.0.0.1:8888", "socks5://127.0.0.1:1080", "http://127.0.0.1:0",
+                              "http://127.0.0.1:8888/path", "http://", "not a url",
+                              "https://user:PW@p.example", "socks5h://user:PW@p.example:1080",
+                              "http://user:PW@p.example:1/x", "http://user:P/W@p.example:1"}) {
+        CAPTURE(shape);
+        auto bad = shape;
+        if (auto at = bad.find("PW"); at != std::string::npos)
+            bad.replace(at, 2, proxy_password());
         for (bool from_env : {false, true}) {
             auto x = o;
             std::optional<env_guard> g;
@@ -324,7 +362,7 @@ TEST_CASE("proxy: a proxy URL of bad syntax, or not http://, fails construction 
             test_io ioc;
             try {
                 hd::client c(ioc, x);
-                FAIL("constructed with proxy ", bad);
+                FAIL("constructed with a proxy URL of shape ", shape);
             } catch (const hd::api_error& e) {
                 canary_echo("construction error", e.what());
                 CHECK(e.code() == hd::error::invalid_argument);

@@ -77,9 +77,9 @@ TEST_CASE("proxy CONNECT: a 2xx ends at its header whatever it says of a body")
 {
     // RFC 9110 9.3.6: Content-Length and Transfer-Encoding of a 2xx to
     // CONNECT are ignored; nothing more is waited for.
-    for (const std::string answer : {"HTTP/1.0 200 OK\r\nContent-Length: 10\r\n\r\n",
-                                     "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n",
-                                     "HTTP/1.1 204 No Content\r\n\r\n"}) {
+    for (const std::string answer :
+         {"HTTP/1.0 200 OK\r\nContent-Length: 10\r\n\r\n",
+          "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n", "HTTP/1.1 204 No Content\r\n\r\n"}) {
         CAPTURE(answer);
         auto t = connect_with(answer);
         REQUIRE(t.completed);
@@ -98,16 +98,21 @@ TEST_CASE("proxy CONNECT: bytes behind a 200 are counted (the transport refuses 
     CHECK(t.r.extra == 3);
 }
 
-TEST_CASE("proxy CONNECT: refusals give their status and reason; their body is not read")
+TEST_CASE("proxy CONNECT: refusals give their status and reason, their body is not read")
 {
     const std::string body = "<html>denied</html>";
-    for (const auto& [status, reason] : std::vector<std::pair<int, std::string>>{
-             {407, "Proxy Authentication Required"}, {403, "Filtered"}, {500, "Unable to connect"},
-             {502, "Bad Gateway"}, {101, "Switching Protocols"}, {302, "Found"}}) {
+    for (const auto& [status, reason] :
+         std::vector<std::pair<int, std::string>>{{407, "Proxy Authentication Required"},
+                                                  {403, "Filtered"},
+                                                  {500, "Unable to connect"},
+                                                  {502, "Bad Gateway"},
+                                                  {101, "Switching Protocols"},
+                                                  {302, "Found"}}) {
         CAPTURE(status);
-        std::string answer = "HTTP/1.0 " + std::to_string(status) + " " + reason +
-                             "\r\nProxy-Authenticate: Basic realm=\"x\"\r\nContent-Length: " +
-                             std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n";
+        std::string answer =
+            "HTTP/1.0 " + std::to_string(status) + " " + reason +
+            "\r\nProxy-Authenticate: Basic realm=\"x\"\r\nContent-Length: " + std::to_string(body.size()) +
+            "\r\nConnection: close\r\n\r\n";
         // The header alone: the body is never waited for.
         auto t = connect_with(answer);
         REQUIRE(t.completed);

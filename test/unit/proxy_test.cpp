@@ -144,7 +144,7 @@ TEST_CASE("no_proxy_matches: names, suffixes, case, a final dot")
         {"*", "anything.example", true},
         {"*", "10.1.2.3", true},
         {"other.net,*", "x.example", true},
-        {"*.", "x.example", false},   // malformed entries match nothing
+        {"*.", "x.example", false}, // malformed entries match nothing
         {"**", "x.example", false},
         {".", "x.example", false},
         {"*example.com", "x.example.com", false},
@@ -223,8 +223,8 @@ TEST_CASE("no_proxy_matches: an entry with a port matches that port only")
         {"[::1]:8443", "::1", "8443", true},
         {"[::1]:8443", "::1", "443", false},
         {"[::1]", "::1", "8443", true},
-        {"[::1", "::1", "443", false},     // malformed
-        {"[::1]x", "::1", "443", false},   // malformed
+        {"[::1", "::1", "443", false},   // malformed
+        {"[::1]x", "::1", "443", false}, // malformed
         {"example.com:", "example.com", "443", false},
         {"example.com:0", "example.com", "0", false},
         {"example.com:x", "example.com", "443", false},
@@ -248,8 +248,9 @@ TEST_CASE("connect_request: request line, Host, User-Agent, Proxy-Authorization"
     CHECK(connect_request("handinger.com:443", p, "ua/1") ==
           "CONNECT handinger.com:443 HTTP/1.1\r\nHost: handinger.com:443\r\nUser-Agent: ua/1\r\n\r\n");
     REQUIRE(parse_proxy_url("http://Aladdin:open%20sesame@127.0.0.1:8888", p, what));
-    CHECK(connect_request("[::1]:8443", p, "") == "CONNECT [::1]:8443 HTTP/1.1\r\nHost: [::1]:8443\r\n"
-                                                  "Proxy-Authorization: Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ==\r\n\r\n");
+    CHECK(connect_request("[::1]:8443", p, "") ==
+          "CONNECT [::1]:8443 HTTP/1.1\r\nHost: [::1]:8443\r\n"
+          "Proxy-Authorization: Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ==\r\n\r\n");
 }
 
 TEST_CASE("verdict_of and refusal_error: every status")
