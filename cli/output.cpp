@@ -174,6 +174,7 @@ std::string error_kind(boost::system::error_code ec)
     case error::invalid_response: return "invalid_response";
     case error::invalid_argument: return "invalid_argument";
     case error::cancelled: return "cancelled";
+    case error::proxy: return "proxy";
     }
     return "unknown";
 }

@@ -7,7 +7,7 @@
 set -euo pipefail
 
 pkgs=(libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev libssl-dev
-      doctest-dev libcli11-dev cmake ninja-build ccache g++ openssl curl)
+      doctest-dev libcli11-dev cmake ninja-build ccache g++ openssl curl tinyproxy)
 for arg in "$@"; do
   case "$arg" in
     --sanitize) pkgs+=(clang libclang-rt-14-dev) ;;
@@ -29,3 +29,13 @@ sudo=""
 export DEBIAN_FRONTEND=noninteractive
 $sudo apt-get update -qq
 $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+
+# Installing tinyproxy (the proxy tests start their own, on free ports)
+# starts Debian's system daemon on port 8888: stop it, and keep it from
+# starting at boot. Either may fail (no init system in a container): fine.
+for p in "${missing[@]}"; do
+  if [ "$p" = tinyproxy ]; then
+    $sudo service tinyproxy stop >/dev/null 2>&1 || true
+    $sudo systemctl disable --now tinyproxy >/dev/null 2>&1 || true
+  fi
+done

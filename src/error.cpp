@@ -29,6 +29,7 @@ public:
         case error::invalid_response: return "invalid response";
         case error::invalid_argument: return "invalid argument";
         case error::cancelled: return "cancelled";
+        case error::proxy: return "proxy refused the tunnel";
         }
         return "unknown handinger error";
     }

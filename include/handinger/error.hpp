@@ -37,6 +37,13 @@ enum class error {
     // Before any I/O, or by the caller
     invalid_argument, ///< the request failed client-side validation
     cancelled,        ///< the operation was cancelled by its caller
+    // From a proxy (last, so that the values above stay as they were)
+    /// The HTTPS proxy refused the tunnel to the service: it answered the
+    /// CONNECT with 407 (credentials missing or wrong), 403 or another
+    /// status that is neither a success nor a 5xx. Not retried. (A 5xx of
+    /// the proxy, which could not reach the service, is a connection error,
+    /// retried as one.) The message names the proxy and its answer.
+    proxy,
 };
 
 /// The category of handinger::error; its name is "handinger".

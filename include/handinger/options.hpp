@@ -70,9 +70,35 @@ struct client_options {
     /// $HANDINGER_CUSTOM_HEADERS are merged under these (these win).
     header_list headers;
 
+    /// HTTPS proxy: "http://[user[:password]@]host[:port]" ("host[:port]"
+    /// alone means http://; the port defaults to 80). Each connection is an
+    /// HTTP CONNECT tunnel through it, with TLS to the service inside,
+    /// verified as without a proxy. The user info, percent-decoded, is sent
+    /// as "Proxy-Authorization: Basic ..." and never shown in messages or
+    /// logs. Unset: $https_proxy, else $HTTPS_PROXY (the lowercase one first,
+    /// as curl; an empty variable counts as unset), for an https:// base URL
+    /// only. An empty string: no proxy, whatever the environment says. Only
+    /// http:// proxies: an https:// (TLS to the proxy), socks or other URL
+    /// fails construction with error::invalid_argument, as does bad syntax.
+    /// After construction (client::options()): the proxy in effect with its
+    /// user info shown as "***", or "" for none.
+    std::optional<std::string> proxy;
+    /// Hosts reached without the proxy: entries separated by commas or
+    /// blanks, compared with the base URL's host as written (never
+    /// resolved), without case. "*" alone: every host. A name matches itself
+    /// and its subdomains ("example.com", ".example.com" and "*.example.com"
+    /// all match example.com and api.example.com, not myexample.com). An IP
+    /// address matches that address written as the host; a CIDR block
+    /// ("10.0.0.0/8", "fd00::/8") every address in it. An entry with a port
+    /// ("host:8443", "[::1]:8443") matches only that port; without one, any
+    /// port. Malformed entries match nothing. Unset: $no_proxy, else
+    /// $NO_PROXY (wherever the proxy came from).
+    std::optional<std::string> no_proxy;
+
     /// Time limit of one attempt (connect, TLS, send, receive). Default 60 s.
     std::chrono::milliseconds timeout{std::chrono::seconds(60)};
-    /// Time limit of TCP connect + TLS handshake, within `timeout`. Default 10 s.
+    /// Time limit of TCP connect (+ the proxy's CONNECT) + TLS handshake,
+    /// within `timeout`. Default 10 s.
     std::chrono::milliseconds connect_timeout{std::chrono::seconds(10)};
     /// Time limit of a whole call, retries and waits included; zero = none
     /// (the call is then bounded by timeout x (max_retries + 1) plus waits).

@@ -40,10 +40,13 @@ client_impl::client_impl(asio::any_io_executor ex, client_options o)
       transport_(ex_, opts_.ep, "Bearer " + opts_.api_key,
                  http::transport_options{opts_.opts.pool_size, opts_.opts.idle_timeout,
                                          opts_.opts.connect_timeout, opts_.opts.max_body_size, opts_.opts.tls,
-                                         "handinger-cpp/0.1"}),
+                                         "handinger-cpp/0.1", opts_.proxy}),
       hub_(std::make_unique<watch_hub>(opts_.opts.watch_rate, opts_.opts.watch_burst, opts_.opts.pool_size))
 {
     opts_.api_key.clear(); // from here on only the transport holds it
+    opts_.proxy.reset();   // (and the proxy's credentials)
+    if (!opts_.opts.proxy->empty())
+        log(log_level::debug, "connections go through proxy " + *opts_.opts.proxy);
     serial_ = detail::runs_serially(ex_);
 }
 
@@ -210,7 +213,8 @@ attempt_report client_impl::after_attempt(std::string_view method, std::string_v
                                           diagnostics& diag) const
 {
     if (ex.ec == error::timeout)
-        ex.detail += d.timeout_note(ex.failed_at == http::stage::connect || ex.failed_at == http::stage::tls);
+        ex.detail += d.timeout_note(ex.failed_at == http::stage::connect ||
+                                    ex.failed_at == http::stage::proxy || ex.failed_at == http::stage::tls);
     diag.retry_after.reset();
     if (!ex.ec && (!ex.res.retry_after.empty() || !ex.res.retry_after_ms.empty()))
         diag.retry_after =

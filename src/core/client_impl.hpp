@@ -24,13 +24,18 @@ struct resolved_options {
     client_options opts;
     http::endpoint ep;
     std::string api_key;
+    /// The proxy in effect (client_options::proxy, else the environment,
+    /// unless no_proxy says the host is reached directly).
+    std::optional<http::proxy_endpoint> proxy;
 };
 
 /// Applies HANDINGER_BASE_URL, HANDINGER_API_KEY, HANDINGER_CUSTOM_HEADERS,
-/// HANDINGER_ALLOW_INSECURE_HTTP and HANDINGER_LOG. Throws
+/// HANDINGER_ALLOW_INSECURE_HTTP, HANDINGER_LOG, https_proxy / HTTPS_PROXY and
+/// no_proxy / NO_PROXY. Throws
 /// api_error(invalid_argument) when no key is found, the base URL is invalid,
 /// or it is plain http:// to a host that is not loopback without
-/// allow_insecure_http. No message holds the key or the URL's user info.
+/// allow_insecure_http, or the proxy URL is invalid. No message holds the key
+/// or a URL's user info.
 resolved_options resolve_options(client_options o);
 
 /// Parses "Name: value" lines; malformed lines are skipped.

@@ -1,12 +1,16 @@
 #include "core/client_impl.hpp"
+#include "http/proxy.hpp"
 #include "http/url.hpp"
 #include "util/text.hpp"
 
 #include <cctype>
 #include <cstdio>
 #include <cstdlib>
+#include <initializer_list>
 #include <iostream>
 #include <mutex>
+#include <optional>
+#include <utility>
 
 namespace handinger::detail {
 namespace {
@@ -35,6 +39,46 @@ constexpr std::string_view header_blanks = " \t\r";
     diagnostics d;
     d.client_message = std::move(what);
     throw api_error(error::invalid_argument, d);
+}
+
+// The first of `names` set to a non-empty value: its name and value, else
+// empty ones (as curl: https_proxy before HTTPS_PROXY).
+std::pair<std::string, std::string> first_env(std::initializer_list<const char*> names)
+{
+    for (const char* n : names)
+        if (auto v = env(n); !v.empty())
+            return {n, std::move(v)};
+    return {};
+}
+
+// The proxy in effect for `ep`: client_options::proxy, else for an https://
+// base URL $https_proxy / $HTTPS_PROXY; none when it is "" or the no-proxy
+// list names the host. Writes back what is in effect: the proxy without its
+// user info ("" for none) and the list.
+std::optional<http::proxy_endpoint> resolve_proxy(client_options& o, const http::endpoint& ep)
+{
+    auto no_proxy = o.no_proxy ? *o.no_proxy : first_env({"no_proxy", "NO_PROXY"}).second;
+    std::string from = "client_options::proxy";
+    auto url = o.proxy;
+    if (!url && ep.tls)
+        if (auto [name, value] = first_env({"https_proxy", "HTTPS_PROXY"}); !value.empty()) {
+            from = "$" + name;
+            url = std::move(value);
+        }
+    std::optional<http::proxy_endpoint> proxy;
+    if (url && !url->empty()) {
+        // Checked even when the list bypasses it: bad syntax is an error
+        // before any I/O, wherever it would take the client.
+        http::proxy_endpoint p;
+        std::string what;
+        if (!http::parse_proxy_url(*url, p, what))
+            invalid(what + " (from " + from + ")");
+        if (!http::no_proxy_matches(no_proxy, ep.host, ep.port))
+            proxy = std::move(p);
+    }
+    o.proxy = proxy ? http::shown_proxy_url(*proxy) : std::string();
+    o.no_proxy = std::move(no_proxy);
+    return proxy;
 }
 
 logger_fn stderr_logger()
@@ -105,6 +149,8 @@ resolved_options resolve_options(client_options o)
                 "\": plain http:// would send the API key in clear text to a host that is not loopback; "
                 "use https://, or allow it explicitly with client_options::allow_insecure_http or "
                 "HANDINGER_ALLOW_INSECURE_HTTP=1 (insecure)");
+
+    r.proxy = resolve_proxy(o, r.ep); // (o.proxy keeps no password from here on)
 
     r.api_key = o.api_key.empty() ? env("HANDINGER_API_KEY") : o.api_key;
     if (r.api_key.empty())

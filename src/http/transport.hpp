@@ -2,6 +2,7 @@
 // keep-alive connection pool. A light header: no Beast, no OpenSSL.
 #pragma once
 
+#include "http/proxy.hpp"
 #include "http/url.hpp"
 
 #include <handinger/options.hpp>
@@ -14,6 +15,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -28,6 +30,8 @@ struct transport_options {
     std::size_t max_body_size = 16u << 20;
     tls_options tls;
     std::string user_agent;
+    /// Every connection is a CONNECT tunnel through this proxy when set.
+    std::optional<proxy_endpoint> proxy;
 };
 
 /// One request as the caller describes it. The transport adds Host,
@@ -50,7 +54,9 @@ struct response {
     std::string x_should_retry;
 };
 
-enum class stage { none, pool, connect, tls, send, receive };
+/// Where an exchange was. `connect` is the TCP connect (to the proxy, with
+/// one); `proxy` its CONNECT request and answer.
+enum class stage { none, pool, connect, proxy, tls, send, receive };
 
 const char* to_string(stage s) noexcept;
 

@@ -58,6 +58,23 @@ bool is_loopback_host(std::string_view host)
     return false;
 }
 
+bool valid_port(std::string_view port)
+{
+    unsigned long n = 0;
+    auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), n);
+    return !port.empty() && ec == std::errc() && end == port.data() + port.size() && n != 0 && n <= 65535;
+}
+
+bool valid_host_chars(std::string_view host)
+{
+    // A NUL would cut the C string short, and no control character or
+    // space belongs in a host name.
+    for (unsigned char c : host)
+        if (c < 0x20 || c == 0x7f || c == ' ')
+            return false;
+    return !host.empty();
+}
+
 bool parse_base_url(std::string_view text, endpoint& out, std::string& what)
 {
     // Messages show the URL without user info, query or fragment.
@@ -106,21 +123,14 @@ bool parse_base_url(std::string_view text, endpoint& out, std::string& what)
     }
     out.host = u.host_type() == boost::urls::host_type::ipv6 ? std::string(u.encoded_host_address())
                                                              : std::string(u.host());
-    // The host goes to the resolver, SNI and the certificate check as a C
-    // string: a NUL (from "%00") would cut it short there, and no control
-    // character or space belongs in a host name.
-    for (unsigned char c : out.host)
-        if (c < 0x20 || c == 0x7f || c == ' ') {
-            what = shown() + " has an invalid host";
-            return false;
-        }
+    if (!valid_host_chars(out.host)) {
+        what = shown() + " has an invalid host";
+        return false;
+    }
     const char* default_port = out.tls ? "443" : "80";
     if (u.has_port()) {
         // port_number() wraps values over 65535: check the text itself.
-        auto port = u.port();
-        unsigned long n = 0;
-        auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), n);
-        if (port.empty() || ec != std::errc() || end != port.data() + port.size() || n == 0 || n > 65535) {
+        if (!valid_port(u.port())) {
             what = shown() + " has an invalid port";
             return false;
         }

@@ -21,6 +21,13 @@ struct endpoint {
 /// On failure returns false and sets `what`.
 bool parse_base_url(std::string_view url, endpoint& out, std::string& what);
 
+/// Whether `port` is a decimal port number in 1..65535 (digits only).
+bool valid_port(std::string_view port);
+
+/// Whether `host` can go to the resolver, SNI and certificate checks as a C
+/// string: not empty, no NUL (from "%00"), control character or space.
+bool valid_host_chars(std::string_view host);
+
 /// Appends `s` to `out` percent-encoded as one path segment (everything but
 /// RFC 3986 unreserved characters is encoded, so '/' cannot split it).
 void append_segment(std::string& out, std::string_view s);

@@ -52,6 +52,7 @@ watch_step decide(const boost::system::error_code& ec, int http_status, bool see
     case error::tls_verification:
     case error::invalid_response:
     case error::invalid_argument:
+    case error::proxy:
     case error::cancelled: return watch_step::fail;
     }
     return watch_step::fail; // a value outside the enum (0 included)

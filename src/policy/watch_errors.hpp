@@ -29,7 +29,7 @@ enum class watch_step {
 ///   tls_verification), and error::unexpected_status with http_status 408.
 /// - fail: everything else: bad_request, authentication, permission_denied,
 ///   conflict, unprocessable_entity, unexpected_status other than 408,
-///   invalid_response, tls_verification, invalid_argument, cancelled, codes of
+///   invalid_response, tls_verification, invalid_argument, cancelled, proxy, codes of
 ///   other categories, and a success code (a caller bug; failing ends the
 ///   watch instead of polling forever on it).
 watch_step decide(const boost::system::error_code& ec, int http_status, bool seen_before,

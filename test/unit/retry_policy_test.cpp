@@ -84,6 +84,7 @@ TEST_CASE("is_retryable: failures without a response")
     CHECK_FALSE(is_retryable(failure(error::invalid_response)));
     CHECK_FALSE(is_retryable(failure(error::invalid_argument)));
     CHECK_FALSE(is_retryable(failure(error::cancelled)));
+    CHECK_FALSE(is_retryable(failure(error::proxy))); // a proxy's 407, 403...: its configuration
     auto f = failure(error::cancelled);
     f.x_should_retry = "true"; // no response: the header cannot apply
     CHECK_FALSE(is_retryable(f));
