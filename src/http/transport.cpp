@@ -59,7 +59,7 @@ public:
     {
         if (ep_.tls)
             ctx_ = make_client_context(opts_.tls, &sessions_);
-        fixed_headers_ = fixed_request_headers(ep_.host_header, opts_.user_agent, authorization_);
+        fixed_headers_ = fixed_request_headers(ep_.host_header, opts_.builtin_headers, authorization_);
     }
 
     asio::awaitable<exchange_result> exchange(const request& req, clock::time_point deadline, bool force_new);
@@ -94,7 +94,7 @@ private:
     asio::any_io_executor ex_;
     endpoint ep_;
     std::string authorization_;
-    std::string fixed_headers_; // Host, User-Agent, Accept, Authorization lines
+    std::string fixed_headers_; // Host, the built-in headers, Authorization lines
     transport_options opts_;
     session_store sessions_;
     std::unique_ptr<asio::ssl::context> ctx_;
