@@ -66,10 +66,19 @@ std::string path_of(const CLI::App& app)
     return path;
 }
 
-std::string commands_of(const CLI::App& app)
+// The named subcommands of `app` (CLI11's option groups are unnamed ones).
+std::vector<const CLI::App*> commands_of(const CLI::App& app)
+{
+    std::vector<const CLI::App*> out;
+    for (const auto* sub : app.get_subcommands([](const CLI::App* a) { return !a->get_name().empty(); }))
+        out.push_back(sub);
+    return out;
+}
+
+std::string names_of(const CLI::App& app)
 {
     std::string names;
-    for (const auto* sub : app.get_subcommands([](const CLI::App*) { return true; })) {
+    for (const auto* sub : commands_of(app)) {
         if (!names.empty())
             names += ", ";
         names += sub->get_name();
@@ -87,13 +96,13 @@ std::string usage_line(const CLI::App& app, const CLI::ParseError& e)
     const std::string path = path_of(*deepest);
     const std::string see = "; see '" + path + " --help'";
     const std::vector<std::string> left = app.remaining(true);
-    const bool has_commands = !deepest->get_subcommands([](const CLI::App*) { return true; }).empty();
+    const bool has_commands = !commands_of(*deepest).empty();
 
     if (has_commands) {
         for (const auto& word : left)
             if (!starts_with(word, "-"))
                 return "'" + word + "' is not a command of '" + path +
-                       "'; its commands are: " + commands_of(*deepest) + see;
+                       "'; its commands are: " + names_of(*deepest) + see;
     }
     if (!left.empty()) {
         const auto& word = left.front();
@@ -102,7 +111,7 @@ std::string usage_line(const CLI::App& app, const CLI::ParseError& e)
         return "unexpected argument '" + word + "' for '" + path + "'" + see;
     }
     if (has_commands)
-        return "'" + path + "' needs a command: " + commands_of(*deepest) + see;
+        return "'" + path + "' needs a command: " + names_of(*deepest) + see;
     return e.what() + see;
 }
 

@@ -155,8 +155,8 @@ TEST_CASE("schedules: exit 2 for bad arguments, each limit one past its bound, n
         std::string says;
     };
     const std::vector<row> rows = {
-        {{"schedules"}, "subcommand"},
-        {{"schedules", "create", "--input", "x", "--delay", "5"}, "--worker-id"},
+        {{"schedules"}, "'handinger schedules' needs a command: create, list, cancel"},
+        {{"schedules", "create", "--input", "x", "--delay", "5"}, "--worker is required"},
         {{"schedules", "create", "--worker-id", "wrk_1", "--delay", "5"}, "--input"},
         {base, "Exactly 1 option from [--at,--delay,--cron,--every] is required"},
         {with({"--delay", "5", "--every", "5"}), "and 2 were given"},
@@ -180,7 +180,7 @@ TEST_CASE("schedules: exit 2 for bad arguments, each limit one past its bound, n
         {with({"--delay", "5", "--budget", "huge"}), "huge"},
         {{"schedules", "create", "--worker-id", "wrk_1", "--input", "", "--delay", "5"},
          "invalid schedule: input: must be at least 1 character"},
-        {{"schedules", "list"}, "--worker-id"},
+        {{"schedules", "list"}, "--worker is required"},
         {{"schedules", "cancel", "--worker-id", "wrk_1"}, "SCHEDULE_ID"},
     };
     for (const auto& r : rows) {

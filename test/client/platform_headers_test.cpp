@@ -4,13 +4,13 @@
 // call's, sent instead of the built-in one. The writer's rule for every
 // name and case is in test/transport/builtin_headers_test.cpp.
 #include "client/support.hpp"
+#include "util/text.hpp"
 
 #include <handinger/client.hpp>
 #include <handinger/version.hpp>
 
 #include <doctest/doctest.h>
 
-#include <cctype>
 #include <string>
 #include <vector>
 
@@ -25,19 +25,11 @@ namespace {
 
 using header_fields = std::vector<std::pair<std::string, std::string>>;
 
-bool same_name(const std::string& a, const std::string& b)
-{
-    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-               return std::tolower(static_cast<unsigned char>(x)) ==
-                      std::tolower(static_cast<unsigned char>(y));
-           });
-}
-
 std::vector<std::string> values_of(const header_fields& h, const std::string& name)
 {
     std::vector<std::string> v;
     for (const auto& [n, value] : h)
-        if (same_name(n, name))
+        if (hd::detail::iequals(n, name))
             v.push_back(value);
     return v;
 }

@@ -14,6 +14,7 @@
 #include <cctype>
 #include <climits>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -72,6 +73,19 @@ header_list all_builtins()
     all.emplace_back("X-Stainless-Retry-Count", "1");
     all.emplace_back("X-Stainless-Timeout", "30");
     return all;
+}
+
+// A request written as the client writes it: Host h:1, the platform
+// headers, key k, retry 1, timeout 30 s, the caller's headers `caller`.
+std::string written(std::string_view method, std::string_view body, const header_list& caller)
+{
+    static const auto fixed = fixed_request_headers("h:1", platform_headers(), "Bearer k");
+    request r{method, "/api/tasks", body, &caller, 1, {}};
+    r.timeout_seconds = 30;
+    r.replaces_builtin = replaces_builtin(caller);
+    std::string out;
+    write_request(r, fixed, out);
+    return out;
 }
 
 } // namespace
@@ -151,15 +165,9 @@ TEST_CASE("builtin headers: X-Stainless-Timeout is the attempt's timeout in whol
 
 TEST_CASE("builtin headers: without a caller's header of their names, each goes out once, as built")
 {
-    const auto fixed = fixed_request_headers("h:1", platform_headers(), "Bearer k");
     const header_list caller = {{"X-Trace", "t"}};
-    request r{"GET", "/api/tasks/t", {}, &caller, 1, {}};
-    r.timeout_seconds = 30;
-    r.replaces_builtin = replaces_builtin(caller);
-    CHECK_FALSE(r.replaces_builtin);
-    std::string out;
-    write_request(r, fixed, out);
-    auto lines = header_lines(out);
+    CHECK_FALSE(replaces_builtin(caller));
+    auto lines = header_lines(written("GET", {}, caller));
     header_list want = {{"Host", "h:1"}};
     for (const auto& h : platform_headers())
         want.push_back(h);
@@ -173,19 +181,14 @@ TEST_CASE("builtin headers: without a caller's header of their names, each goes 
 TEST_CASE(
     "builtin headers: a caller's header replaces the built-in of its name, in any case, never beside it")
 {
-    const auto fixed = fixed_request_headers("h:1", platform_headers(), "Bearer k");
     for (const auto& [name, builtin_value] : all_builtins())
         for (const auto& variant : {name, lower(name), upper(name)}) {
             // Alone, and among others (before and after it).
             for (const auto& caller : {header_list{{variant, "mine"}},
                                        header_list{{"X-A", "a"}, {variant, "mine"}, {"X-B", "b"}}}) {
                 INFO(variant, " among ", caller.size());
-                request r{"POST", "/api/tasks", "{}", &caller, 1, {}};
-                r.timeout_seconds = 30;
-                r.replaces_builtin = replaces_builtin(caller);
-                REQUIRE(r.replaces_builtin);
-                std::string out;
-                write_request(r, fixed, out);
+                REQUIRE(replaces_builtin(caller));
+                const auto out = written("POST", "{}", caller);
                 auto lines = header_lines(out);
                 CHECK(values_of(lines, name) == std::vector<std::string>{"mine"});
                 // The line is the caller's, as the caller spelled it.
@@ -205,18 +208,12 @@ TEST_CASE(
 
 TEST_CASE("builtin headers: every built-in replaced at once, and the transport's own headers never")
 {
-    const auto fixed = fixed_request_headers("h:1", platform_headers(), "Bearer k");
     header_list caller;
     for (const auto& [name, value] : all_builtins())
         caller.emplace_back(lower(name), "c-" + value);
     caller.emplace_back("HOST", "evil");
     caller.emplace_back("authorization", "Bearer stolen");
-    request r{"GET", "/", {}, &caller, 1, {}};
-    r.timeout_seconds = 30;
-    r.replaces_builtin = replaces_builtin(caller);
-    std::string out;
-    write_request(r, fixed, out);
-    auto lines = header_lines(out);
+    auto lines = header_lines(written("GET", {}, caller));
     for (const auto& [name, value] : all_builtins())
         CHECK(values_of(lines, name) == std::vector<std::string>{"c-" + value});
     CHECK(values_of(lines, "Host") == std::vector<std::string>{"h:1"});
