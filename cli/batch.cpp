@@ -52,7 +52,7 @@ struct read_inputs {
             if (auto bad = parse(text, l.params); !bad.empty()) {
                 ++malformed;
                 auto msg = "line " + std::to_string(n) + ": " + bad;
-                print_error(msg);
+                print_error(msg + "; each line must be a CreateTask object such as {\"input\": \"...\"}");
                 json::object o;
                 o["line"] = n;
                 o["ok"] = false;

@@ -3,11 +3,13 @@
 // batch.cpp, workers.cpp, schedules.cpp and webhooks.cpp, the simulator's
 // own command line in the simulator library.
 #include "commands.hpp"
+#include "messages.hpp"
 #include "output.hpp"
 #include "schedules.hpp"
 #include "workers.hpp"
 
 #include <handinger/sim/program.hpp>
+#include <handinger/version.hpp>
 
 #include <CLI/CLI.hpp>
 
@@ -83,6 +85,8 @@ int main(int argc, char** argv)
     global_args g;
     CLI::App app{"handinger: the Handinger Tasks API from the command line (handinger-cpp).", "handinger"};
     app.footer(footer);
+    app.set_version_flag("--version", "handinger " HANDINGER_VERSION_STRING,
+                         "Print the version (handinger-cpp's) and exit");
     app.require_subcommand(1);
     app.fallthrough();
     app.add_option("--api-key", g.api_key, "API key (default $HANDINGER_API_KEY)")->type_name("KEY");
@@ -193,8 +197,10 @@ int main(int argc, char** argv)
         return app.exit(e);
     } catch (const CLI::CallForAllHelp& e) {
         return app.exit(e);
+    } catch (const CLI::CallForVersion& e) {
+        return app.exit(e);
     } catch (const CLI::ParseError& e) {
-        print_error(std::string(e.what()) + " (see --help)");
+        print_error(usage_line(app, e));
         return exit_usage;
     }
 

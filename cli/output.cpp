@@ -195,7 +195,12 @@ json::object error_json(boost::system::error_code ec, const diagnostics& d)
 
 void print_error(std::string_view what)
 {
-    std::cerr << "handinger: " << what << std::endl;
+    // One line whatever the text holds (a server's message may have breaks).
+    std::string line(what);
+    for (auto& c : line)
+        if (c == '\n' || c == '\r')
+            c = ' ';
+    std::cerr << "handinger: " << line << std::endl;
 }
 
 bool stdout_is_tty()

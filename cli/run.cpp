@@ -1,4 +1,5 @@
 #include "run.hpp"
+#include "messages.hpp"
 #include "output.hpp"
 
 #include <boost/asio/bind_cancellation_slot.hpp>
@@ -82,12 +83,7 @@ int run_with_client(const global_args& g, std::function<asio::awaitable<int>(cli
             std::rethrow_exception(failure);
         return interrupted && rc == exit_failed ? exit_interrupted : rc;
     } catch (const api_error& e) {
-        std::string what = e.what();
-        // The library names its option; this tool's way to set it is a flag.
-        if (e.code() == error::invalid_argument &&
-            e.diag().client_message.find("allow_insecure_http") != std::string::npos)
-            what += "; with this tool: --allow-insecure-http";
-        print_error(what);
+        print_error(failure_line(e.code(), e.diag()));
         if (interrupted)
             return exit_interrupted;
         return e.code() == error::invalid_argument ? exit_usage : exit_failed;

@@ -1,5 +1,6 @@
 // `handinger tasks create|get|archive|turns|watch`.
 #include "commands.hpp"
+#include "messages.hpp"
 #include "output.hpp"
 #include "run.hpp"
 
@@ -215,7 +216,7 @@ asio::awaitable<int> follow(task_watcher& w, event_printer* print, output_format
                 print->close_line();
             if (ec == error::cancelled)
                 co_return exit_interrupted;
-            print_error(diag.to_string(ec));
+            print_error(failure_line(ec, diag));
             co_return ec == error::timeout ? exit_timeout : exit_failed;
         }
         if (!ev)

@@ -19,6 +19,7 @@
 #include <handinger/schedules.hpp>         // schedules (client::schedules())
 #include <handinger/structured_output.hpp> // read_structured (run_result/turn::structured_output_as)
 #include <handinger/task_id.hpp>           // make_task_id
+#include <handinger/version.hpp>           // HANDINGER_VERSION_STRING, _MAJOR, _MINOR, _PATCH (generated)
 #include <handinger/watch.hpp>             // task_watcher
 #include <handinger/watch_events.hpp>      // events::..., watch_event
 #include <handinger/watch_options.hpp>     // watch_options

@@ -105,6 +105,18 @@ void service::too_large(const http_request& req, std::uint64_t limit, http_respo
     ++counters_.requests[static_cast<int>(r)][413];
 }
 
+void service::record_headers(header_list h)
+{
+    std::lock_guard lock(mutex_);
+    last_headers_ = std::move(h);
+}
+
+header_list service::last_headers() const
+{
+    std::lock_guard lock(mutex_);
+    return last_headers_;
+}
+
 std::optional<std::string> service::file_content(std::string_view id_or_url) const
 {
     const std::string_view id = id_or_url.substr(id_or_url.rfind('/') + 1);

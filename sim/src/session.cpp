@@ -162,6 +162,14 @@ asio::awaitable<void> serve(Stream stream, session_env env)
         }
 
         const auto& req = parser->get();
+        if (opts.record_headers) {
+            header_list fields;
+            for (const auto& f : req)
+                fields.emplace_back(std::string(sv(f.name_string())), f.name() == http::field::authorization
+                                                                          ? std::string("(redacted)")
+                                                                          : std::string(sv(f.value())));
+            env.svc->record_headers(std::move(fields));
+        }
         http_request in;
         in.method = sv(req.method_string());
         in.target = sv(req.target());

@@ -92,6 +92,11 @@ void simulator::reset_stats()
     impl_->svc.reset_stats();
 }
 
+std::vector<std::pair<std::string, std::string>> simulator::last_request_headers() const
+{
+    return impl_->svc.last_headers();
+}
+
 void simulator::set_faults(const fault_options& faults)
 {
     impl_->svc.set_faults(faults);

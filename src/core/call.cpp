@@ -3,6 +3,7 @@
 // looks at is the operation's (a create's: core/create.cpp).
 #include "core/client_impl.hpp"
 #include "core/watch_hub.hpp"
+#include "http/platform_headers.hpp"
 #include "policy/retry.hpp"
 #include "util/random.hpp"
 #include "util/text.hpp"
@@ -40,7 +41,7 @@ client_impl::client_impl(asio::any_io_executor ex, client_options o)
       transport_(ex_, opts_.ep, "Bearer " + opts_.api_key,
                  http::transport_options{opts_.opts.pool_size, opts_.opts.idle_timeout,
                                          opts_.opts.connect_timeout, opts_.opts.max_body_size, opts_.opts.tls,
-                                         "handinger-cpp/0.1", opts_.proxy}),
+                                         opts_.proxy, http::platform_headers()}),
       hub_(std::make_unique<watch_hub>(opts_.opts.watch_rate, opts_.opts.watch_burst, opts_.opts.pool_size))
 {
     opts_.api_key.clear(); // from here on only the transport holds it
@@ -48,6 +49,7 @@ client_impl::client_impl(asio::any_io_executor ex, client_options o)
     if (!opts_.opts.proxy->empty())
         log(log_level::debug, "connections go through proxy " + *opts_.opts.proxy);
     serial_ = detail::runs_serially(ex_);
+    headers_replace_builtin_ = http::replaces_builtin(opts_.opts.headers);
 }
 
 client_impl::~client_impl() = default;
@@ -263,6 +265,8 @@ asio::awaitable<call_outcome> client_impl::call(std::string_view method, std::st
         ro.headers.empty() ? header_list{} : merge_headers(opts_.opts.headers, ro.headers);
     http::request req{method, target,      body, ro.headers.empty() ? &opts_.opts.headers : &merged,
                       0,      content_type};
+    req.timeout_seconds = http::timeout_header_seconds(limits.timeout);
+    req.replaces_builtin = headers_replace_builtin_ || http::replaces_builtin(ro.headers);
     http::exchange_result ex;
     const auto start = clock::now();
     retry_driver d(std::move(limits), start);

@@ -168,7 +168,8 @@ private:
     std::mutex strands_mu_;
     std::vector<boost::asio::any_io_executor> strands_; // made as they are first needed
     std::size_t next_strand_ = 0;
-    bool serial_ = false; // runs_serially(ex_)
+    bool serial_ = false;                  // runs_serially(ex_)
+    bool headers_replace_builtin_ = false; // the client's headers replace a built-in one
 };
 
 /// True when `ex` never runs two handlers at once: a strand, or the executor

@@ -29,21 +29,28 @@ struct transport_options {
     std::chrono::milliseconds connect_timeout{10'000};
     std::size_t max_body_size = 16u << 20;
     tls_options tls;
-    std::string user_agent;
     /// Every connection is a CONNECT tunnel through this proxy when set.
     std::optional<proxy_endpoint> proxy;
+    /// User-Agent, Accept, X-Stainless-* (platform_headers.hpp), sent on
+    /// every request unless the request's headers replace one.
+    header_list builtin_headers;
 };
 
 /// One request as the caller describes it. The transport adds Host,
-/// Content-Length, Content-Type (when there is a body), Accept, User-Agent and
-/// the authorization header.
+/// Content-Length, Content-Type (when there is a body), the built-in headers
+/// (transport_options::builtin_headers, X-Stainless-Retry-Count and
+/// X-Stainless-Timeout) and the authorization header.
 struct request {
     std::string_view method; ///< "GET", "POST", "DELETE"
     std::string_view target; ///< origin-form, path prefix included
     std::string_view body;
     const header_list* headers = nullptr; ///< extra headers (may be null)
-    int retry_count = 0;                  ///< sent as x-stainless-retry-count
+    int retry_count = 0;                  ///< sent as X-Stainless-Retry-Count
     std::string_view content_type;        ///< of the body; empty: application/json
+    long long timeout_seconds = 0;        ///< sent as X-Stainless-Timeout when positive
+    /// `headers` replace some built-in header (platform_headers.hpp:
+    /// replaces_builtin); false keeps the writer on its fast path.
+    bool replaces_builtin = false;
 };
 
 struct response {

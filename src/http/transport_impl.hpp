@@ -9,6 +9,7 @@
 #include "http/request_writer.hpp"
 #include "http/tls.hpp"
 #include "http/transport.hpp"
+#include "util/text.hpp"
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/context.hpp>
@@ -30,10 +31,16 @@ public:
     {
         if (ep_.tls)
             ctx_ = make_client_context(opts_.tls, &sessions_);
-        fixed_headers_ = fixed_request_headers(ep_.host_header, opts_.user_agent, authorization_);
+        fixed_headers_ = fixed_request_headers(ep_.host_header, opts_.builtin_headers, authorization_);
         if (opts_.proxy) {
             tunnel_to_ = connect_authority(ep_.host, ep_.port);
-            connect_request_ = connect_request(tunnel_to_, *opts_.proxy, opts_.user_agent);
+            // The CONNECT carries the same User-Agent as the requests in the
+            // tunnel (none when the built-in headers have none).
+            std::string_view user_agent;
+            for (const auto& [name, value] : opts_.builtin_headers)
+                if (iequals(name, "User-Agent"))
+                    user_agent = value;
+            connect_request_ = connect_request(tunnel_to_, *opts_.proxy, user_agent);
         }
     }
 

@@ -155,7 +155,7 @@ TEST_CASE("schedules: exit 2 for bad arguments, each limit one past its bound, n
         std::string says;
     };
     const std::vector<row> rows = {
-        {{"schedules"}, "subcommand"},
+        {{"schedules"}, "'handinger schedules' needs a command: create, list, cancel"},
         {{"schedules", "create", "--input", "x", "--delay", "5"}, "--worker is required"},
         {{"schedules", "create", "--worker-id", "wrk_1", "--delay", "5"}, "--input"},
         {base, "Exactly 1 option from [--at,--delay,--cron,--every] is required"},

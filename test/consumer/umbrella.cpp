@@ -2,6 +2,11 @@
 // source tree with add_subdirectory): the whole public API is there.
 #include <handinger/handinger.hpp>
 
+// The generated version header comes with the umbrella.
+static_assert(HANDINGER_VERSION ==
+              HANDINGER_VERSION_MAJOR * 10000 + HANDINGER_VERSION_MINOR * 100 + HANDINGER_VERSION_PATCH);
+static_assert(sizeof(HANDINGER_VERSION_STRING) > 5);
+
 #include <string>
 #include <variant>
 

@@ -59,6 +59,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace handinger::sim {
@@ -167,6 +168,10 @@ struct options : fault_options {
     /// The bound on one delivery attempt (connect, send, answer); past it
     /// the attempt is recorded as an error.
     std::chrono::milliseconds webhook_timeout{5000};
+
+    /// Keep the header fields of the latest request, for
+    /// simulator::last_request_headers (tests of what a client sends).
+    bool record_headers = false;
 };
 
 /// The simulator. Routes (JSON bodies):
@@ -341,6 +346,10 @@ public:
     void reset_stats();
     /// Replaces the fault knobs; affects requests that arrive afterwards.
     void set_faults(const fault_options& faults);
+    /// With options::record_headers: the header fields of the latest request
+    /// read, name and value as received, in their order, repeats included
+    /// (Authorization's value replaced by "(redacted)"); empty before any.
+    std::vector<std::pair<std::string, std::string>> last_request_headers() const;
 
     struct impl;
 

@@ -106,6 +106,9 @@ public:
     void set_schedule_listener(std::function<void()> f);
 
     void set_faults(const fault_options& f);
+    /// The header fields of the latest request (options::record_headers).
+    void record_headers(header_list h);
+    header_list last_headers() const;
     boost::json::object stats() const;
     void reset_stats();
 
@@ -271,6 +274,7 @@ private:
     token_bucket post_bucket_;
     counters counters_;
     std::vector<turn_view> scratch_;
+    header_list last_headers_; // options::record_headers
 
     std::atomic<std::int64_t> conn_accepted_{0}, conn_open_{0}, conn_peak_{0}, handshakes_{0}, resumed_{0},
         unsolicited_sent_{0};
