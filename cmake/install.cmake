@@ -12,6 +12,17 @@ include(CMakePackageConfigHelpers)
 install(TARGETS handinger EXPORT handingerTargets
         ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
         LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR})
+# A stripped install (cmake --install --strip, and the .deb) keeps the static
+# library's symbols and drops its debug information, as Debian's own -dev
+# packages do (the programs are stripped by install(TARGETS) itself).
+if(CMAKE_STRIP)
+  install(CODE "
+    if(CMAKE_INSTALL_DO_STRIP)
+      execute_process(COMMAND \"${CMAKE_STRIP}\" --strip-debug
+        \"\$ENV{DESTDIR}\${CMAKE_INSTALL_PREFIX}/${CMAKE_INSTALL_LIBDIR}/$<TARGET_FILE_NAME:handinger>\")
+    endif()
+  ")
+endif()
 install(DIRECTORY include/handinger DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 install(FILES ${PROJECT_BINARY_DIR}/include/handinger/version.hpp
         DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/handinger)
@@ -39,7 +50,8 @@ endforeach()
 string(STRIP "${HANDINGER_PC_DEFINES}" HANDINGER_PC_DEFINES)
 set(HANDINGER_PC_BOOST_CFLAGS "")
 foreach(_dir ${Boost_INCLUDE_DIRS})
-  if(NOT _dir IN_LIST CMAKE_CXX_IMPLICIT_INCLUDE_DIRECTORIES AND NOT _dir STREQUAL "/usr/include")
+  # (Debian's Boost config names /usr/lib/include, which does not exist.)
+  if(EXISTS ${_dir} AND NOT _dir IN_LIST CMAKE_CXX_IMPLICIT_INCLUDE_DIRECTORIES AND NOT _dir STREQUAL "/usr/include")
     string(APPEND HANDINGER_PC_BOOST_CFLAGS " -I${_dir}")
   endif()
 endforeach()
@@ -86,6 +98,7 @@ if(PROJECT_IS_TOP_LEVEL)
   # which handinger.pc records.
   set(CPACK_SET_DESTDIR ON)
   set(CPACK_INSTALL_PREFIX /usr)
+  set(CPACK_STRIP_FILES ON)
   set(CPACK_GENERATOR DEB)
   set(CPACK_DEBIAN_PACKAGE_MAINTAINER "handinger-cpp developers")
   set(CPACK_DEBIAN_PACKAGE_SECTION libdevel)

@@ -7,7 +7,7 @@
 set -euo pipefail
 
 pkgs=(libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev libssl-dev
-      doctest-dev libcli11-dev cmake ninja-build ccache g++ openssl curl tinyproxy)
+      doctest-dev libcli11-dev cmake ninja-build ccache g++ openssl curl tinyproxy pkgconf)
 for arg in "$@"; do
   case "$arg" in
     --sanitize) pkgs+=(clang libclang-rt-14-dev) ;;

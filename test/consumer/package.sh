@@ -11,8 +11,8 @@
 #    library, CMake package and handinger.pc under /usr/lib, /usr/bin/handinger;
 # 4. `dpkg -x` into a scratch root; its handinger --version; the consumer
 #    built against that root with find_package (CMAKE_PREFIX_PATH) and with
-#    pkg-config (--define-prefix: the .pc says /usr), each run against the
-#    simulator.
+#    pkg-config (a copy of the .pc whose prefix is the root's: it says /usr),
+#    each run against the simulator.
 set -euo pipefail
 src=$1 build=$2 sim=$3
 work=$build/package-check
@@ -28,11 +28,14 @@ echo "== cpack -G DEB"
 debs=("$work"/pkg/handinger-cpp_"$version"_*.deb)
 [ -f "${debs[0]}" ] || fail "no handinger-cpp_${version}_*.deb in $work/pkg"
 deb=${debs[0]}
-echo "built $(basename "$deb") ($(stat -c %s "$deb") bytes)"
+size=$(stat -c %s "$deb")
+echo "built $(basename "$deb") ($size bytes)"
+# Stripped (programs) and without debug information (library): tens of MB
+# would mean a debug build went in whole.
+[ "$size" -lt 30000000 ] || fail "the package is $size bytes: not stripped?"
 
 echo "== dpkg-deb -I"
-info=$(dpkg-deb -I "$deb")
-echo "$info" | sed -n '/Package:/,$p'
+dpkg-deb -f "$deb" Package Version Architecture Maintainer Section Installed-Size Depends
 field() { dpkg-deb -f "$deb" "$1"; }
 [ "$(field Package)" = handinger-cpp ] || fail "Package: $(field Package)"
 [ "$(field Version)" = "$version" ] || fail "Version: $(field Version), not $version"
@@ -85,7 +88,9 @@ cmake --build "$work/find"
 
 echo "== consumer via pkg-config from the scratch root"
 mkdir -p "$work/pc"
-PKG_CONFIG_PATH="$root/usr/lib/pkgconfig" "$src/test/consumer/pkgconfig_build.sh" "$src" "$work/pc/consumer" \
-  --define-prefix
+# The .pc says prefix=/usr: a copy says the scratch root instead.
+mkdir -p "$work/pc/pkgconfig"
+sed "s|^prefix=/usr\$|prefix=$root/usr|" "$root/usr/lib/pkgconfig/handinger.pc" >"$work/pc/pkgconfig/handinger.pc"
+PKG_CONFIG_PATH="$work/pc/pkgconfig" "$src/test/consumer/pkgconfig_build.sh" "$src" "$work/pc/consumer"
 "$src/examples/run_with_sim.sh" "$sim" --pending-ms 50 --turn-ms 50 -- "$work/pc/consumer"
 echo "package: $(basename "$deb") checked, installed into a scratch root, built against both ways"

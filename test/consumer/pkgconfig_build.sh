@@ -1,15 +1,13 @@
 #!/usr/bin/env bash
 # Builds the consumer program (main.cpp, umbrella.cpp) with the compiler and
 # `pkg-config --cflags --libs handinger` alone, no CMake:
-#   pkgconfig_build.sh SOURCE_DIR OUT_BINARY [PKG_CONFIG_ARGS...]
-# PKG_CONFIG_PATH says where handinger.pc is; extra arguments go to
-# pkg-config (the .deb check passes --define-prefix). Prints the flags.
+#   pkgconfig_build.sh SOURCE_DIR OUT_BINARY
+# PKG_CONFIG_PATH says where handinger.pc is. Prints the flags.
 set -euo pipefail
 src=$1 out=$2
-shift 2
-flags=$(pkg-config "$@" --cflags --libs handinger)
+flags=$(pkg-config --cflags --libs handinger)
 echo "pkg-config --cflags --libs handinger: $flags"
-modversion=$(pkg-config "$@" --modversion handinger)
+modversion=$(pkg-config --modversion handinger)
 want=$(sed -n 's/^project(handinger VERSION \([0-9.]*\).*/\1/p' "$src/CMakeLists.txt")
 [ "$modversion" = "$want" ] || { echo "handinger.pc says version $modversion, the project $want" >&2; exit 1; }
 compiler=(c++)
