@@ -192,4 +192,33 @@ asio::awaitable<op_result<create_result>> create_fresh_op(impl_ptr impl, create_
     co_return r;
 }
 
+asio::awaitable<op_result<create_result>> create_unless_exists_op(impl_ptr impl, create_task_params p,
+                                                                  request_options ro)
+{
+    co_await asio::this_coro::throw_if_cancelled(false);
+    op_result<create_result> r;
+    if (auto what = validate(p); !what.empty() || !p.task_id) {
+        invalid_argument(impl, r, "POST", impl->tasks_path(), what.empty() ? "taskId: required" : what);
+        co_return r;
+    }
+    auto before = co_await retrieve_op(impl, *p.task_id, ro);
+    if (before.ec == error::not_found) { // never sent, or never arrived: sent now
+        auto fresh = create_fresh_op(std::move(impl), std::move(p), std::move(ro), true);
+        co_return co_await std::move(fresh);
+    }
+    if (before.ec) {
+        r.ec = before.ec;
+        r.diag = std::move(before.diag);
+        r.diag.client_message =
+            "checking whether task " + *p.task_id + " was sent by an earlier run: " + r.diag.client_message;
+        log_failure(impl, r);
+        co_return r;
+    }
+    // There: an earlier run sent it. Sending it again would add a turn.
+    r.value.task_id = std::move(*p.task_id);
+    r.value.run = run_from_task(before.value);
+    r.value.recovered = true;
+    co_return r;
+}
+
 } // namespace handinger::detail
