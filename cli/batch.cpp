@@ -281,6 +281,8 @@ int run_batch(const global_args& g, const batch_args& a)
         // The stream lives in this coroutine, so it ends before the client
         // and its io_context do.
         auto stream = c.stream_batch(source, std::move(opts));
+        if (stop.signals > 0) // interrupted before anything was sent
+            co_return exit_interrupted;
         stop.stream = &stream;
         stop.feed = &feed;
         stop.drain = &drain;
