@@ -159,7 +159,11 @@ asio::awaitable<std::optional<input_line>> next_line(state_ptr st)
             if (!st->queue.empty()) {
                 std::optional<input_line> l(std::move(st->queue.front()));
                 st->queue.pop_front();
-                st->space.notify_one();
+                // The reader (waiting on a full queue) is woken once half of
+                // it is read, not for each line: a line each would cost two
+                // context switches.
+                if (st->queue.size() == st->capacity / 2)
+                    st->space.notify_one();
                 co_return l;
             }
             if (st->ended)

@@ -48,7 +48,7 @@ TEST_CASE("batch resume: derived ids, skip sends nothing, check_first finds an e
     hd::batch_progress last{};
     auto body = [&]() -> asio::awaitable<void> {
         // An earlier run sent input 1.
-        auto earlier = hd::create_task_params{.input = "r1"};
+        auto earlier = input_params("r1");
         earlier.task_id = hd::derive_task_id(key, 1, "r1");
         co_await c.async_create(earlier);
         REQUIRE(f.stat("tasks_created") == 1);
@@ -57,7 +57,7 @@ TEST_CASE("batch resume: derived ids, skip sends nothing, check_first finds an e
         auto source = [&]() -> std::optional<hd::create_task_params> {
             if (next == inputs.size())
                 return std::nullopt;
-            return hd::create_task_params{.input = inputs[next++]};
+            return input_params(inputs[next++]);
         };
         hd::batch_options o;
         o.id_key = key;
@@ -113,14 +113,14 @@ TEST_CASE("batch resume: an input with its own task id is a follow-up even when 
     hd::client c(ioc, f.copts);
     std::optional<hd::batch_item_result> got;
     auto body = [&]() -> asio::awaitable<void> {
-        auto task = hd::create_task_params{.input = "the task"};
+        auto task = input_params("the task");
         auto first = co_await c.async_create(task);
         bool given = false;
         auto source = [&]() -> std::optional<hd::create_task_params> {
             if (given)
                 return std::nullopt;
             given = true;
-            auto p = hd::create_task_params{.input = "a follow-up"};
+            auto p = input_params("a follow-up");
             p.task_id = first.task_id;
             return p;
         };
@@ -155,7 +155,7 @@ TEST_CASE(
     auto body = [&]() -> asio::awaitable<void> {
         auto source = [&]() -> asio::awaitable<std::optional<hd::create_task_params>> {
             if (++pulls <= 3)
-                co_return hd::create_task_params{.input = "stopped batch " + std::to_string(pulls});
+                co_return input_params("stopped batch " + std::to_string(pulls));
             // A source with nothing more yet: it waits (for ever).
             co_await asio::this_coro::throw_if_cancelled(false);
             asio::steady_timer t(co_await asio::this_coro::executor, asio::steady_timer::time_point::max());
@@ -198,7 +198,7 @@ TEST_CASE("batch stream stop() with wait: the watches end at once with cancelled
         auto source = [&]() -> std::optional<hd::create_task_params> {
             if (n == 2)
                 return std::nullopt;
-            return hd::create_task_params{.input = "long task " + std::to_string(++n) + " #pending-ms:20000"};
+            return input_params("long task " + std::to_string(++n) + " #pending-ms:20000");
         };
         hd::batch_options o;
         o.wait = true;
