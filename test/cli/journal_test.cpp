@@ -147,9 +147,6 @@ TEST_CASE("tasks batch --journal: SIGKILLed 12 times at random moments of 2,000 
 {
     cli_fixture f(held_posts(80ms));
     const journal_batch b(f, 2000, "kill test input", 64);
-    const int n = b.n; // (not a structured binding: clang 14 cannot capture one)
-    const std::string &stem = b.stem, &journal = b.journal;
-    const auto& args = b.args;
 
     std::uint64_t seed = std::random_device{}();
     if (const char* s = std::getenv("HANDINGER_KILL_SEED"); s && *s)
@@ -162,10 +159,10 @@ TEST_CASE("tasks batch --journal: SIGKILLed 12 times at random moments of 2,000 
     std::size_t lost_in_flight = 0;
     std::string moments;
     for (int k = 0; k < 12; ++k) {
-        const auto before = results_in(journal);
-        const auto sent_before = sent_in(journal);
-        const auto left_before = read_journal(journal).unanswered(); // (by earlier kills)
-        auto p = f.start(args);
+        const auto before = results_in(b.journal);
+        const auto sent_before = sent_in(b.journal);
+        const auto left_before = read_journal(b.journal).unanswered(); // (by earlier kills)
+        auto p = f.start(b.args);
         // Three kinds of moment, in turn: a time after the start (start-up
         // and the journal's opening); a few milliseconds after this run sent
         // its first create (the looks for what an earlier kill cut off, the
@@ -178,13 +175,13 @@ TEST_CASE("tasks batch --journal: SIGKILLed 12 times at random moments of 2,000 
             moment = std::to_string(ms) + " ms";
         } else if (k % 3 == 1) {
             const int ms = pick(0, 50);
-            REQUIRE(eventually([&] { return sent_in(journal) > sent_before || !p->running(); }, 20s));
+            REQUIRE(eventually([&] { return sent_in(b.journal) > sent_before || !p->running(); }, 20s));
             std::this_thread::sleep_for(std::chrono::milliseconds(ms));
             moment = "first send +" + std::to_string(ms) + " ms";
         } else {
             const auto more = static_cast<std::size_t>(pick(1, 150));
             const int ms = pick(0, 15);
-            REQUIRE(eventually([&] { return results_in(journal) >= before + more || !p->running(); }, 20s));
+            REQUIRE(eventually([&] { return results_in(b.journal) >= before + more || !p->running(); }, 20s));
             std::this_thread::sleep_for(std::chrono::milliseconds(ms));
             moment = "+" + std::to_string(more) + " results +" + std::to_string(ms) + " ms";
         }
@@ -194,7 +191,7 @@ TEST_CASE("tasks batch --journal: SIGKILLed 12 times at random moments of 2,000 
         REQUIRE(r.status == 128 + SIGKILL);
         ++kills;
         std::size_t unanswered = 0; // cut off by this kill
-        for (auto line : read_journal(journal).unanswered())
+        for (auto line : read_journal(b.journal).unanswered())
             unanswered += left_before.count(line) == 0;
         lost_in_flight += unanswered;
         kills_in_flight += unanswered > 0;
@@ -205,7 +202,7 @@ TEST_CASE("tasks batch --journal: SIGKILLed 12 times at random moments of 2,000 
     int reruns = 0;
     result last;
     do {
-        last = f.run(args);
+        last = f.run(b.args);
         ++reruns;
     } while (last.status != 0 && reruns < 3);
     INFO(last.dump());
@@ -215,10 +212,10 @@ TEST_CASE("tasks batch --journal: SIGKILLed 12 times at random moments of 2,000 
     CHECK(kills >= 10);
     CHECK(late_kills_in_flight == 4); // each kill once results came cut creates off
     CHECK(contains(last.err, " done before (journal) in "));
-    check_complete(f, journal, n, stem);
+    check_complete(f, b.journal, b.n, b.stem);
     // Those cut off were looked for before being sent again: at least one
     // of them was found (its task was there), in a re-run's result.
-    CHECK(count_of(read_file(journal), "\"recovered\":true") >= 1);
+    CHECK(count_of(read_file(b.journal), "\"recovered\":true") >= 1);
 }
 
 TEST_CASE(
@@ -227,30 +224,27 @@ TEST_CASE(
 {
     cli_fixture f(held_posts(300ms));
     const journal_batch b(f, 120, "interrupted input", 16);
-    const int n = b.n; // (not a structured binding: clang 14 cannot capture one)
-    const std::string &stem = b.stem, &journal = b.journal;
-    const auto& args = b.args;
-    auto p = f.start(args);
-    REQUIRE(eventually([&] { return results_in(journal) >= 16; }, 20s));
+    auto p = f.start(b.args);
+    REQUIRE(eventually([&] { return results_in(b.journal) >= 16; }, 20s));
     steady::duration took{};
     auto r = p->interrupt(SIGINT, 20s, took);
     INFO(r.dump());
     CHECK(r.status == 130);
     CHECK(took < 5s); // the creates in flight take ~0.3 s
-    auto j = read_journal(journal);
+    auto j = read_journal(b.journal);
     CHECK(j.unanswered().empty()); // every create sent has its result written
     CHECK(j.result_count == j.sent.size());
-    CHECK(j.result_count < static_cast<std::size_t>(n));
+    CHECK(j.result_count < static_cast<std::size_t>(b.n));
     CHECK(parse_lines(r.out).size() == j.result_count);
     CHECK(f.fx.stat("tasks_created") == static_cast<long long>(j.result_count));
     CHECK(contains(r.err, "batch: "));
 
-    auto again = f.run(args);
+    auto again = f.run(b.args);
     INFO(again.dump());
     CHECK(again.status == 0);
-    CHECK(parse_lines(again.out).size() == n - j.result_count);
+    CHECK(parse_lines(again.out).size() == b.n - j.result_count);
     CHECK(contains(again.err, ", " + std::to_string(j.result_count) + " done before (journal) in "));
-    check_complete(f, journal, n, stem);
+    check_complete(f, b.journal, b.n, b.stem);
 }
 
 TEST_CASE("tasks batch -: lines are sent as they come, before the producer closes the pipe")
@@ -278,33 +272,30 @@ TEST_CASE("tasks batch --journal: a last line cut short is dropped and its input
 {
     cli_fixture f;
     const journal_batch b(f, 3, "cut input", 16);
-    const int n = b.n; // (not a structured binding: clang 14 cannot capture one)
-    const std::string &stem = b.stem, &journal = b.journal;
-    const auto& args = b.args;
-    auto first = f.run(args);
+    auto first = f.run(b.args);
     INFO(first.dump());
     REQUIRE(first.status == 0);
     // Cut the last result in half, as a kill while writing it would.
-    auto text = read_file(journal);
+    auto text = read_file(b.journal);
     const auto last_start = text.rfind('\n', text.size() - 2) + 1;
     const auto cut_line = json::parse(text.substr(last_start)).at("line").as_int64();
     text.resize(last_start + (text.size() - last_start) / 2);
     {
-        std::ofstream(journal, std::ios::binary | std::ios::trunc) << text;
+        std::ofstream(b.journal, std::ios::binary | std::ios::trunc) << text;
     }
 
-    auto again = f.run(args);
+    auto again = f.run(b.args);
     INFO(again.dump());
     CHECK(again.status == 0);
     auto results = parse_lines(again.out);
     REQUIRE(results.size() == 1);
     CHECK(results[0].at("line").as_int64() == cut_line);
     CHECK(results[0].at("recovered").as_bool()); // found, not sent again
-    check_complete(f, journal, n, stem);
+    check_complete(f, b.journal, b.n, b.stem);
     CHECK(f.fx.requests("POST /api/tasks") == 3);
 
     // Everything done: a third run sends nothing.
-    auto third = f.run(args);
+    auto third = f.run(b.args);
     INFO(third.dump());
     CHECK(third.status == 0);
     CHECK(third.out.empty());
