@@ -58,7 +58,8 @@ struct batch_args {
     std::size_t max_concurrency = 256; ///< the ceiling, with adaptive
     bool adaptive = false;
     bool wait = false;
-    std::optional<double> deadline_s; ///< per watch, with --wait
+    std::optional<double> deadline_s;   ///< per watch, with --wait
+    std::optional<std::string> journal; ///< --journal: where the batch's record goes
 };
 
 struct webhooks_args {

@@ -164,7 +164,14 @@ int main(int argc, char** argv)
         "\"taskId\": \"...\", \"workerId\": \"...\"}.\nResults come in completion order, each with "
         "its \"line\" number; \"ok\" is false when the create failed or, with --wait,\nwhen the task "
         "did not complete (exit status 1). A malformed line fails alone (exit status 2). Progress "
-        "goes to stderr: a live bar on a terminal, a summary line otherwise.");
+        "goes to stderr: a live bar on a terminal, a summary line otherwise.\nInput is read as it "
+        "comes (a producer on a pipe sees its first lines sent at once).\n--journal J: each input's "
+        "task id is derived from J's batch key, its line number and its text; a line\nis noted in J "
+        "before it is sent and its result after. Run again with the same J (after a crash, a kill),\n"
+        "the batch sends only what has no result yet, and looks for the task of an input that may "
+        "have been\nsent before sending it: no input is sent twice.\nSIGINT/SIGTERM: nothing new is "
+        "sent, the creates in flight get up to 10 s to finish (a second signal:\nat once; watches "
+        "end at once), their results are written, exit status 130.");
     batch->add_option("FILE", ba.file, "JSON Lines file, or - for standard input")->required();
     batch
         ->add_option("--concurrency", ba.concurrency,
@@ -177,6 +184,10 @@ int main(int argc, char** argv)
     batch->add_flag("--adaptive", ba.adaptive, "Adapt the limit: grow while it is used, halve on 429/503");
     batch->add_flag("--wait", ba.wait, "Also wait for each task's end; results then carry the final task");
     add_deadline(batch, ba.deadline_s);
+    batch
+        ->add_option("--journal", ba.journal,
+                     "Record of the batch (created when missing); a re-run with it sends only what is left")
+        ->type_name("J");
 
     workers_command workers(app);
     schedule_commands schedules(app);

@@ -60,15 +60,21 @@ int run_with_client(const global_args& g, std::function<asio::awaitable<int>(cli
 
         asio::cancellation_signal cancel;
         asio::signal_set signals(ioc, SIGINT, SIGTERM);
-        signals.async_wait([&](boost::system::error_code ec, int) {
+        // With on_signal, every signal is handed over (a second one may
+        // mean "now"); without, the first cancels the body.
+        std::function<void(boost::system::error_code, int)> on_caught = [&](boost::system::error_code ec,
+                                                                            int) {
             if (ec)
                 return;
             interrupted = true;
-            if (on_signal)
-                on_signal();
-            else
+            if (!on_signal) {
                 cancel.emit(asio::cancellation_type::terminal);
-        });
+                return;
+            }
+            on_signal();
+            signals.async_wait(on_caught);
+        };
+        signals.async_wait(on_caught);
 
         int rc = exit_failed;
         std::exception_ptr failure;

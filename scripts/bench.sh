@@ -9,6 +9,7 @@
 #                          [--repeats K] [--throughput-repeats K] [--fixed 8,64,256] [--initial I]
 #                          [--max-in-flight M] [--no-ts]
 #   scripts/bench.sh cost [--small N] [--large M] [--repeats K]   (instructions, system calls per create)
+#   scripts/bench.sh batch_rss [--lines 20000,1000000] [--concurrency C] [--journal DIR]   (the CLI's peak RSS)
 #   scripts/bench.sh faults [--creates N] [--seed S] [--timeout-ms T] [--max-retries R] [--in-flight C]
 #                           [--max-stall-ms M] ...   (bench/faults.cpp lists them)
 # BENCH_WRAP="perf record -g -o FILE" (say) prefixes the benchmark program.
@@ -26,6 +27,7 @@ targets=(handinger-sim)
 case "$name" in
   sim) ;;
   cost) targets+=(bench_throughput) ;;
+  batch_rss) targets+=(bench_batch_rss handinger-cli) ;;
   *) targets+=("bench_$name") ;;
 esac
 cmake --build "$build" --target "${targets[@]}" >/dev/null
@@ -217,6 +219,16 @@ case "$name" in
     start_sim --create-mode immediate --webhook-delay-ms "$delay"
     timeout 600 ${BENCH_WRAP:-} "$build/bench/bench_webhook_wait" --url "$sim_url" --ca "$work/sim-ca.pem" \
       --key sk-bench --delay-ms "$delay" "${fwd[@]}"
+    ;;
+  batch_rss)
+    # `handinger tasks batch -` fed by a pipe, N lines each run; its peak
+    # RSS. One simulator thread that answers at once with one short turn
+    # (it keeps every task: a million take a few GB of its memory).
+    start_sim --create-mode immediate --turns 1 --text-steps 1
+    cpu=$(lscpu | sed -n 's/^Model name: *//p' | head -n 1)
+    echo "cpu: $cpu" >&2
+    "$build/bench/bench_batch_rss" --url "$sim_url" --ca "$work/sim-ca.pem" --key sk-bench \
+      --cli "$build/cli/handinger" "$@"
     ;;
   batch)
     # Two rate-limited simulators (429 beyond RPS POSTs/s, a token bucket

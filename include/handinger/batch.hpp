@@ -18,6 +18,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace handinger {
@@ -29,6 +30,14 @@ struct batch_progress {
     std::size_t done = 0;      ///< results handed over (successes and failures)
     std::size_t failed = 0;    ///< of those, failures (invalid inputs included)
     std::size_t limit = 0;     ///< the in-flight limit now
+    std::size_t skipped = 0;   ///< inputs batch_options::resume said were done (not in `done`)
+};
+
+/// What a batch does with one input, as batch_options::resume says.
+enum class batch_resume {
+    submit,      ///< create it (no earlier run sent it)
+    check_first, ///< an earlier run may have sent it: look for its task first
+    skip,        ///< an earlier run has its result: neither sent nor looked for
 };
 
 /// Settings of a batch. Defaults as documented per field.
@@ -77,6 +86,33 @@ struct batch_options {
     /// the end; on the batch's executor. Optional.
     std::function<void(const batch_progress&)> on_progress;
     std::chrono::milliseconds progress_interval{250};
+
+    /// Running a batch again without sending anything twice (a process
+    /// killed half-way, then re-run on the same inputs).
+    ///
+    /// With a key, an input without its own task_id gets
+    /// derive_task_id(*id_key, index, input) (see task_id.hpp): a re-run with
+    /// the same key names the same tasks. Keep the key with your record of
+    /// the batch. Without one, such inputs get random ids (make_task_id).
+    std::optional<std::string> id_key;
+    /// Asked for each input, in order, before anything else is done with it
+    /// (its id derived or generated already, valid or not), on the batch's
+    /// executor; absent: every input is `submit`. `skip`: the input gets a
+    /// result with `skipped` set (nothing sent); `check_first`: the create
+    /// retrieves the task first and, when it exists, reports it
+    /// (`recovered`) instead of sending the POST again, which would add a
+    /// follow-up turn; `submit`: the create is sent. An input with its own
+    /// task_id names a task on purpose (a follow-up): `check_first` does not
+    /// apply to it. This is how a service resumes from a journal it keeps:
+    /// inputs with a result are `skip`, those on_submit named without a
+    /// result yet are `check_first`, the others `submit`.
+    std::function<batch_resume(std::size_t index, const create_task_params& input)> resume;
+    /// Called with each input's index and task id just before its create
+    /// starts (after `resume`, before any request), on the batch's executor:
+    /// write it down (and flush) here, and a crash after this point leaves
+    /// a note that the input may have been sent. When it throws, that input
+    /// is not sent and the batch stops submitting, as when the source throws.
+    std::function<void(std::size_t index, std::string_view task_id)> on_submit;
 };
 
 /// An optional value kept on the heap: the size of a pointer while empty, so
@@ -158,9 +194,13 @@ struct batch_item_result {
     boost::system::error_code ec; ///< success, or why this input failed
     /// Attempts the create made (1: no retry); 0 when it was never sent.
     int attempts = 0;
-    /// The create's response was lost and the client found the task
-    /// created (see create_result::recovered).
+    /// The task was found created instead of being sent (again): the
+    /// create's response was lost (see create_result::recovered), or an
+    /// earlier run of the batch sent it (batch_resume::check_first).
     bool recovered = false;
+    /// batch_options::resume said `skip`: nothing was done for this input
+    /// (`task_id` is its id; no run, no error).
+    bool skipped = false;
     /// The failure's diagnostics: there exactly when `ec` is set (on the
     /// heap: 10,000 successes keep 1.8 MB less).
     heap_optional<diagnostics> diag;
@@ -176,6 +216,7 @@ class client_impl;
 struct batch_state;
 using batch_ptr = std::shared_ptr<batch_state>;
 using input_source = std::function<std::optional<create_task_params>()>;
+using async_input_source = std::function<boost::asio::awaitable<std::optional<create_task_params>>()>;
 
 boost::asio::awaitable<op_result<std::vector<batch_item_result>>>
 batch_collect_op(std::shared_ptr<client_impl> impl, std::vector<create_task_params> inputs,
@@ -188,6 +229,7 @@ boost::asio::any_io_executor batch_executor(const batch_ptr& b);
 boost::asio::awaitable<op_result<std::optional<batch_item_result>>> batch_next_op(batch_ptr b,
                                                                                   bool rethrow_source_error);
 void batch_cancel(const batch_ptr& b);
+void batch_stop(const batch_ptr& b);
 batch_progress batch_counts(const batch_ptr& b);
 } // namespace detail
 
@@ -228,6 +270,15 @@ public:
 
     /// Stops new submissions and cancels those in flight.
     void cancel();
+
+    /// Stops new submissions (a wait of an async source is cancelled, and
+    /// no input is pulled after it) and lets the creates in flight finish:
+    /// the stream ends after their results, so nothing is left unknown.
+    /// With batch_options::wait, watches in flight (and those a create
+    /// finishing now would start) end at once with error::cancelled, their
+    /// task id in the result: a watch is only a read. Call cancel() too to
+    /// stop waiting for the creates. Thread-safe.
+    void stop();
 
     /// The counts now.
     batch_progress progress() const;

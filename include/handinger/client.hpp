@@ -267,6 +267,15 @@ public:
     /// order (see batch_stream). Nothing starts before the first async_next.
     batch_stream stream_batch(std::function<std::optional<create_task_params>()> source,
                               batch_options opts = {});
+    /// The same with a source that may have to wait for its next input (a
+    /// pipe, a queue another thread fills): it is awaited on the batch's
+    /// executor, one call at a time, while the creates in flight go on.
+    /// batch_stream::stop() and cancel() cancel its wait (terminal
+    /// cancellation): it should then return an empty optional (what it
+    /// returns or throws after that is dropped).
+    batch_stream stream_batch(
+        std::function<boost::asio::awaitable<std::optional<create_task_params>>()> source,
+        batch_options opts = {});
 
     /// The Workers resource: `c.workers().async_create(params)` (see
     /// handinger::workers). A cheap handle that shares this client's state.

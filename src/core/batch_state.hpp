@@ -33,10 +33,12 @@ namespace asio = boost::asio;
 using clock = std::chrono::steady_clock;
 
 struct batch_state : std::enable_shared_from_this<batch_state> {
-    batch_state(impl_ptr c, input_source src, batch_options o, bool stream, asio::any_io_executor ex)
-        : client(std::move(c)), source(std::move(src)), opts(sanitise(std::move(o))), streaming(stream),
-          strand(std::move(ex)), limit(aimd_options{opts.initial_in_flight, opts.max_in_flight, opts.adaptive,
-                                                    opts.min_pause, opts.min_growth_interval}),
+    batch_state(impl_ptr c, input_source src, batch_options o, bool stream, asio::any_io_executor ex,
+                async_input_source async_src = {})
+        : client(std::move(c)), source(std::move(src)), async_source(std::move(async_src)),
+          opts(sanitise(std::move(o))), streaming(stream), strand(std::move(ex)),
+          limit(aimd_options{opts.initial_in_flight, opts.max_in_flight, opts.adaptive, opts.min_pause,
+                             opts.min_growth_interval}),
           driver_wake(strand), reader_wake(strand)
     {}
 
@@ -50,6 +52,7 @@ struct batch_state : std::enable_shared_from_this<batch_state> {
 
     impl_ptr client;
     input_source source;
+    async_input_source async_source; // (streaming only) when set, `source` is not used
     batch_options opts;
     const bool streaming;
     asio::any_io_executor strand;
@@ -63,6 +66,8 @@ struct batch_state : std::enable_shared_from_this<batch_state> {
     // Set by batch_stream::cancel() at once (the rest of the cancellation is
     // posted to the strand): the driver pulls and submits nothing after it.
     std::atomic<bool> cancel_requested{false};
+    // Set by batch_stream::stop() at once: nothing is pulled after it.
+    std::atomic<bool> stop_requested{false};
     std::exception_ptr source_error; // the source threw: submissions stopped
     // The collecting form's cancellation state (while it runs), so that an
     // item starting after a cancellation sends nothing.
@@ -74,15 +79,22 @@ struct batch_state : std::enable_shared_from_this<batch_state> {
     bool source_done = false;
     bool stopping = false;  // no more submissions (stop on first error, or cancelled)
     bool cancelled = false; // cancelled by the caller: what is in flight is cancelled too
+    bool stopped = false;   // batch_stream::stop(): creates in flight finish, watches end
     std::string stop_reason;
     bool driver_done = false;
     // Counts: written on the strand, read by batch_stream::progress() anywhere.
-    std::atomic<std::size_t> submitted{0}, done{0}, failed{0};
+    std::atomic<std::size_t> submitted{0}, done{0}, failed{0}, skipped{0};
     clock::time_point last_progress{};
 
     std::vector<batch_item_result>* collected = nullptr; // the collecting form's results, by index
     std::deque<batch_item_result> ready;                 // the streaming form's unread results
-    std::list<asio::cancellation_signal> signals;        // one per item in flight
+    // One per item in flight; `waiting`: it watches its task (opts.wait).
+    struct item_slot {
+        asio::cancellation_signal signal;
+        bool waiting = false;
+    };
+    std::list<item_slot> signals;
+    asio::cancellation_signal source_signal; // cancels a wait of async_source
 
     asio::steady_timer driver_wake; // the driver waits on it; a finished item wakes it
     asio::steady_timer reader_wake; // the reader (collect or async_next) waits on it
@@ -94,6 +106,7 @@ struct batch_state : std::enable_shared_from_this<batch_state> {
         p.in_flight = in_flight.load();
         p.done = done.load();
         p.failed = failed.load();
+        p.skipped = skipped.load();
         std::lock_guard lk(limit_mu);
         p.limit = limit.limit();
         return p;
@@ -112,7 +125,7 @@ struct batch_state : std::enable_shared_from_this<batch_state> {
 
     void deliver(batch_item_result r)
     {
-        ++done;
+        ++(r.skipped ? skipped : done);
         if (r.ec) {
             ++failed;
             if (opts.stop_on_first_error && !stopping) {
@@ -149,9 +162,28 @@ struct batch_state : std::enable_shared_from_this<batch_state> {
         cancelled = stopping = true;
         stop_reason = "not submitted: the batch was cancelled";
         for (auto& s : signals)
-            s.emit(asio::cancellation_type::terminal);
+            s.signal.emit(asio::cancellation_type::terminal);
+        source_signal.emit(asio::cancellation_type::terminal);
         driver_wake.cancel();
         reader_wake.cancel();
+    }
+
+    // batch_stream::stop(): no more submissions; the creates in flight go
+    // on, the watches end (a watch is only a read: nothing is left unknown).
+    void stop_all()
+    {
+        if (stopped || cancelled)
+            return;
+        stopped = true;
+        if (!stopping) {
+            stopping = true;
+            stop_reason = "not submitted: the batch was stopped";
+        }
+        for (auto& s : signals)
+            if (s.waiting)
+                s.signal.emit(asio::cancellation_type::terminal);
+        source_signal.emit(asio::cancellation_type::terminal);
+        driver_wake.cancel();
     }
 };
 

@@ -77,6 +77,12 @@ void batch_cancel(const batch_ptr& b)
     asio::post(b->strand, [b] { b->cancel_all(); });
 }
 
+void batch_stop(const batch_ptr& b)
+{
+    b->stop_requested = true; // nothing is pulled from now on
+    asio::post(b->strand, [b] { b->stop_all(); });
+}
+
 batch_progress batch_counts(const batch_ptr& b)
 {
     return b->counts();
@@ -108,19 +114,41 @@ void batch_stream::cancel()
         detail::batch_cancel(st_);
 }
 
+void batch_stream::stop()
+{
+    if (st_)
+        detail::batch_stop(st_);
+}
+
 batch_progress batch_stream::progress() const
 {
     return st_ ? detail::batch_counts(st_) : batch_progress{};
 }
 
+namespace {
+
+// Everything of a batch on one strand; the client's executor is one already
+// when it runs handlers one at a time.
+boost::asio::any_io_executor batch_strand(const detail::impl_ptr& impl)
+{
+    return impl->runs_serially() ? impl->executor() : boost::asio::make_strand(impl->executor());
+}
+
+} // namespace
+
 batch_stream client::stream_batch(std::function<std::optional<create_task_params>()> source,
                                   batch_options opts)
 {
-    // Everything of a batch on one strand; the client's executor is one
-    // already when it runs handlers one at a time.
-    auto ex = impl_->runs_serially() ? impl_->executor() : boost::asio::make_strand(impl_->executor());
     return batch_stream(std::make_shared<detail::batch_state>(impl_, std::move(source), std::move(opts), true,
-                                                              std::move(ex)));
+                                                              batch_strand(impl_)));
+}
+
+batch_stream
+client::stream_batch(std::function<boost::asio::awaitable<std::optional<create_task_params>>()> source,
+                     batch_options opts)
+{
+    return batch_stream(std::make_shared<detail::batch_state>(impl_, detail::input_source{}, std::move(opts),
+                                                              true, batch_strand(impl_), std::move(source)));
 }
 
 } // namespace handinger

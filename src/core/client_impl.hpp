@@ -81,6 +81,13 @@ std::size_t count_matching_turns(const task_with_turns& t, std::string_view inpu
 boost::asio::awaitable<op_result<create_result>> create_fresh_op(impl_ptr impl, create_task_params p,
                                                                  request_options ro, bool fresh_id);
 
+/// A create whose task id (p.task_id, required) names a new task that an
+/// earlier run may have sent already: the task is retrieved first; when it
+/// exists the result is what it shows (`recovered`, nothing sent), else it
+/// is created as create_fresh_op does (a lost answer still checked).
+boost::asio::awaitable<op_result<create_result>> create_unless_exists_op(impl_ptr impl, create_task_params p,
+                                                                         request_options ro);
+
 class watch_hub;
 
 /// Empties `o` and lets go of its memory resource. Assigning an empty object

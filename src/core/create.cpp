@@ -84,6 +84,16 @@ private:
     std::size_t matching_before_;
 };
 
+// A create fails because the look at its task before the POST failed.
+void failed_look(const impl_ptr& impl, op_result<create_result>& r, op_result<task_with_turns>& look,
+                 const std::string& doing)
+{
+    r.ec = look.ec;
+    r.diag = std::move(look.diag);
+    r.diag.client_message = doing + r.diag.client_message;
+    log_failure(impl, r);
+}
+
 // The run result a recovered create reports: what the task shows now.
 run_result run_from_task(const task_with_turns& t)
 {
@@ -139,11 +149,7 @@ asio::awaitable<op_result<create_result>> create_fresh_op(impl_ptr impl, create_
                 existed_before = true;
                 matching_before = count_matching_turns(before.value, p.input);
             } else if (before.ec != error::not_found) {
-                r.ec = before.ec;
-                r.diag = std::move(before.diag);
-                r.diag.client_message =
-                    "checking task " + *p.task_id + " before a follow-up: " + r.diag.client_message;
-                log_failure(impl, r);
+                failed_look(impl, r, before, "checking task " + *p.task_id + " before a follow-up: ");
                 co_return r;
             }
         }
@@ -189,6 +195,31 @@ asio::awaitable<op_result<create_result>> create_fresh_op(impl_ptr impl, create_
         co_return r;
     }
     parse_body(impl, c, r.value.run, r);
+    co_return r;
+}
+
+asio::awaitable<op_result<create_result>> create_unless_exists_op(impl_ptr impl, create_task_params p,
+                                                                  request_options ro)
+{
+    co_await asio::this_coro::throw_if_cancelled(false);
+    op_result<create_result> r;
+    if (auto what = validate(p); !what.empty() || !p.task_id) {
+        invalid_argument(impl, r, "POST", impl->tasks_path(), what.empty() ? "taskId: required" : what);
+        co_return r;
+    }
+    auto before = co_await retrieve_op(impl, *p.task_id, ro);
+    if (before.ec == error::not_found) { // never sent, or never arrived: sent now
+        auto fresh = create_fresh_op(std::move(impl), std::move(p), std::move(ro), true);
+        co_return co_await std::move(fresh);
+    }
+    if (before.ec) {
+        failed_look(impl, r, before, "checking whether task " + *p.task_id + " was sent by an earlier run: ");
+        co_return r;
+    }
+    // There: an earlier run sent it. Sending it again would add a turn.
+    r.value.task_id = std::move(*p.task_id);
+    r.value.run = run_from_task(before.value);
+    r.value.recovered = true;
     co_return r;
 }
 

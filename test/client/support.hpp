@@ -236,11 +236,18 @@ struct stopwatch {
     long long ms() const { return elapsed().count(); }
 };
 
-/// Creates a task with `input` and returns its id (throws on failure).
-inline asio::awaitable<std::string> create_task(handinger::client& c, std::string input)
+/// A create of `input` and nothing else.
+inline handinger::create_task_params input_params(std::string input)
 {
     handinger::create_task_params p;
     p.input = std::move(input);
+    return p;
+}
+
+/// Creates a task with `input` and returns its id (throws on failure).
+inline asio::awaitable<std::string> create_task(handinger::client& c, std::string input)
+{
+    auto p = input_params(std::move(input));
     auto r = co_await c.async_create(std::move(p), asio::use_awaitable);
     co_return r.task_id;
 }
