@@ -170,7 +170,7 @@ bool parse_proxy_url(std::string_view text, proxy_endpoint& out, std::string& wh
     if (text.find("://") == std::string_view::npos)
         full = "http://" + full;
     auto shown = [&] { return "proxy URL \"" + redact_url(full) + "\""; };
-    auto r = boost::urls::parse_absolute_uri(full);
+    auto r = boost::urls::parse_uri(full);
     if (!r) {
         what = shown() + " is not a valid URL (http://[user:password@]host[:port])";
         return false;

@@ -125,8 +125,9 @@ TEST_CASE("proxy: NO_PROXY sends matching hosts directly (exact host, suffix, *,
     sim_fixture f; // its host is 127.0.0.1
     auto p = open_proxy(f);
     env_guard set("HTTPS_PROXY", p.url());
-    for (std::string list : {"127.0.0.1", "example.com,127.0.0.1", "*", "127.0.0.0/8",
-                             " 10.0.0.0/8 , 127.0.0.1/32", "127.0.0.1:" + std::to_string(sim_port(f))}) {
+    for (const std::string& list :
+         std::vector<std::string>{"127.0.0.1", "example.com,127.0.0.1", "*", "127.0.0.0/8",
+                                  " 10.0.0.0/8 , 127.0.0.1/32", "127.0.0.1:" + std::to_string(sim_port(f))}) {
         CAPTURE(list);
         env_guard np("NO_PROXY", list);
         auto r = probe(f.copts);

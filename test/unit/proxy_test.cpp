@@ -64,8 +64,8 @@ TEST_CASE("parse_proxy_url: host, port, how it is shown, credentials")
 TEST_CASE("parse_proxy_url: what is refused, and the message never shows the password")
 {
     struct bad {
-        const char* url;
-        const char* says;
+        std::string url;
+        std::string says;
     };
     const std::vector<bad> cases = {
         {"https://p:443", "https:// proxies (TLS to the proxy) are not supported"},
@@ -91,6 +91,7 @@ TEST_CASE("parse_proxy_url: what is refused, and the message never shows the pas
     for (const auto& c : cases) {
         CAPTURE(c.url);
         auto r = parsed(c.url);
+        CAPTURE(r);
         CHECK(contains(r, "error: "));
         CHECK(contains(r, c.says));
         CHECK_FALSE(contains(r, "sekrit"));
@@ -111,8 +112,8 @@ TEST_CASE("shown_proxy_url: no credentials")
 TEST_CASE("no_proxy_matches: names, suffixes, case, a final dot")
 {
     struct row {
-        const char* list;
-        const char* host;
+        std::string list;
+        std::string host;
         bool direct;
     };
     const std::vector<row> rows = {
@@ -162,8 +163,8 @@ TEST_CASE("no_proxy_matches: names, suffixes, case, a final dot")
 TEST_CASE("no_proxy_matches: addresses and CIDR blocks, never a name")
 {
     struct row {
-        const char* list;
-        const char* host;
+        std::string list;
+        std::string host;
         bool direct;
     };
     const std::vector<row> rows = {
@@ -209,9 +210,9 @@ TEST_CASE("no_proxy_matches: addresses and CIDR blocks, never a name")
 TEST_CASE("no_proxy_matches: an entry with a port matches that port only")
 {
     struct row {
-        const char* list;
-        const char* host;
-        const char* port;
+        std::string list;
+        std::string host;
+        std::string port;
         bool direct;
     };
     const std::vector<row> rows = {
