@@ -296,7 +296,7 @@ std::string refusal_message(const proxy_endpoint& proxy, std::string_view author
     auto r = printable(reason, 100);
     if (!r.empty())
         m.append(" ").append(r);
-    if (status == 407)
+    if (status == 407 || status == 401) // (tinyproxy answers a wrong password with 401)
         m += proxy.authorization.empty() ? " (the proxy URL has no user:password)"
                                          : " (the proxy did not accept the user:password of its URL)";
     return m;

@@ -38,7 +38,7 @@ TEST_CASE("proxy: HTTPS_PROXY carries the program's calls through the proxy, NO_
     CHECK(p.connects() == 1);
 }
 
-TEST_CASE("proxy: a proxy that refuses the credentials ends the program with its 407, no password shown")
+TEST_CASE("proxy: a proxy that refuses the credentials ends the program with its refusal, no password shown")
 {
     cli_fixture f;
     test_support::tinyproxy p({{port_of(f.fx.sim.url())}, "cliuser", secret()});
@@ -47,7 +47,7 @@ TEST_CASE("proxy: a proxy that refuses the credentials ends the program with its
     INFO(r.dump());
     CHECK(r.status == 1);
     CHECK(contains(r.err + r.out, "proxy " + p.address() + " refused CONNECT to 127.0.0.1:" +
-                                      std::to_string(port_of(f.fx.sim.url())) + ": 407"));
+                                      std::to_string(port_of(f.fx.sim.url())) + ": 401"));
     CHECK_FALSE(contains(r.err + r.out, secret()));
 
     auto ok =

@@ -289,6 +289,7 @@ TEST_CASE("refusal_message: names the proxy and the target, never the credential
     CHECK(contains(odd, "403 a????xxx"));
     CHECK(odd.size() < 200);
     CHECK(refusal_message(p, "h:1", 403, "") == "proxy 127.0.0.1:8888 refused CONNECT to h:1: 403");
+    CHECK(contains(refusal_message(p, "h:1", 401, "Unauthorized"), "did not accept the user:password"));
     REQUIRE(parse_proxy_url("http://127.0.0.1:8888", p, what));
     CHECK(contains(refusal_message(p, "h:1", 407, "x"), "(the proxy URL has no user:password)"));
 }
