@@ -207,8 +207,11 @@ asio::awaitable<op_result<create_result>> create_unless_exists_op(impl_ptr impl,
         invalid_argument(impl, r, "POST", impl->tasks_path(), what.empty() ? "taskId: required" : what);
         co_return r;
     }
+    auto cs = co_await asio::this_coro::cancellation_state;
     auto before = co_await retrieve_op(impl, *p.task_id, ro);
     if (before.ec == error::not_found) { // never sent, or never arrived: sent now
+        if (cancelled_between(impl, cs, r, "POST", impl->tasks_path(), "the create (nothing was sent)"))
+            co_return r;
         auto fresh = create_fresh_op(std::move(impl), std::move(p), std::move(ro), true);
         co_return co_await std::move(fresh);
     }

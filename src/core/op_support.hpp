@@ -7,6 +7,7 @@
 #include <handinger/json.hpp>
 
 #include <boost/asio/awaitable.hpp>
+#include <boost/asio/cancellation_state.hpp>
 
 #include <string>
 
@@ -61,6 +62,25 @@ void invalid_argument(const impl_ptr& impl, op_result<T>& r, std::string method,
     r.diag.path = std::move(path);
     r.diag.client_message = std::move(what);
     log_failure(impl, r);
+}
+
+/// Between two steps of an operation that reports cancellation instead of
+/// throwing it (throw_if_cancelled(false)): a cancellation that came while
+/// no step was pending reached no handler, and only the coroutine's
+/// cancellation state remembers it. True (with `r` failed as cancelled)
+/// when it came: the operation must not start its next step.
+template <class T>
+bool cancelled_between(const impl_ptr& impl, const boost::asio::cancellation_state& cs, op_result<T>& r,
+                       std::string method, std::string path, std::string_view before)
+{
+    if (cs.cancelled() == boost::asio::cancellation_type::none)
+        return false;
+    r.ec = error::cancelled;
+    r.diag.method = std::move(method);
+    r.diag.path = std::move(path);
+    r.diag.client_message = "cancelled before " + std::string(before);
+    log_failure(impl, r);
+    return true;
 }
 
 } // namespace handinger::detail

@@ -1,6 +1,7 @@
 // The public face of a watch: task_watcher's members, the client functions
 // that make watchers (watch, submit), and wait_op, which follows a watcher to
 // its end. The watch itself is driven by watch.cpp.
+#include "core/op_support.hpp"
 #include "core/watch_state.hpp"
 
 #include <handinger/task_id.hpp>
@@ -9,6 +10,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 namespace handinger::detail {
@@ -17,9 +19,17 @@ namespace asio = boost::asio;
 
 asio::awaitable<op_result<task_with_turns>> wait_op(impl_ptr impl, std::string id, watch_options opts)
 {
+    co_await asio::this_coro::throw_if_cancelled(false);
+    auto cs = co_await asio::this_coro::cancellation_state;
     auto w = std::make_shared<watch_state>(std::move(impl), std::move(id), opts);
     op_result<task_with_turns> r;
     for (;;) {
+        // (a cancellation that came between two events reached no handler)
+        if (cancelled_between(w->client, cs, r, "GET", w->client->task_path(w->task_id), "the next poll")) {
+            if (auto* s = w->machine.snapshot())
+                r.value = *s;
+            co_return r;
+        }
         diagnostics d;
         auto [ec, ev] = co_await async_watch_next<true>(w, &d, asio::as_tuple(asio::use_awaitable));
         if (ec || !ev) { // (done without a terminal event cannot happen)
