@@ -11,6 +11,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
+#include <algorithm>
 #include <array>
 #include <cctype>
 #include <charconv>
@@ -199,7 +200,15 @@ bool parse_proxy_url(std::string_view text, proxy_endpoint& out, std::string& wh
     proxy_endpoint p;
     p.host = u.host_type() == boost::urls::host_type::ipv6 ? std::string(u.encoded_host_address())
                                                            : std::string(u.host());
-    if (!valid_host_chars(p.host)) {
+    // A name is letters, digits, '-', '.', '_' or '~', written as such (not
+    // percent-encoded): it is resolved and shown as written, and "%40"
+    // would show as an '@', "%31" hide a name that is not one.
+    auto name_char = [](unsigned char c) {
+        return std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~';
+    };
+    if (!valid_host_chars(p.host) || u.host_type() == boost::urls::host_type::ipvfuture ||
+        (u.host_type() == boost::urls::host_type::name &&
+         (u.encoded_host() != p.host || !std::all_of(p.host.begin(), p.host.end(), name_char)))) {
         what = shown() + " has an invalid host";
         return false;
     }

@@ -83,6 +83,13 @@ TEST_CASE("parse_proxy_url: what is refused, and the message never shows the pas
         {"http://p:8080#f", "without a path, query or fragment"},
         {"http://1.2.3.4x:8080", "without a path"},
         {"http://p%00x:1", "invalid host"},
+        // (found by fuzz_proxy: a percent-encoded name would be shown, and
+        // resolved, as something else: "u@x", or "127.0.0.1A" that reads
+        // back as an address and a path; an IPvFuture is no host to dial)
+        {"http://u%40x.corp:3128", "invalid host"},
+        {"http://%3127.0.0.1A:80", "invalid host"},
+        {"http://proxy%2Ecorp:80", "invalid host"},
+        {"http://[va.:443a]:80", "invalid host"},
         {"http://p q:1", "not a valid URL"},
         {"http://user:sek/rit@p:1", "proxy URL"},
         {"not a url at all", "proxy URL"},
