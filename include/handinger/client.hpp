@@ -273,9 +273,9 @@ public:
     /// batch_stream::stop() and cancel() cancel its wait (terminal
     /// cancellation): it should then return an empty optional (what it
     /// returns or throws after that is dropped).
-    batch_stream stream_batch(
-        std::function<boost::asio::awaitable<std::optional<create_task_params>>()> source,
-        batch_options opts = {});
+    batch_stream
+    stream_batch(std::function<boost::asio::awaitable<std::optional<create_task_params>>()> source,
+                 batch_options opts = {});
 
     /// The Workers resource: `c.workers().async_create(params)` (see
     /// handinger::workers). A cheap handle that shares this client's state.
