@@ -144,7 +144,10 @@ asio::awaitable<op_result<create_result>> create_fresh_op(impl_ptr impl, create_
         // A caller's id may name an existing task (a follow-up): note its
         // turns now, so a lost response can be told apart later.
         if (ro.max_retries.value_or(impl->options().max_retries) > 0) {
+            auto cs = co_await asio::this_coro::cancellation_state;
             auto before = co_await retrieve_op(impl, *p.task_id, ro);
+            if (cancelled_between(impl, cs, r, "POST", path, "the follow-up (nothing was sent)"))
+                co_return r;
             if (!before.ec) {
                 existed_before = true;
                 matching_before = count_matching_turns(before.value, p.input);
