@@ -42,4 +42,25 @@ private:
     unsigned short port_ = 0;
 };
 
+/// A TCP socket listening on 127.0.0.1 (a port the kernel picks, written to
+/// `port`), with `backlog`; -1 when it could not be made (the caller
+/// REQUIREs it). Connections queue in the backlog until the caller accepts
+/// them, or for ever: a peer that never answers.
+inline int listen_on_loopback(int backlog, unsigned short& port)
+{
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || ::listen(fd, backlog) != 0 ||
+        ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
+        if (fd >= 0)
+            ::close(fd);
+        return -1;
+    }
+    port = ntohs(a.sin_port);
+    return fd;
+}
+
 } // namespace test_support

@@ -2,6 +2,7 @@
 // resets, stalls, delays and refuses exactly where its plan says. Plain TCP
 // peers on loopback, blocking sockets with receive timeouts.
 #include "fault_proxy.hpp"
+#include "loopback_port.hpp"
 
 #include <doctest/doctest.h>
 
@@ -56,15 +57,8 @@ public:
 
     explicit peer_server(reply_fn reply = {}) : reply_(std::move(reply))
     {
-        listener_ = ::socket(AF_INET, SOCK_STREAM, 0);
-        sockaddr_in a{};
-        a.sin_family = AF_INET;
-        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        REQUIRE(::bind(listener_, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
-        REQUIRE(::listen(listener_, 16) == 0);
-        socklen_t len = sizeof a;
-        ::getsockname(listener_, reinterpret_cast<sockaddr*>(&a), &len);
-        port_ = ntohs(a.sin_port);
+        listener_ = test_support::listen_on_loopback(16, port_);
+        REQUIRE(listener_ >= 0);
         thread_ = std::thread([this] { serve(); });
     }
     ~peer_server()

@@ -128,15 +128,8 @@ struct closing_server {
 
     closing_server()
     {
-        listener = ::socket(AF_INET, SOCK_STREAM, 0);
-        sockaddr_in a{};
-        a.sin_family = AF_INET;
-        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        REQUIRE(::bind(listener, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
-        REQUIRE(::listen(listener, 8) == 0);
-        socklen_t len = sizeof a;
-        ::getsockname(listener, reinterpret_cast<sockaddr*>(&a), &len);
-        port = ntohs(a.sin_port);
+        listener = test_support::listen_on_loopback(8, port);
+        REQUIRE(listener >= 0);
         thread = std::thread([this] { serve(); });
     }
     ~closing_server()

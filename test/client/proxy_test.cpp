@@ -289,15 +289,10 @@ TEST_CASE("proxy: connect_timeout covers the CONNECT: a proxy that never answers
     // A listener that never accepts nor answers: the kernel completes the
     // TCP connect and takes the CONNECT request, and nothing comes back. (A
     // fake: tinyproxy always answers.)
-    int lst = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    REQUIRE(::bind(lst, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
-    REQUIRE(::listen(lst, 8) == 0);
-    socklen_t len = sizeof a;
-    ::getsockname(lst, reinterpret_cast<sockaddr*>(&a), &len);
-    const auto silent = "127.0.0.1:" + std::to_string(ntohs(a.sin_port));
+    unsigned short silent_port = 0;
+    int lst = test_support::listen_on_loopback(8, silent_port);
+    REQUIRE(lst >= 0);
+    const auto silent = "127.0.0.1:" + std::to_string(silent_port);
     auto o = f.copts;
     o.proxy = "http://" + silent;
     o.connect_timeout = 300ms;

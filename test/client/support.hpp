@@ -3,6 +3,8 @@
 // end with a bound on time.
 #pragma once
 
+#include "loopback_port.hpp"
+
 #include <handinger/client.hpp>
 #include <handinger/sim/simulator.hpp>
 
@@ -325,15 +327,8 @@ public:
 
     canned_server()
     {
-        listener_ = ::socket(AF_INET, SOCK_STREAM, 0);
-        sockaddr_in a{};
-        a.sin_family = AF_INET;
-        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        REQUIRE(::bind(listener_, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
-        REQUIRE(::listen(listener_, 16) == 0);
-        socklen_t len = sizeof a;
-        ::getsockname(listener_, reinterpret_cast<sockaddr*>(&a), &len);
-        port_ = ntohs(a.sin_port);
+        listener_ = test_support::listen_on_loopback(16, port_);
+        REQUIRE(listener_ >= 0);
         thread_ = std::thread([this] { serve(); });
     }
     ~canned_server()

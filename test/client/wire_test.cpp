@@ -314,16 +314,11 @@ TEST_CASE("wire: a server that never answers the TLS handshake hits connect_time
 {
     // A listening socket nobody accepts from: TCP connects (the backlog),
     // the ClientHello gets no answer.
-    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
-    REQUIRE(::listen(fd, 8) == 0);
-    socklen_t len = sizeof a;
-    ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+    unsigned short port = 0;
+    int fd = test_support::listen_on_loopback(8, port);
+    REQUIRE(fd >= 0);
     hd::client_options o;
-    o.base_url = "https://127.0.0.1:" + std::to_string(ntohs(a.sin_port));
+    o.base_url = "https://127.0.0.1:" + std::to_string(port);
     o.api_key = "sk-x";
     o.connect_timeout = 200ms;
     o.timeout = 5s;
