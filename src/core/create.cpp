@@ -146,7 +146,8 @@ asio::awaitable<op_result<create_result>> create_fresh_op(impl_ptr impl, create_
         if (ro.max_retries.value_or(impl->options().max_retries) > 0) {
             auto cs = co_await asio::this_coro::cancellation_state;
             auto before = co_await retrieve_op(impl, *p.task_id, ro);
-            if (cancelled_between(impl, cs, r, "POST", path, "the follow-up (nothing was sent)"))
+            if (cancelled_between(
+                    impl, cs, r, "POST", [&] { return path; }, "the follow-up (nothing was sent)"))
                 co_return r;
             if (!before.ec) {
                 existed_before = true;
@@ -213,7 +214,8 @@ asio::awaitable<op_result<create_result>> create_unless_exists_op(impl_ptr impl,
     auto cs = co_await asio::this_coro::cancellation_state;
     auto before = co_await retrieve_op(impl, *p.task_id, ro);
     if (before.ec == error::not_found) { // never sent, or never arrived: sent now
-        if (cancelled_between(impl, cs, r, "POST", impl->tasks_path(), "the create (nothing was sent)"))
+        if (cancelled_between(
+                impl, cs, r, "POST", [&] { return impl->tasks_path(); }, "the create (nothing was sent)"))
             co_return r;
         auto fresh = create_fresh_op(std::move(impl), std::move(p), std::move(ro), true);
         co_return co_await std::move(fresh);

@@ -68,16 +68,18 @@ void invalid_argument(const impl_ptr& impl, op_result<T>& r, std::string method,
 /// throwing it (throw_if_cancelled(false)): a cancellation that came while
 /// no step was pending reached no handler, and only the coroutine's
 /// cancellation state remembers it. True (with `r` failed as cancelled)
-/// when it came: the operation must not start its next step.
-template <class T>
+/// when it came: the operation must not start its next step. `path()` gives
+/// the next step's path, made only then (a watch asks between every two
+/// events).
+template <class T, class PathFn>
 bool cancelled_between(const impl_ptr& impl, const boost::asio::cancellation_state& cs, op_result<T>& r,
-                       std::string method, std::string path, std::string_view before)
+                       const char* method, PathFn&& path, std::string_view before)
 {
     if (cs.cancelled() == boost::asio::cancellation_type::none)
         return false;
     r.ec = error::cancelled;
-    r.diag.method = std::move(method);
-    r.diag.path = std::move(path);
+    r.diag.method = method;
+    r.diag.path = path();
     r.diag.client_message = "cancelled before " + std::string(before);
     log_failure(impl, r);
     return true;

@@ -60,7 +60,8 @@ asio::awaitable<op_result<task_with_turns>> retrieve_op(impl_ptr impl, std::stri
     auto r = co_await task_call<task_with_turns>(impl, "GET", id, {}, ro);
     if (r.ec || r.value.has_turns)
         co_return r;
-    if (cancelled_between(impl, cs, r, "GET", impl->task_path(id, "/turns"), "reading the turns"))
+    if (cancelled_between(
+            impl, cs, r, "GET", [&] { return impl->task_path(id, "/turns"); }, "reading the turns"))
         co_return r;
     // A newer service answers {task} alone: the turns come from /turns.
     auto turns = co_await list_turns_op(impl, id, ro);

@@ -25,7 +25,8 @@ asio::awaitable<op_result<task_with_turns>> wait_op(impl_ptr impl, std::string i
     op_result<task_with_turns> r;
     for (;;) {
         // (a cancellation that came between two events reached no handler)
-        if (cancelled_between(w->client, cs, r, "GET", w->client->task_path(w->task_id), "the next poll")) {
+        if (cancelled_between(
+                w->client, cs, r, "GET", [&] { return w->client->task_path(w->task_id); }, "the next poll")) {
             if (auto* s = w->machine.snapshot())
                 r.value = *s;
             co_return r;
