@@ -23,8 +23,22 @@ out="$work/canary-output.txt"
 failed=0
 for prog in "$@"; do
   echo "== $prog" >>"$out"
+  from=$(( $(wc -l <"$out") + 1 ))
   if ! HANDINGER_TEST_CANARY="$canary" HANDINGER_LOG=debug "$prog" --no-colors --success >>"$out" 2>&1; then
     echo "secrets_canary: $(basename "$prog") failed under the canary (see $out)"
+    # The output is millions of lines, kept where CI's log does not reach:
+    # name here each failed check with its test case and the lines after
+    # it, and doctest's summary (never the canary: the search below says
+    # where it shows, and fails the run).
+    tail -n +"$from" "$out" | grep -vF -- "$canary" | awk '
+      /^TEST CASE:/ { tc = $0 }
+      /: (ERROR|FATAL ERROR): / { if (tc != shown) { print "  " tc; shown = tc } n = 4 }
+      /^\[doctest\] (test cases|assertions|Status):/ { print "  " $0 }
+      n > 0 { print "    " $0; n-- }
+      /^\[doctest\] Status:/ { status = 1 }
+      { last[NR % 20] = $0 }
+      END { if (!status) { print "  no doctest summary (a crash or a hang?); the last lines:"
+                           for (i = NR - 19; i <= NR; i++) if (i > 0) print "    " last[i % 20] } }' | head -200
     failed=1
   fi
 done
