@@ -121,10 +121,23 @@ struct result {
     std::vector<std::string> out_lines() const { return lines_of(out); }
     std::vector<std::string> err_lines() const { return lines_of(err); }
     /// Everything, for INFO().
+    /// For INFO: the exit and both streams, each cut to its first and last
+    /// 2 KB. An INFO is printed again with every later check in its scope
+    /// (with --success, with every passing one), and a batch's stdout is
+    /// megabytes: whole, it made the canary run's output 13 GB. (The canary
+    /// run reads every child's whole output through canary_echo.)
     std::string dump() const
     {
         return "exit " + std::to_string(status) + " after " + std::to_string(elapsed.count()) +
-               " ms\n--- stdout:\n" + out + "\n--- stderr:\n" + err;
+               " ms\n--- stdout:\n" + cut(out) + "\n--- stderr:\n" + cut(err);
+    }
+
+    static std::string cut(const std::string& s, std::size_t keep = 2048)
+    {
+        if (s.size() <= 2 * keep + 64)
+            return s;
+        return s.substr(0, keep) + "\n[... " + std::to_string(s.size() - 2 * keep) + " bytes ...]\n" +
+               s.substr(s.size() - keep);
     }
 };
 

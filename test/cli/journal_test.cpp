@@ -219,8 +219,7 @@ TEST_CASE("tasks batch --journal: SIGKILLed 12 times at random moments of 2,000 
         last = f.run(b.args);
         ++reruns;
     } while (last.status != 0 && reruns < 3);
-    INFO(last.dump());
-    REQUIRE(last.status == 0);
+    REQUIRE_MESSAGE(last.status == 0, last.dump()); // not an INFO over the 10,000 checks below
     MESSAGE("kills: ", kills, ", of them with creates in flight: ", kills_in_flight, " (", lost_in_flight,
             " creates cut off in all); runs to complete: ", reruns, "; moments:", moments);
     CHECK(kills >= 10);
