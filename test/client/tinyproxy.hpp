@@ -136,18 +136,6 @@ private:
         return port;
     }
 
-    static bool accepts(unsigned short port)
-    {
-        int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-        sockaddr_in a{};
-        a.sin_family = AF_INET;
-        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        a.sin_port = htons(port);
-        bool ok = fd >= 0 && ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
-        ::close(fd);
-        return ok;
-    }
-
     int count(const std::string& part) const
     {
         auto text = log();
@@ -185,14 +173,16 @@ private:
         int rc = ::posix_spawn(&pid_, prog.c_str(), &fa, nullptr, argv.data(), environ);
         posix_spawn_file_actions_destroy(&fa);
         REQUIRE_MESSAGE(rc == 0, "cannot start ", prog);
-        // Listening within 5 s, or gone (the port was taken).
+        // Listening within 5 s, or gone (the port was taken). Its own log
+        // says so, not a connect to the port: another test's listener that
+        // took the port meanwhile would accept while this tinyproxy exits.
         for (int i = 0; i < 500; ++i) {
             int st = 0;
             if (::waitpid(pid_, &st, WNOHANG) == pid_) {
                 pid_ = 0;
                 return;
             }
-            if (accepts(port)) {
+            if (count(" Accepting connections.") > 0) {
                 running_ = true;
                 return;
             }
