@@ -204,7 +204,9 @@ TEST_CASE("batch faults: stop_on_first_error at a 503 that must not be retried")
     // from a batch that does not stop.
     for (std::size_t i = 0; i < n; ++i)
         in.push_back(params("stop item " + std::to_string(i) +
-                            (i == bad ? " #fault:no-retry" : i == bad + 1 ? " #fault:slow" : "")));
+                            (i == bad       ? " #fault:no-retry"
+                             : i == bad + 1 ? " #fault:slow"
+                                            : "")));
     std::vector<hd::batch_item_result> results;
     auto body = [&]() -> asio::awaitable<void> {
         hd::batch_options o;
