@@ -197,11 +197,12 @@ TEST_CASE("batch faults: stop_on_first_error at a 503 that must not be retried")
     std::vector<hd::create_task_params> in;
     // The input after the bad one answers slowly (its body over about a
     // second): while the bad one is in flight, the other of the two slots
-    // holds it, and no later input can start before the 503 is known. With
-    // every create answered at once, a loaded machine let the other slot run
-    // inputs 5 and 6 while the 503 of input 4 was on its way (seen once in a
-    // canary run), which a bound on how many follow the failure cannot tell
-    // from a batch that does not stop.
+    // holds it, and no later input can start before the 503 is known (unless
+    // the 503 takes longer than that second). With every create answered at
+    // once, a loaded machine let the other slot run inputs 5 and 6 while the
+    // 503 of input 4 was on its way (seen once in a canary run), which a bound
+    // on how many follow the failure cannot tell from a batch that does not
+    // stop.
     for (std::size_t i = 0; i < n; ++i)
         in.push_back(params("stop item " + std::to_string(i) +
                             (i == bad       ? " #fault:no-retry"

@@ -448,8 +448,15 @@ TEST_CASE("batch stream: stop_on_first_error ends the stream after the failure w
     test_io ioc;
     hd::client c(ioc, f.copts);
     list_source src;
+    // Input 5 answers slowly (as in "batch faults: stop_on_first_error at a
+    // 503 ..."): it holds the other slot while input 4 is in flight, so no
+    // later input can start before the 503 is known (unless the 503 takes
+    // longer than that answer's second).
     for (std::size_t i = 0; i < 50; ++i)
-        src.inputs->push_back("stream stop " + std::to_string(i) + (i == 4 ? " #fault:no-retry" : ""));
+        src.inputs->push_back("stream stop " + std::to_string(i) +
+                              (i == 4   ? " #fault:no-retry"
+                               : i == 5 ? " #fault:slow"
+                                        : ""));
     std::vector<hd::batch_item_result> got;
     auto body = [&]() -> asio::awaitable<void> {
         hd::batch_options o;
