@@ -120,7 +120,6 @@ struct result {
 
     std::vector<std::string> out_lines() const { return lines_of(out); }
     std::vector<std::string> err_lines() const { return lines_of(err); }
-    /// Everything, for INFO().
     /// For INFO: the exit and both streams, each cut to its first and last
     /// 2 KB. An INFO is printed again with every later check in its scope
     /// (with --success, with every passing one), and a batch's stdout is
